@@ -1,0 +1,1 @@
+"""Channel layers: the project's Redis layer, and (later) settings → backends."""

@@ -1,0 +1,344 @@
+"""The Redis channel layer: the channels 4 layer API, built for many receiving processes.
+
+Storage is channels_redis 4's (sorted sets scored by send time, the same message encoding,
+the same group keys and shard hashing), so the two layers can share a Redis. What differs is
+how it is used: a send is one script, one round trip, and concurrent sends share a
+connection; receiving is done by one listener per shard and event loop (see ``receiver``),
+which takes each message exactly once however many processes receive on a channel.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import logging
+import math
+import time
+import uuid
+import weakref
+from collections.abc import Callable, Coroutine, Sequence
+from typing import Any
+
+from channels.layers import BaseChannelLayer
+
+from ...exceptions import ChannelFull
+from ...names import check_channel_name, check_group_name, non_local_name
+from . import scripts
+from .codec import MessageCodec
+from .connection import CommandPipe
+from .hosts import consistent_hash, decode_hosts
+from .receiver import Received, Receiver
+
+logger = logging.getLogger(__name__)
+
+#: The most messages one receive round trip takes from a channel.
+RECEIVE_BATCH_SIZE = 100
+#: How long a listener blocks in Redis before blocking again (an idle process sends one small
+#: command this often; the read timeout is a little longer, to notice a vanished server).
+BLOCK_TIMEOUT = 10.0
+RESERVED_KEY = "__asgi_channel__"
+SCAN_BATCH = 1000
+
+
+class _LoopState:
+    """The connections and receiver of one event loop (connections cannot cross loops)."""
+
+    def __init__(self, layer: RedisChannelLayer) -> None:
+        self.pipes = [CommandPipe(shard) for shard in layer.shards]
+        self.receiver = Receiver(layer, self.pipes)
+
+    async def close(self) -> None:
+        await self.receiver.close()
+        await asyncio.gather(*(pipe.close() for pipe in self.pipes))
+
+
+class RedisChannelLayer(BaseChannelLayer):
+    """Channel layer over one or more Redis servers.
+
+    Arguments are those of channels_redis 4 (``hosts``, ``prefix``, ``expiry``,
+    ``group_expiry``, ``capacity``, ``channel_capacity``, ``symmetric_encryption_keys``), plus
+    ``receive_batch_size`` and ``block_timeout``.
+    """
+
+    extensions = ["groups", "flush"]
+
+    def __init__(
+        self,
+        hosts: Sequence[Any] | None = None,
+        prefix: str = "asgi",
+        expiry: float = 60,
+        group_expiry: int = 86400,
+        capacity: int = 100,
+        channel_capacity: dict[Any, int] | None = None,
+        symmetric_encryption_keys: Sequence[str | bytes] | None = None,
+        receive_batch_size: int = RECEIVE_BATCH_SIZE,
+        block_timeout: float = BLOCK_TIMEOUT,
+    ) -> None:
+        if not isinstance(prefix, str):
+            raise TypeError(f"prefix must be a str, got {prefix!r}")
+        for name, value in (
+            ("expiry", expiry),
+            ("group_expiry", group_expiry),
+            ("capacity", capacity),
+            ("receive_batch_size", receive_batch_size),
+            ("block_timeout", block_timeout),
+        ):
+            if not isinstance(value, (int, float)) or value <= 0:
+                raise ValueError(f"{name} must be a positive number, got {value!r}")
+        super().__init__(expiry=expiry, capacity=capacity)
+        self.channel_capacity = self.compile_capacities(channel_capacity or {})
+        self.prefix = prefix
+        self.group_expiry = group_expiry
+        self.receive_batch_size = int(receive_batch_size)
+        self.block_timeout = float(block_timeout)
+        self.shards = decode_hosts(hosts)
+        self.codec = MessageCodec(expiry, symmetric_encryption_keys)
+        #: Names made by new_channel() carry this, so only this layer object receives on them.
+        self.client_prefix = uuid.uuid4().hex
+        self._send_shards = itertools.cycle(range(len(self.shards)))
+        self._last_score = 0.0
+        self._states: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _LoopState] = (
+            weakref.WeakKeyDictionary()
+        )
+
+    def __repr__(self) -> str:
+        labels = ", ".join(shard.label for shard in self.shards)
+        return f"<{type(self).__name__} hosts=[{labels}] prefix={self.prefix!r}>"
+
+    # Names, keys and shards
+
+    def require_valid_channel_name(self, name: Any, receive: bool = False) -> bool:
+        check_channel_name(name)
+        return True
+
+    def require_valid_group_name(self, name: Any) -> bool:
+        check_group_name(name)
+        return True
+
+    def key_of(self, channel: str) -> bytes:
+        """The Redis key holding ``channel``'s messages (shared by a process's channels)."""
+        return (self.prefix + non_local_name(channel)).encode()
+
+    def channel_of_key(self, key: bytes) -> str:
+        return key.decode()[len(self.prefix) :]
+
+    def is_process_key(self, key: bytes) -> bool:
+        return key.endswith(b"!")
+
+    def shard_of_key(self, key: bytes) -> int:
+        return consistent_hash(self.channel_of_key(key), len(self.shards))
+
+    def shards_of(self, channel: str) -> Sequence[int]:
+        """The shards that may hold ``channel``'s messages."""
+        if "!" in channel:
+            return (consistent_hash(non_local_name(channel), len(self.shards)),)
+        return range(len(self.shards))
+
+    def _group_key(self, group: str) -> bytes:
+        return f"{self.prefix}:group:{group}".encode()
+
+    def _state(self) -> _LoopState:
+        loop = asyncio.get_running_loop()
+        state = self._states.get(loop)
+        if state is None:
+            state = self._states[loop] = _LoopState(self)
+            _close_before_loop(loop, state.close)
+        return state
+
+    def _score(self) -> float:
+        """Now, as a sorted-set score that is never equal to the previous one (keeps FIFO)."""
+        score = time.time()
+        if score <= self._last_score:
+            score = math.nextafter(self._last_score, math.inf)
+        self._last_score = score
+        return score
+
+    # Sending
+
+    def _check_message(self, channel: str, message: Any) -> None:
+        if not isinstance(message, dict):
+            raise TypeError(f"Message for {channel!r} must be a dict, got {type(message).__name__}")
+        if RESERVED_KEY in message:
+            raise ValueError(
+                f"Message for {channel!r} contains the reserved key {RESERVED_KEY!r}: "
+                "the layer uses it for routing; rename that key"
+            )
+
+    def _encode(self, channel: str, message: Any, extra: dict[str, Any] | None = None) -> bytes:
+        self._check_message(channel, message)
+        try:
+            return self.codec.encode({**message, **extra} if extra else message)
+        except (TypeError, ValueError, OverflowError) as error:
+            raise TypeError(
+                f"Message for {channel!r} cannot be encoded ({error}): messages may hold only "
+                "str, bytes, int, float, bool, None, and lists and dicts of those"
+            ) from error
+
+    async def send(self, channel: str, message: dict[str, Any]) -> None:
+        """Sends ``message`` to ``channel``; raises ChannelFull when it is at capacity."""
+        check_channel_name(channel)
+        if "!" in channel:
+            member = self._encode(channel, message, {RESERVED_KEY: channel})
+            shard = self.shards_of(channel)[0]
+        else:
+            member = self._encode(channel, message)
+            shard = next(self._send_shards)
+        capacity = self.get_capacity(channel)
+        score = self._score()
+        full = await scripts.push(
+            self._state().pipes[shard],
+            [self.key_of(channel)],
+            [repr(score - self.expiry), int(self.expiry), repr(score), member, capacity],
+        )
+        if full:
+            raise ChannelFull(
+                f"Channel {channel!r} is full ({capacity} messages waiting): its receivers "
+                "are not keeping up, or none is running"
+            )
+
+    # Receiving
+
+    async def receive(self, channel: str) -> dict[str, Any]:
+        """Waits for the next message on ``channel`` and returns it."""
+        ((_, message),) = await self.receive_batch([channel], 1)
+        return message
+
+    async def receive_batch(self, channels: Sequence[str], limit: int = 1) -> Received:
+        """Waits for messages on any of ``channels``; returns 1 to ``limit`` (channel, message)
+        pairs, oldest first per channel.
+
+        A name may be a normal channel, a process channel made by this layer's new_channel(),
+        or such a name cut after its '!' (every process channel with that prefix); the pairs
+        always carry full channel names.
+        """
+        if isinstance(channels, str) or not channels:
+            raise TypeError(f"channels must be a non-empty list of names, got {channels!r}")
+        for channel in channels:
+            check_channel_name(channel)
+            if "!" in channel and not non_local_name(channel).endswith(self.client_prefix + "!"):
+                raise ValueError(
+                    f"Cannot receive on {channel!r}: process channels can only be received "
+                    "on by the layer object whose new_channel() made them"
+                )
+        return await self._state().receiver.receive(channels, max(1, int(limit)))
+
+    async def new_channel(self, prefix: str = "specific") -> str:
+        """Returns a new process channel name that only this layer object receives on."""
+        return check_channel_name(f"{prefix}.{self.client_prefix}!{uuid.uuid4().hex}")
+
+    # Groups
+
+    async def group_add(self, group: str, channel: str) -> None:
+        """Adds ``channel`` to ``group``; it stays a member ``group_expiry`` s after this."""
+        check_group_name(group)
+        check_channel_name(channel)
+        key = self._group_key(group)
+        pipe = self._state().pipes[consistent_hash(group, len(self.shards))]
+        added = pipe.call("ZADD", key, repr(time.time()), channel)
+        await pipe.call("EXPIRE", key, int(self.group_expiry))
+        await added
+
+    async def group_discard(self, group: str, channel: str) -> None:
+        """Removes ``channel`` from ``group``; nothing happens if it was not a member."""
+        check_group_name(group)
+        check_channel_name(channel)
+        pipe = self._state().pipes[consistent_hash(group, len(self.shards))]
+        await pipe.call("ZREM", self._group_key(group), channel)
+
+    async def group_send(self, group: str, message: dict[str, Any]) -> None:
+        """Sends ``message`` to every member of ``group``; members at capacity are skipped
+        (and counted in a warning), never raised about."""
+        check_group_name(group)
+        self._check_message(group, message)
+        state = self._state()
+        members = await scripts.group_members(
+            state.pipes[consistent_hash(group, len(self.shards))],
+            [self._group_key(group)],
+            [repr(time.time() - self.group_expiry)],
+        )
+        if not members:
+            return
+        # One stored message per Redis key, naming every member it is for (as channels_redis).
+        targets: dict[bytes, list[str]] = {}
+        for member in members:
+            channel = member.decode()
+            targets.setdefault(self.key_of(channel), []).append(channel)
+        by_shard: dict[int, list[Any]] = {}
+        for key, channels in targets.items():
+            member_bytes = self._encode(group, message, {RESERVED_KEY: channels})
+            shard = consistent_hash(non_local_name(channels[0]), len(self.shards))
+            by_shard.setdefault(shard, []).append(
+                (key, member_bytes, self.get_capacity(channels[0]))
+            )
+        score = self._score()
+        head = [repr(score - self.expiry), int(self.expiry), repr(score)]
+        results = await asyncio.gather(
+            *(
+                scripts.push(
+                    state.pipes[shard],
+                    [key for key, _, _ in entries],
+                    head
+                    + [value for _, member, capacity in entries for value in (member, capacity)],
+                )
+                for shard, entries in by_shard.items()
+            )
+        )
+        full = sum(results)
+        if full:
+            logger.warning(
+                "redis layer: group %r: %d of %d member channels are at capacity and were skipped",
+                group,
+                full,
+                len(targets),
+            )
+
+    # Housekeeping
+
+    async def flush(self) -> None:
+        """Deletes every message and group under this layer's prefix, on every shard."""
+        state = self._state()
+        pattern = _glob_escape(self.prefix) + "*"
+        for pipe in state.pipes:
+            cursor = b"0"
+            while True:
+                cursor, keys = await pipe.call(
+                    "SCAN", cursor, "MATCH", pattern, "COUNT", SCAN_BATCH
+                )
+                if keys:
+                    await pipe.call("UNLINK", *keys)
+                if cursor == b"0":
+                    break
+
+    async def close(self) -> None:
+        """Closes this event loop's connections; the layer reconnects if used again."""
+        state = self._states.pop(asyncio.get_running_loop(), None)
+        if state is not None:
+            await state.close()
+
+
+def _glob_escape(text: str) -> str:
+    return "".join("\\" + char if char in "*?[]\\" else char for char in text)
+
+
+def _close_before_loop(
+    loop: asyncio.AbstractEventLoop, close: Callable[[], Coroutine[Any, Any, None]]
+) -> None:
+    """Runs ``close`` in ``loop`` when the loop is closed (as asyncio.run() and async_to_sync
+    do with their short-lived loops), so its connections do not outlive it."""
+    original = loop.close
+
+    def close_loop() -> None:
+        loop.close = original  # type: ignore[method-assign]
+        if not loop.is_closed() and not loop.is_running():
+            try:
+                loop.run_until_complete(close())
+            except Exception:
+                logger.debug(
+                    "redis layer: closing connections with their loop failed", exc_info=True
+                )
+        original()
+
+    try:
+        loop.close = close_loop  # type: ignore[method-assign]
+    except AttributeError:
+        logger.debug("redis layer: %r cannot be hooked; call close() before closing it", loop)

@@ -1,0 +1,97 @@
+"""The Lua scripts that make each layer operation one round trip, and how they are called.
+
+Channels are sorted sets scored by send time, as in channels_redis 4, so that both layers
+read and write the same keys. Every script trims expired messages before it counts or pops.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from typing import Any
+
+from redis.exceptions import NoScriptError
+
+from .connection import CommandPipe
+
+# Adds one message to each key that has room. ARGV[1]: expiry cutoff score; ARGV[2]: key TTL
+# in seconds; ARGV[3]: the message score; then a (member, capacity) pair per key. Returns how
+# many keys were full (their message was not added).
+PUSH = """
+local cutoff = '(' .. ARGV[1]
+local full = 0
+for i, key in ipairs(KEYS) do
+  redis.call('ZREMRANGEBYSCORE', key, '-inf', cutoff)
+  if redis.call('ZCARD', key) < tonumber(ARGV[3 + 2 * i]) then
+    redis.call('ZADD', key, ARGV[3], ARGV[2 + 2 * i])
+    redis.call('EXPIRE', key, ARGV[2])
+  else
+    full = full + 1
+  end
+end
+return full
+"""
+
+# Pops waiting messages without blocking. KEYS[1]: this process's wake-up key (cleared, since
+# the caller is awake); KEYS[2..n]: channel keys. ARGV[1]: expiry cutoff score; ARGV[2]: a
+# budget shared by keys with a positive limit; ARGV[i + 1]: the most to pop from KEYS[i]
+# (negative: that many, outside the budget). Returns {key number, {member, score, ...}, ...}
+# with key numbers counted from 1 over the channel keys.
+TAKE = """
+redis.call('DEL', KEYS[1])
+local cutoff = '(' .. ARGV[1]
+local budget = tonumber(ARGV[2])
+local taken = {}
+for i = 2, #KEYS do
+  local limit = tonumber(ARGV[i + 1])
+  local shared = limit > 0
+  if shared then limit = math.min(limit, budget) else limit = -limit end
+  if limit > 0 then
+    redis.call('ZREMRANGEBYSCORE', KEYS[i], '-inf', cutoff)
+    local popped = redis.call('ZPOPMIN', KEYS[i], limit)
+    if #popped > 0 then
+      taken[#taken + 1] = i - 1
+      taken[#taken + 1] = popped
+      if shared then budget = budget - #popped / 2 end
+    end
+  end
+end
+return taken
+"""
+
+# Drops group members added before ARGV[1] and returns the others. KEYS[1]: the group key.
+GROUP_MEMBERS = """
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', '(' .. ARGV[1])
+return redis.call('ZRANGE', KEYS[1], 0, -1)
+"""
+
+# Puts taken messages back with their original scores (so they keep their place in line).
+# KEYS: channel keys; ARGV: a (score, member) pair per key; ARGV[#ARGV]: key TTL in seconds.
+PUT_BACK = """
+local ttl = ARGV[#ARGV]
+for i, key in ipairs(KEYS) do
+  redis.call('ZADD', key, ARGV[2 * i - 1], ARGV[2 * i])
+  redis.call('EXPIRE', key, ttl)
+end
+return #KEYS
+"""
+
+
+class Script:
+    """A Lua script run by its SHA1, loaded again when the server has forgotten it."""
+
+    def __init__(self, source: str) -> None:
+        self.source = source
+        self.sha = hashlib.sha1(source.encode()).hexdigest()
+
+    async def __call__(self, pipe: CommandPipe, keys: Sequence[Any], args: Sequence[Any]) -> Any:
+        try:
+            return await pipe.call("EVALSHA", self.sha, len(keys), *keys, *args)
+        except NoScriptError:
+            return await pipe.call("EVAL", self.source, len(keys), *keys, *args)
+
+
+push = Script(PUSH)
+take = Script(TAKE)
+group_members = Script(GROUP_MEMBERS)
+put_back = Script(PUT_BACK)

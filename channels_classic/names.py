@@ -1,0 +1,41 @@
+"""Channel and group name rules (those of channels 4), checked in one place with errors that
+show the bad name and say what a good one looks like."""
+
+from __future__ import annotations
+
+import re
+
+MAX_NAME_LENGTH = 100
+CHANNEL_NAME = re.compile(r"^[a-zA-Z\d\-_.]+(![\d\w\-_.]*)?$")
+GROUP_NAME = re.compile(r"^[a-zA-Z\d\-_.]+$")
+
+_ALLOWED = "ASCII letters, digits, hyphens, underscores and periods"
+
+
+def check_channel_name(name: object) -> str:
+    """Returns ``name`` if it is a valid channel name; raises TypeError saying why not."""
+    if not isinstance(name, str):
+        raise TypeError(f"Channel name must be a str, got {type(name).__name__} {name!r}")
+    if len(name) >= MAX_NAME_LENGTH or not CHANNEL_NAME.match(name):
+        raise TypeError(
+            f"Channel name {name!r} is invalid: use fewer than {MAX_NAME_LENGTH} {_ALLOWED}, "
+            "plus at most one '!' for process channels (as new_channel() makes them)"
+        )
+    return name
+
+
+def check_group_name(name: object) -> str:
+    """Returns ``name`` if it is a valid group name; raises TypeError saying why not."""
+    if not isinstance(name, str):
+        raise TypeError(f"Group name must be a str, got {type(name).__name__} {name!r}")
+    if len(name) >= MAX_NAME_LENGTH or not GROUP_NAME.match(name):
+        raise TypeError(
+            f"Group name {name!r} is invalid: use fewer than {MAX_NAME_LENGTH} {_ALLOWED}"
+        )
+    return name
+
+
+def non_local_name(name: str) -> str:
+    """The part of a process channel name up to and including its '!' (the whole of others)."""
+    bang = name.find("!")
+    return name if bang < 0 else name[: bang + 1]

@@ -1,0 +1,54 @@
+"""Fixtures shared by the whole suite: private Redis servers and layers on them."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator, Callable, Iterator
+
+import pytest
+
+from channels_classic.embedded_redis import EmbeddedRedis
+from channels_classic.layers.redis import RedisChannelLayer
+
+
+@pytest.fixture(scope="session")
+def redis_server() -> Iterator[EmbeddedRedis]:
+    """One private Redis for the session; tests keep apart by using their own key prefix."""
+    with EmbeddedRedis() as server:
+        yield server
+
+
+@pytest.fixture
+def redis_url(redis_server: EmbeddedRedis) -> str:
+    return redis_server.url
+
+
+@pytest.fixture
+def private_redis() -> Iterator[Callable[[], EmbeddedRedis]]:
+    """Starts Redis servers of the test's own (to stop, restart or freeze); stops them after."""
+    servers: list[EmbeddedRedis] = []
+
+    def start() -> EmbeddedRedis:
+        server = EmbeddedRedis()
+        servers.append(server)
+        server.start()
+        return server
+
+    yield start
+    for server in servers:
+        server.close()
+
+
+@pytest.fixture
+def prefix() -> str:
+    """A key prefix no other test uses."""
+    return f"test{uuid.uuid4().hex[:12]}"
+
+
+@pytest.fixture
+async def layer(redis_url: str, prefix: str) -> AsyncIterator[RedisChannelLayer]:
+    """The project's Redis layer on the session Redis, flushed and closed after the test."""
+    channel_layer = RedisChannelLayer(hosts=[redis_url], prefix=prefix)
+    yield channel_layer
+    await channel_layer.flush()
+    await channel_layer.close()

@@ -1,0 +1,128 @@
+"""The Redis layer when Redis restarts, freezes, or simply stays quiet for a long time."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import time
+
+import pytest
+
+from channels_classic.exceptions import ChannelLayerUnavailable
+from channels_classic.layers.redis import RedisChannelLayer
+
+
+async def test_redis_restarted_under_a_blocked_receive(private_redis, prefix):
+    """The blocked receive fails with a clear error, sends fail while Redis is down, and the
+    same layer object works again once Redis is back."""
+    server = private_redis()
+    layer = RedisChannelLayer(hosts=[server.url], prefix=prefix)
+    waiting = asyncio.ensure_future(layer.receive("test.restart"))
+    await asyncio.sleep(0.2)
+    server.stop()
+    with pytest.raises(ChannelLayerUnavailable, match=r"Redis at redis://127\.0\.0\.1:\d+/0"):
+        await asyncio.wait_for(waiting, 5)
+    with pytest.raises(ChannelLayerUnavailable, match="is unavailable") as raised:
+        await layer.send("test.restart", {"n": 1})
+    assert isinstance(raised.value, ConnectionError)
+    with pytest.raises(ChannelLayerUnavailable):
+        await asyncio.wait_for(layer.receive("test.restart"), 5)
+    server.start()
+    await layer.send("test.restart", {"n": 2})
+    assert await asyncio.wait_for(layer.receive("test.restart"), 5) == {"n": 2}
+    await layer.group_add("test-restart", "test.restart")
+    await layer.group_send("test-restart", {"n": 3})
+    assert await asyncio.wait_for(layer.receive("test.restart"), 5) == {"n": 3}
+    await layer.close()
+
+
+async def test_idle_connections_survive_a_restart_unnoticed(private_redis, prefix):
+    """Connections left idle across a Redis restart are replaced, not used to fail a send."""
+    server = private_redis()
+    layer = RedisChannelLayer(hosts=[server.url], prefix=prefix)
+    await layer.send("test.idle", {"n": 1})
+    assert await layer.receive("test.idle") == {"n": 1}
+    server.stop()
+    server.start()
+    await asyncio.sleep(0.1)
+    await layer.send("test.idle", {"n": 2})
+    assert await asyncio.wait_for(layer.receive("test.idle"), 5) == {"n": 2}
+    await layer.close()
+
+
+async def test_a_quiet_receive_keeps_working_past_the_socket_timeout(redis_url, prefix):
+    """A receive blocked well past redis-py's socket_timeout (here 0.5 s) still gets the
+    message that finally comes."""
+    layer = RedisChannelLayer(
+        hosts=[{"address": redis_url, "socket_timeout": 0.5}], prefix=prefix, block_timeout=1
+    )
+    sender = RedisChannelLayer(hosts=[redis_url], prefix=prefix)
+    waiting = asyncio.ensure_future(layer.receive("test.quiet"))
+    await asyncio.sleep(3)
+    assert not waiting.done()
+    await sender.send("test.quiet", {"after": "quiet"})
+    assert await asyncio.wait_for(waiting, 2) == {"after": "quiet"}
+    await layer.close()
+    await sender.close()
+
+
+async def test_a_frozen_redis_does_not_hang_a_receive(private_redis, prefix):
+    """When Redis stops answering without closing the connection, a waiting receive fails
+    within its block timeout plus the read margin instead of hanging."""
+    server = private_redis()
+    layer = RedisChannelLayer(hosts=[server.url], prefix=prefix, block_timeout=1)
+    waiting = asyncio.ensure_future(layer.receive("test.frozen"))
+    await asyncio.sleep(0.2)
+    assert server.process is not None
+    os.kill(server.process.pid, signal.SIGSTOP)
+    started = time.monotonic()
+    try:
+        with pytest.raises(ChannelLayerUnavailable, match="Timeout"):
+            await asyncio.wait_for(waiting, 15)
+    finally:
+        os.kill(server.process.pid, signal.SIGCONT)
+    assert time.monotonic() - started < 10
+    await layer.close()
+
+
+async def test_two_redis_hosts(private_redis, prefix):
+    """Process channels and groups live on their consistent-hash shard; normal channels are
+    spread over both and a receive waits on both at once."""
+    servers = [private_redis(), private_redis()]
+    layer = RedisChannelLayer(hosts=[server.url for server in servers], prefix=prefix)
+    for n in range(6):
+        await layer.send("test.sharded", {"n": n})
+    received = []
+    while len(received) < 6:
+        batch = await asyncio.wait_for(layer.receive_batch(["test.sharded"], 10), 2)
+        received += [message["n"] for _, message in batch]
+    assert sorted(received) == list(range(6))
+
+    names = [await layer.new_channel(f"test.shard{n}") for n in range(8)]
+    for name in names:
+        await layer.group_add("test-sharded", name)
+    assert {layer.shards_of(name)[0] for name in names} == {0, 1}
+    await layer.group_send("test-sharded", {"to": "all"})
+    for name in names:
+        assert await asyncio.wait_for(layer.receive(name), 2) == {"to": "all"}
+
+    # A message sitting on the second shard wakes a receive at once (no 5 s shard turns).
+    await layer.close()
+    started = time.monotonic()
+    waiting = asyncio.ensure_future(layer.receive("test.second"))
+    await asyncio.sleep(0.1)
+    await (
+        layer._state()
+        .pipes[1]
+        .call(
+            "ZADD",
+            layer.key_of("test.second"),
+            repr(time.time()),
+            layer.codec.encode({"from": "shard 1"}),
+        )
+    )
+    assert await asyncio.wait_for(waiting, 2) == {"from": "shard 1"}
+    assert time.monotonic() - started < 1
+    await layer.flush()
+    await layer.close()
