@@ -8,6 +8,7 @@ import signal
 import time
 
 import pytest
+import redis
 
 from channels_classic.exceptions import ChannelLayerUnavailable
 from channels_classic.layers.redis import RedisChannelLayer
@@ -126,3 +127,19 @@ async def test_two_redis_hosts(private_redis, prefix):
     assert time.monotonic() - started < 1
     await layer.flush()
     await layer.close()
+
+
+async def test_password_and_database_from_the_url(private_redis, prefix):
+    """AUTH and SELECT come from the URL; a wrong password is a clear layer error."""
+    server = private_redis()
+    redis.Redis.from_url(server.url).config_set("requirepass", "s3cret")
+    good = RedisChannelLayer(hosts=[f"redis://:s3cret@127.0.0.1:{server.port}/4"], prefix=prefix)
+    await good.send("test.db", {"n": 1})
+    raw = redis.Redis(port=server.port, password="s3cret", db=4)
+    assert raw.zcard(f"{prefix}test.db") == 1
+    assert await good.receive("test.db") == {"n": 1}
+    bad = RedisChannelLayer(hosts=[f"redis://:wrong@127.0.0.1:{server.port}/4"], prefix=prefix)
+    with pytest.raises(ChannelLayerUnavailable, match="WRONGPASS|invalid password"):
+        await bad.send("test.db", {"n": 2})
+    await good.close()
+    await bad.close()

@@ -25,11 +25,16 @@ def test_hosts_in_every_accepted_form():
     assert decode_hosts(None)[0].label == "redis://localhost:6379"
 
 
-def test_shard_connections_can_override_the_read_timeout():
-    """Blocking connections get their own read timeout, whatever the configured one."""
-    (shard,) = decode_hosts([{"address": "redis://127.0.0.1:1", "socket_timeout": 0.5}])
-    assert shard.connect().socket_timeout == 0.5
-    assert shard.connect(socket_timeout=15).socket_timeout == 15
+def test_shard_settings_come_from_redis_py():
+    """Timeouts, password, database and client name are read the way redis-py reads them,
+    and become the first commands of every connection."""
+    (shard,) = decode_hosts(
+        [{"address": "redis://:pw@127.0.0.1:1/3", "socket_timeout": 0.5, "client_name": "w"}]
+    )
+    assert shard.socket_timeout == 0.5
+    assert shard.handshake() == [("AUTH", "pw"), ("SELECT", 3), ("CLIENT", "SETNAME", "w")]
+    (plain,) = decode_hosts(["redis://127.0.0.1:1/0"])
+    assert plain.handshake() == []
 
 
 @pytest.mark.parametrize("ring_size", [1, 2, 3, 7])
@@ -68,3 +73,13 @@ def test_name_rules():
     assert non_local_name("a.b") == "a.b"
     with pytest.raises(TypeError, match="Group name 'room 1' is invalid"):
         check_group_name("room 1")
+
+
+def test_command_packing_matches_redis_py():
+    """The layer's own protocol encoder writes what redis-py would."""
+    from redis.asyncio.connection import Connection
+
+    from channels_classic.layers.redis.connection import pack_commands
+
+    commands = [("EVALSHA", "abc", 1, b"key", "1.5", b"\x00\xff", 100, 2.25), ("PING",)]
+    assert pack_commands(commands) == b"".join(Connection().pack_commands(commands))

@@ -1,11 +1,13 @@
-"""An auto-pipelining command connection: every non-blocking command of one event loop to one
-shard goes through a single redis-py connection.
+"""The layer's Redis connections: an asyncio protocol with hiredis parsing, auto-pipelined.
 
-Commands issued during the same turn of the event loop are written in one batch and their
-replies are read, in order, by one reader task. Concurrent sends from one process therefore
-share round trips instead of each taking a pooled connection, and a caller that is cancelled
-after its command was written does not desynchronise the connection: its reply is read and
-dropped.
+Every command of one event loop to one shard goes through one connection. Commands issued
+during the same turn of the loop are written in one batch, and replies resolve their futures
+straight from ``data_received``, so a round trip costs the network and little else, and
+concurrent sends share round trips. A caller that is cancelled after its command was written
+does not desynchronise anything: its reply is read and dropped.
+
+redis-py still does what it is good at: parsing URLs and options into connection settings,
+TLS contexts, Sentinel master discovery, and the exception classes users catch.
 """
 
 from __future__ import annotations
@@ -13,19 +15,25 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import deque
+from collections.abc import Callable, Iterable
 from typing import Any
 
+import hiredis
 import redis.exceptions
-from redis.asyncio.connection import AbstractConnection
 
 from ...exceptions import ChannelLayerUnavailable
 from .hosts import Shard
 
 logger = logging.getLogger(__name__)
 
-#: What redis-py raises when the server is unreachable, went away or stopped answering.
-CONNECTION_ERRORS = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError, OSError)
-
+#: What opening or using a connection raises when the server is unreachable or went away.
+CONNECTION_ERRORS = (
+    ChannelLayerUnavailable,
+    redis.exceptions.ConnectionError,
+    redis.exceptions.TimeoutError,
+    OSError,
+    TimeoutError,
+)
 
 _background: set[asyncio.Future[Any]] = set()
 
@@ -43,120 +51,255 @@ def unavailable(shard: Shard, error: BaseException) -> ChannelLayerUnavailable:
     if isinstance(error, ChannelLayerUnavailable):
         return error
     return ChannelLayerUnavailable(
-        f"Redis at {shard.label} is unavailable ({error}). Check that it is running and "
-        "reachable; the layer reconnects on its next call."
+        f"Redis at {shard.label} is unavailable ({error or type(error).__name__}). Check that "
+        "it is running and reachable; the layer reconnects on its next call."
     )
 
 
+def pack_commands(commands: Iterable[tuple[Any, ...]]) -> bytes:
+    """Encodes commands in the Redis protocol (str, bytes, int and float arguments)."""
+    parts: list[bytes] = []
+    for args in commands:
+        parts.append(b"*%d\r\n" % len(args))
+        for arg in args:
+            if isinstance(arg, str):
+                arg = arg.encode()
+            elif not isinstance(arg, bytes):
+                arg = repr(arg).encode()
+            parts.append(b"$%d\r\n%s\r\n" % (len(arg), arg))
+    return b"".join(parts)
+
+
+class ReplyCallback:
+    """Stands where a future would, for a caller that wants its reply handled inside
+    ``data_received`` itself (no task switch): calls ``callback(reply, error)`` once."""
+
+    __slots__ = ("_callback", "_called")
+
+    def __init__(self, callback: Callable[[Any, BaseException | None], None]) -> None:
+        self._callback = callback
+        self._called = False
+
+    def done(self) -> bool:
+        return self._called
+
+    def set_result(self, reply: Any) -> None:
+        self._called = True
+        self._callback(reply, None)
+
+    def set_exception(self, error: BaseException) -> None:
+        self._called = True
+        self._callback(None, error)
+
+
+Pending = asyncio.Future[Any] | ReplyCallback
+
+
+def _error(reply: hiredis.ReplyError) -> redis.exceptions.ResponseError:
+    message = str(reply)
+    if message.startswith("NOSCRIPT"):
+        return redis.exceptions.NoScriptError(message)
+    return redis.exceptions.ResponseError(message)
+
+
+class _Wire(asyncio.Protocol):
+    """One TCP (or Unix, or TLS) connection: writes commands, resolves replies in order.
+
+    When replies are owed and none has come for ``timeout`` seconds, the server is taken to
+    be gone: the connection is dropped and every waiting command fails.
+    """
+
+    def __init__(
+        self, timeout: float | None, translate: Callable[[BaseException], BaseException]
+    ) -> None:
+        self._timeout = timeout
+        self._translate = translate
+        self._parser = hiredis.Reader()
+        self._waiting: deque[Pending] = deque()
+        self._transport: asyncio.Transport | None = None
+        self._loop = asyncio.get_running_loop()
+        self._last_progress = 0.0
+        self._timer: asyncio.TimerHandle | None = None
+        self.lost: BaseException | None = None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.Transport)
+        self._transport = transport
+
+    @property
+    def idle(self) -> bool:
+        """Connected, healthy, and owed no replies."""
+        return not self._waiting and self.lost is None and self._transport is not None
+
+    def write(self, data: bytes, futures: Iterable[Pending]) -> None:
+        if self.lost is not None or self._transport is None:
+            error = self.lost or self._translate(ConnectionError("not connected"))
+            for future in futures:
+                _fail(future, error)
+            return
+        if not self._waiting:
+            self._last_progress = self._loop.time()
+        self._waiting.extend(futures)
+        self._transport.write(data)
+        if self._timer is None and self._timeout is not None:
+            self._timer = self._loop.call_later(self._timeout, self._check_progress)
+
+    def data_received(self, data: bytes) -> None:
+        self._parser.feed(data)
+        self._last_progress = self._loop.time()
+        while True:
+            try:
+                reply = self._parser.gets()
+            except hiredis.ProtocolError as error:
+                self.abort(redis.exceptions.ConnectionError(f"protocol error: {error}"))
+                return
+            if reply is False:
+                return
+            future = self._waiting.popleft()
+            if future.done():
+                continue
+            if isinstance(reply, hiredis.ReplyError):
+                future.set_exception(_error(reply))
+            else:
+                future.set_result(reply)
+
+    def _check_progress(self) -> None:
+        self._timer = None
+        if not self._waiting or self._timeout is None:
+            return
+        idle = self._loop.time() - self._last_progress
+        if idle >= self._timeout:
+            self.abort(redis.exceptions.TimeoutError(f"Timeout: no reply within {idle:.1f} s"))
+        else:
+            self._timer = self._loop.call_later(self._timeout - idle, self._check_progress)
+
+    def abort(self, error: BaseException) -> None:
+        self._lose(error)
+        if self._transport is not None:
+            self._transport.abort()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._lose(exc or redis.exceptions.ConnectionError("Connection closed by server."))
+
+    def _lose(self, error: BaseException) -> None:
+        if self.lost is None:
+            self.lost = self._translate(error)
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        while self._waiting:
+            _fail(self._waiting.popleft(), self.lost)
+
+    async def drained(self) -> None:
+        """Waits until every command written so far has its reply (or failed)."""
+        futures = [item for item in self._waiting if isinstance(item, asyncio.Future)]
+        if futures:
+            await asyncio.wait(futures)
+
+    def close(self) -> None:
+        if self._transport is not None:
+            self._transport.close()
+
+
 class CommandPipe:
-    """Sends commands to one shard over one connection, pipelining whatever is concurrent."""
+    """Sends commands to one shard over one connection, pipelining whatever is concurrent.
+
+    ``socket_timeout`` bounds how long replies may be owed with none arriving (blocking
+    commands need more than redis-py's 5 s default); None uses the shard's setting.
+    """
 
     def __init__(self, shard: Shard, *, socket_timeout: float | None = None) -> None:
         self.shard = shard
-        self._socket_timeout = socket_timeout
-        self._connection: AbstractConnection | None = None
-        self._queued: list[tuple[tuple[Any, ...], asyncio.Future[Any]]] = []
-        self._in_flight: deque[asyncio.Future[Any]] = deque()
-        self._writer: asyncio.Task[None] | None = None
-        self._reading: AbstractConnection | None = None
+        self._timeout = socket_timeout if socket_timeout is not None else shard.socket_timeout
+        self._wire: _Wire | None = None
+        self._queued: list[tuple[tuple[Any, ...], Pending]] = []
+        self._flush_scheduled = False
+        self._connecting: asyncio.Future[Any] | None = None
 
     def call(self, *args: Any) -> asyncio.Future[Any]:
-        """Queues one command; the future gets its raw reply, or the error it caused."""
+        """Queues one command; the future gets its reply, or the error it caused."""
         future = asyncio.get_running_loop().create_future()
-        self._queued.append((args, future))
-        if self._writer is None:
-            self._writer = asyncio.ensure_future(self._write())
+        self._send(args, future)
         return future
+
+    def call_back(self, callback: Callable[[Any, BaseException | None], None], *args: Any) -> None:
+        """Queues one command; ``callback(reply, error)`` runs as soon as its reply is read."""
+        self._send(args, ReplyCallback(callback))
+
+    def _send(self, args: tuple[Any, ...], pending: Pending) -> None:
+        wire = self._wire
+        if wire is not None and wire.idle and not self._queued:
+            # Nothing in flight: write at once (latency). Otherwise batch until the loop turns.
+            wire.write(pack_commands((args,)), (pending,))
+            return
+        self._queued.append((args, pending))
+        if not self._flush_scheduled:
+            self._flush_scheduled = True
+            asyncio.get_running_loop().call_soon(self._flush)
 
     def call_and_forget(self, *args: Any) -> None:
         """Queues a command whose reply nobody needs; a failure is only logged."""
         self.call(*args).add_done_callback(_log_failure)
 
-    async def _write(self) -> None:
-        try:
-            while self._queued:
-                try:
-                    connection = await self._connected()
-                except CONNECTION_ERRORS as error:
-                    batch, self._queued = self._queued, []
-                    for _, future in batch:
-                        _fail(future, unavailable(self.shard, error))
-                    continue
-                batch, self._queued = self._queued, []
-                self._in_flight.extend(future for _, future in batch)
-                try:
-                    await connection.send_packed_command(
-                        connection.pack_commands([args for args, _ in batch]), check_health=False
-                    )
-                except CONNECTION_ERRORS as error:
-                    self._break(connection, error)
-                    continue
-                if self._reading is not connection:
-                    self._reading = connection
-                    spawn(self._read(connection))
-        finally:
-            self._writer = None
-
-    async def _read(self, connection: AbstractConnection) -> None:
-        try:
-            while self._in_flight and connection is self._connection:
-                try:
-                    reply: Any = await connection.read_response(disable_decoding=True)
-                except redis.exceptions.ResponseError as error:
-                    reply = error
-                except CONNECTION_ERRORS as error:
-                    self._break(connection, error)
-                    return
-                future = self._in_flight.popleft()
-                if future.done():
-                    continue
-                if isinstance(reply, redis.exceptions.ResponseError):
-                    future.set_exception(reply)
-                else:
-                    future.set_result(reply)
-        finally:
-            if self._reading is connection:
-                self._reading = None
-
-    async def _connected(self) -> AbstractConnection:
-        if self._connection is not None and not self._in_flight:
-            # Nothing is owed to us, so anything readable is an EOF or junk: the server
-            # restarted or dropped us while we were idle. Reconnect rather than fail a command.
-            try:
-                stale = await self._connection.can_read()
-            except CONNECTION_ERRORS:
-                stale = True
-            if stale:
-                stale_connection, self._connection = self._connection, None
-                await stale_connection.disconnect(nowait=True)
-        if self._connection is None:
-            connection = self.shard.connect(socket_timeout=self._socket_timeout)
-            await connection.connect()
-            self._connection = connection
-        return self._connection
-
-    def _break(self, connection: AbstractConnection, error: BaseException) -> None:
-        """Fails every command written on ``connection`` and drops it."""
-        if connection is not self._connection:
+    def _flush(self) -> None:
+        self._flush_scheduled = False
+        if not self._queued:
             return
-        self._connection = None
-        failure = unavailable(self.shard, error)
-        while self._in_flight:
-            _fail(self._in_flight.popleft(), failure)
-        logger.warning("redis layer: connection to %s lost: %s", self.shard.label, error)
-        spawn(connection.disconnect(nowait=True))
+        wire = self._wire
+        if wire is None or wire.lost is not None:
+            if self._connecting is None:
+                self._connecting = spawn(self._connect())
+            return
+        batch, self._queued = self._queued, []
+        wire.write(pack_commands(args for args, _ in batch), (future for _, future in batch))
+
+    async def _connect(self) -> None:
+        def make_wire() -> _Wire:
+            return _Wire(self._timeout, lambda error: unavailable(self.shard, error))
+
+        wire: _Wire | None = None
+        try:
+            wire = await self.shard.open(make_wire)
+            handshake = self.shard.handshake()
+            if handshake:
+                replies = [asyncio.get_running_loop().create_future() for _ in handshake]
+                wire.write(pack_commands(handshake), replies)
+                await asyncio.gather(*replies)
+        except Exception as error:
+            if wire is not None:
+                wire.close()
+            if isinstance(error, (*CONNECTION_ERRORS, redis.exceptions.ResponseError)):
+                failure: Exception = unavailable(self.shard, error)
+            else:
+                logger.exception("redis layer: connecting to %s failed", self.shard.label)
+                failure = error
+            batch, self._queued = self._queued, []
+            for _, future in batch:
+                _fail(future, failure)
+        else:
+            self._wire = wire
+        finally:
+            self._connecting = None
+        self._flush()
+
+    def abort(self) -> None:
+        """Drops the connection now; commands waiting for replies fail."""
+        wire, self._wire = self._wire, None
+        if wire is not None:
+            wire.abort(ConnectionError("connection closed by the layer"))
 
     async def close(self) -> None:
-        """Waits for commands already issued, then closes the connection."""
-        pending = [future for _, future in self._queued] + list(self._in_flight)
-        if pending:
-            await asyncio.wait(pending)
-        connection, self._connection = self._connection, None
-        if connection is not None:
-            await connection.disconnect()
+        """Waits for the replies of commands already issued, then closes the connection."""
+        if self._connecting is not None:
+            await self._connecting
+        self._flush()
+        wire, self._wire = self._wire, None
+        if wire is not None:
+            await wire.drained()
+            wire.close()
 
 
-def _fail(future: asyncio.Future[Any], error: BaseException) -> None:
+def _fail(future: Pending, error: BaseException) -> None:
     if not future.done():
         future.set_exception(error)
 

@@ -7,37 +7,87 @@ layers agree on where a process channel or a group lives.
 
 from __future__ import annotations
 
+import asyncio
 import binascii
-from collections.abc import Sequence
+import socket
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from functools import cached_property
+from typing import Any, TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
 from redis.asyncio import ConnectionPool
 from redis.asyncio.connection import AbstractConnection
 from redis.asyncio.sentinel import Sentinel, SentinelConnectionPool
 
+P = TypeVar("P", bound=asyncio.Protocol)
+
 DEFAULT_HOST = "redis://localhost:6379"
 
 
 @dataclass(frozen=True)
 class Shard:
-    """One Redis server of the ring: makes fresh connections to it."""
+    """One Redis server of the ring, and how to open connections to it.
+
+    The connection settings are redis-py's own (``pool.make_connection()`` is a description of
+    a connection, never connected here), so every URL and option redis-py accepts works.
+    """
 
     index: int
     label: str
     pool: ConnectionPool
 
-    def connect(self, *, socket_timeout: float | None = None) -> AbstractConnection:
-        """Returns a new, not yet connected, connection that belongs to no pool.
+    @cached_property
+    def settings(self) -> AbstractConnection:
+        return self.pool.make_connection()
 
-        ``socket_timeout`` overrides the configured read timeout (blocking commands need a
-        longer one than redis-py's 5 s default).
-        """
-        connection = self.pool.make_connection()
-        if socket_timeout is not None:
-            connection.socket_timeout = socket_timeout
-        return connection
+    @property
+    def socket_timeout(self) -> float | None:
+        return self.settings.socket_timeout
+
+    async def open(self, protocol_factory: Callable[[], P]) -> P:
+        """Connects a new ``protocol_factory()`` protocol to this server and returns it."""
+        settings: Any = self.settings
+        loop = asyncio.get_running_loop()
+        path = getattr(settings, "path", None)
+        if path:
+            connecting = loop.create_unix_connection(protocol_factory, path)
+        else:
+            if isinstance(self.pool, SentinelConnectionPool):
+                host, port = await self.pool.get_master_address()
+            else:
+                host, port = settings.host, settings.port
+            ssl_context = settings.ssl_context.get() if hasattr(settings, "ssl_context") else None
+            connecting = loop.create_connection(
+                protocol_factory,
+                host,
+                port,
+                ssl=ssl_context,
+                server_hostname=host if ssl_context else None,
+            )
+        transport, protocol = await asyncio.wait_for(connecting, settings.socket_connect_timeout)
+        sock = transport.get_extra_info("socket")
+        if settings.socket_keepalive and sock is not None and sock.family != socket.AF_UNIX:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)
+            for option, value in (settings.socket_keepalive_options or {}).items():
+                sock.setsockopt(socket.IPPROTO_TCP, option, value)
+        return protocol
+
+    def handshake(self) -> list[tuple[Any, ...]]:
+        """The commands a new connection sends first: AUTH, SELECT, CLIENT SETNAME."""
+        settings: Any = self.settings
+        username, password = settings.username, settings.password
+        if settings.credential_provider is not None:
+            credentials = settings.credential_provider.get_credentials()
+            username, password = (None, *credentials)[-2:]
+        commands: list[tuple[Any, ...]] = []
+        if password is not None:
+            commands.append(("AUTH", username, password) if username else ("AUTH", password))
+        if settings.db:
+            commands.append(("SELECT", settings.db))
+        if settings.client_name:
+            commands.append(("CLIENT", "SETNAME", settings.client_name))
+        return commands
 
 
 def _label(entry: dict[str, Any]) -> str:

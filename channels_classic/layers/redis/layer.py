@@ -297,6 +297,7 @@ class RedisChannelLayer(BaseChannelLayer):
     async def flush(self) -> None:
         """Deletes every message and group under this layer's prefix, on every shard."""
         state = self._state()
+        state.receiver.discard_buffered()
         pattern = _glob_escape(self.prefix) + "*"
         for pipe in state.pipes:
             cursor = b"0"

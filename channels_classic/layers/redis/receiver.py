@@ -1,15 +1,13 @@
-"""Receiving, for one event loop: receivers wait here, one listener per shard feeds them.
+"""Receiving, for one event loop: the waiting receivers, and what is taken for them.
 
-A listener owns one connection to its shard. While receivers wait it loops: one script pops
-every waiting message they can take (up to the batch size) from all their channels at once;
-when nothing is waiting it blocks in a single BZPOPMIN over all those channels, so an idle
-process sends nothing and a message on any channel wakes it at once. A receiver that arrives
-for a channel the listener is not blocked on wakes it through the process's wake-up key.
-
-Messages are only taken for receivers that are waiting, and a listener's command is never
-cancelled: a receiver that gives up after its message was taken hands it to the next
-receiver, and messages of normal channels that nobody in this process wants any more go
-back into Redis with their original score. So every message reaches one receiver, once.
+Receivers register what they wait for here; one listener per shard (see ``listener``) takes
+messages for them. Messages of normal channels are only taken for receivers that are
+waiting, and a listener's command is never cancelled: a receiver that gives up after its
+message was taken hands it to the next receiver, and messages that nobody in this process
+wants any more go back into Redis with their original score. So every message reaches one
+receiver, once. Messages of this process's own channels can go nowhere else, so once the
+process has received on such a channel its listener keeps reading ahead on it (up to the
+channel's capacity), and a reply is already here when its receiver asks.
 """
 
 from __future__ import annotations
@@ -25,19 +23,13 @@ from typing import TYPE_CHECKING, Any
 from ...names import non_local_name
 from . import scripts
 from .buffers import Buffers, Delivery
-from .codec import UndecodableMessage
-from .connection import CONNECTION_ERRORS, CommandPipe, spawn, unavailable
+from .connection import CONNECTION_ERRORS, CommandPipe, spawn
+from .listener import ShardListener
 
 if TYPE_CHECKING:
     from .layer import RedisChannelLayer
 
 logger = logging.getLogger(__name__)
-
-#: A listener's read timeout exceeds its BZPOPMIN timeout by this much, so a server that
-#: vanished without closing the connection is noticed instead of waited on forever.
-READ_TIMEOUT_MARGIN = 5.0
-#: How long close() waits for listeners to return their last command.
-CLOSE_TIMEOUT = 2.0
 
 Received = list[tuple[str, dict[str, Any]]]
 
@@ -58,18 +50,6 @@ class Waiter:
         return len(self.received) < self.limit and not self.future.done()
 
 
-class _Listener:
-    """What one shard's listener is doing, for receivers that need to wake it."""
-
-    __slots__ = ("task", "idle", "blocked_on", "wake_sent")
-
-    def __init__(self) -> None:
-        self.task: asyncio.Future[None] | None = None
-        self.idle: asyncio.Event | None = None
-        self.blocked_on: frozenset[bytes] = frozenset()
-        self.wake_sent = False
-
-
 class Receiver:
     """Waiting receivers, the messages taken for them, and the listeners that take them."""
 
@@ -79,14 +59,18 @@ class Receiver:
         self._waiters: dict[str, deque[Waiter]] = {}
         # Redis key -> [number of waiter registrations, sum of their limits]
         self._demand: dict[bytes, list[int]] = {}
+        # Keys of this process's channels that it has received on: read ahead on them.
+        self._read_ahead: set[bytes] = set()
         # Sum of the limits of waiters that accept at least one normal channel.
         self._budget = 0
         self._buffers = Buffers(layer.get_capacity)
-        self._listeners = [_Listener() for _ in layer.shards]
-        self._wake_key = f"{layer.prefix}{layer.client_prefix}.wake!!".encode()
+        wake_key = f"{layer.prefix}{layer.client_prefix}.wake!!".encode()
+        self._wake_key = wake_key
+        self._listeners = [
+            ShardListener(self, layer, shard, wake_key) for shard in range(len(layer.shards))
+        ]
         self._put_back_scheduled = False
         self._next_expiry_sweep = 0.0
-        self._closing = False
 
     # Receiving
 
@@ -101,7 +85,7 @@ class Receiver:
             await waiter.future
         except BaseException:
             self._unregister(waiter)
-            self._dispatch(waiter.received)
+            self.dispatch(waiter.received)
             raise
         return [(delivery.channel, delivery.message) for delivery in waiter.received]
 
@@ -122,14 +106,18 @@ class Receiver:
         waiter.registered = True
         if any("!" not in name for name in waiter.names):
             self._budget += waiter.limit
+        changed: list[tuple[int, bytes]] = []
         for name in waiter.names:
             self._waiters.setdefault(name, deque()).append(waiter)
             key = self._layer.key_of(name)
             demand = self._demand.setdefault(key, [0, 0])
             demand[0] += 1
             demand[1] += waiter.limit
-            for shard in self._layer.shards_of(name):
-                self._wake(shard, key)
+            if "!" in name:
+                self._read_ahead.add(key)
+            changed += [(shard, key) for shard in self._layer.shards_of(name)]
+        for shard, key in changed:
+            self._listeners[shard].demand_changed(key)
 
     def _unregister(self, waiter: Waiter) -> None:
         if not waiter.registered:
@@ -151,7 +139,7 @@ class Receiver:
 
     # Handing out what the listeners took
 
-    def _dispatch(self, deliveries: Iterable[Delivery]) -> None:
+    def dispatch(self, deliveries: Iterable[Delivery]) -> None:
         """Gives each delivery to the first waiter that wants it, else keeps it for later."""
         now = time.time()
         cutoff = now - self._layer.expiry
@@ -223,33 +211,27 @@ class Receiver:
 
     # Listeners
 
-    def _wake(self, shard: int, key: bytes) -> None:
-        listener = self._listeners[shard]
-        if listener.task is None:
-            listener.task = spawn(self._listen(shard))
-        elif listener.idle is not None:
-            listener.idle.set()
-        elif listener.blocked_on and key not in listener.blocked_on and not listener.wake_sent:
-            listener.wake_sent = True
-            self._send_wake(shard)
-
-    def _send_wake(self, shard: int) -> None:
+    def send_wake(self, shard: int) -> None:
         """Makes the shard's blocked BZPOPMIN return, so its listener sees new keys."""
         pipe = self._pipes[shard]
         pipe.call_and_forget("ZADD", self._wake_key, 0, b"wake")
         pipe.call_and_forget("EXPIRE", self._wake_key, int(self._layer.expiry))
 
-    def _wanted(self, shard: int) -> tuple[list[bytes], list[int], int] | None:
+    def wanted(self, shard: int) -> tuple[list[bytes], list[int], int] | None:
         """The keys this shard's listener should take from, their limits and the budget."""
         keys: list[bytes] = []
         limits: list[int] = []
-        batch = self._layer.receive_batch_size
+        layer = self._layer
+        batch = layer.receive_batch_size
+        for key in self._read_ahead:
+            if layer.shard_of_key(key) != shard:
+                continue
+            process = layer.channel_of_key(key)
+            if key in self._demand or self._buffers.held_for(process) < layer.get_capacity(process):
+                keys.append(key)
+                limits.append(-batch)
         for key, (_, limit_sum) in self._demand.items():
-            if self._layer.is_process_key(key):
-                if self._layer.shard_of_key(key) == shard:
-                    keys.append(key)
-                    limits.append(-batch)
-            else:
+            if not layer.is_process_key(key):
                 keys.append(key)
                 limits.append(min(limit_sum, batch))
         if not keys:
@@ -258,54 +240,16 @@ class Receiver:
         random.shuffle(order)
         return [keys[i] for i in order], [limits[i] for i in order], min(self._budget, batch)
 
-    async def _listen(self, shard: int) -> None:
-        listener = self._listeners[shard]
-        pipe = CommandPipe(
-            self._layer.shards[shard],
-            socket_timeout=self._layer.block_timeout + READ_TIMEOUT_MARGIN,
-        )
-        # Keys the last take found empty: only those may be blocked on without taking again.
-        checked: frozenset[bytes] = frozenset()
-        try:
-            while not self._closing:
-                wanted = self._wanted(shard)
-                if wanted is None:
-                    listener.idle = asyncio.Event()
-                    await listener.idle.wait()
-                    listener.idle = None
-                    continue
-                keys, limits, budget = wanted
-                if not checked.issuperset(keys):
-                    cutoff = repr(time.time() - self._layer.expiry)
-                    taken = await scripts.take(
-                        pipe, [self._wake_key, *keys], [cutoff, budget, *limits]
-                    )
-                    checked = frozenset() if taken else frozenset(keys)
-                    self._dispatch(self._decode_taken(shard, keys, taken))
-                    continue
-                listener.blocked_on, listener.wake_sent = checked, False
-                try:
-                    popped = await pipe.call(
-                        "BZPOPMIN", *keys, self._wake_key, self._layer.block_timeout
-                    )
-                finally:
-                    listener.blocked_on = frozenset()
-                if popped is not None and popped[0] != self._wake_key:
-                    checked = frozenset()
-                    self._dispatch(self._decode(shard, popped[0], popped[1:]))
-        except CONNECTION_ERRORS as error:
-            self._fail_shard(shard, unavailable(self._layer.shards[shard], error))
-        except Exception as error:
-            logger.exception(
-                "redis layer: receiving from %s failed", self._layer.shards[shard].label
-            )
-            self._fail_shard(shard, error)
-        finally:
-            listener.task = None
-            listener.idle = None
-            spawn(pipe.close())
+    def batchable(self, keys: list[bytes], limits: list[int]) -> list[bytes]:
+        """The keys where a take could hand a waiter more than the one message a blocking
+        pop returns: worth a round trip of their own."""
+        return [
+            key
+            for key, limit in zip(keys, limits, strict=True)
+            if limit > 1 or (limit < 0 and key in self._demand)
+        ]
 
-    def _fail_shard(self, shard: int, error: BaseException) -> None:
+    def fail_shard(self, shard: int, error: BaseException) -> None:
         """Fails every waiter that was waiting on ``shard`` (their receive raises ``error``)."""
         failed = {
             id(waiter): waiter
@@ -321,54 +265,15 @@ class Receiver:
                 else:
                     waiter.future.set_exception(error)
 
-    def _decode_taken(self, shard: int, keys: list[bytes], taken: list[Any]) -> list[Delivery]:
-        deliveries: list[Delivery] = []
-        for position in range(0, len(taken), 2):
-            deliveries += self._decode(shard, keys[taken[position] - 1], taken[position + 1])
-        return deliveries
-
-    def _decode(self, shard: int, key: bytes, members_and_scores: list[bytes]) -> list[Delivery]:
-        """Turns popped (member, score, ...) of one key into deliveries, one per channel."""
-        deliveries: list[Delivery] = []
-        layer = self._layer
-        for position in range(0, len(members_and_scores), 2):
-            member = members_and_scores[position]
-            score = float(members_and_scores[position + 1])
-            try:
-                message = layer.codec.decode(member)
-            except UndecodableMessage as error:
-                logger.warning(
-                    "redis layer: undecodable message on key %r dropped (%s); do all "
-                    "processes share the same symmetric_encryption_keys?",
-                    key,
-                    error,
-                )
-                continue
-            targets = message.pop("__asgi_channel__", None)
-            if targets is None:
-                targets = [layer.channel_of_key(key)]
-            elif isinstance(targets, str):
-                targets = [targets]
-            for index, channel in enumerate(targets):
-                copy = message if index == 0 else dict(message)
-                deliveries.append(Delivery(channel, copy, score, shard, key, member))
-        return deliveries
+    def discard_buffered(self) -> None:
+        """Forgets every message taken ahead of its receiver (the layer is being flushed)."""
+        self._buffers.drain(lambda channel: True)
 
     # Shutting down
 
     async def close(self) -> None:
         """Stops the listeners, puts back what was taken but not delivered, fails waiters."""
-        self._closing = True
-        for shard, listener in enumerate(self._listeners):
-            if listener.idle is not None:
-                listener.idle.set()
-            elif listener.blocked_on:
-                self._send_wake(shard)
-        tasks = [listener.task for listener in self._listeners if listener.task is not None]
-        if tasks:
-            _, late = await asyncio.wait(tasks, timeout=CLOSE_TIMEOUT)
-            for task in late:
-                task.cancel()
+        await asyncio.gather(*(listener.close() for listener in self._listeners))
         # Messages of this process's own channels can only be received here: they go with it.
         self._buffers.drain(lambda channel: "!" in channel)
         undelivered = self._buffers.drain(lambda channel: True)

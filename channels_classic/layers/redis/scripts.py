@@ -84,11 +84,16 @@ class Script:
         self.source = source
         self.sha = hashlib.sha1(source.encode()).hexdigest()
 
+    def command(self, keys: Sequence[Any], args: Sequence[Any], *, load: bool = False) -> tuple:
+        """The EVALSHA command running this script (EVAL with ``load``, which also caches it)."""
+        head = ("EVAL", self.source) if load else ("EVALSHA", self.sha)
+        return (*head, len(keys), *keys, *args)
+
     async def __call__(self, pipe: CommandPipe, keys: Sequence[Any], args: Sequence[Any]) -> Any:
         try:
-            return await pipe.call("EVALSHA", self.sha, len(keys), *keys, *args)
+            return await pipe.call(*self.command(keys, args))
         except NoScriptError:
-            return await pipe.call("EVAL", self.source, len(keys), *keys, *args)
+            return await pipe.call(*self.command(keys, args, load=True))
 
 
 push = Script(PUSH)

@@ -1,0 +1,204 @@
+"""One shard's listener: takes messages from Redis for the receiver's waiters.
+
+It owns one connection to its shard. While waiters wait it alternates between two commands:
+a script that pops every waiting message they can take (up to the batch size) from all
+their channels at once, and, when nothing is waiting, a single BZPOPMIN over all those
+channels, so an idle process sends nothing and a message on any channel wakes it at once.
+
+It is a small state machine driven by replies rather than a task: a reply is decoded and
+dispatched, and the next command written, inside the connection's ``data_received``, so a
+message costs no extra task switches on its way to the waiter.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import enum
+import logging
+import time
+from typing import TYPE_CHECKING, Any
+
+from redis.exceptions import NoScriptError
+
+from . import scripts
+from .buffers import Delivery
+from .codec import UndecodableMessage
+from .connection import CONNECTION_ERRORS, CommandPipe, unavailable
+
+if TYPE_CHECKING:
+    from .layer import RedisChannelLayer
+    from .receiver import Receiver
+
+logger = logging.getLogger(__name__)
+
+#: The read timeout exceeds the BZPOPMIN timeout by this much, so a server that vanished
+#: without closing the connection is noticed instead of waited on forever.
+READ_TIMEOUT_MARGIN = 5.0
+#: How long close() waits for a blocked listener to return its last command.
+CLOSE_TIMEOUT = 2.0
+
+
+class State(enum.Enum):
+    IDLE = "idle"  # no command in flight
+    TAKING = "taking"  # the take script is in flight
+    BLOCKED = "blocked"  # BZPOPMIN is in flight
+
+
+class ShardListener:
+    """Feeds the receiver from one shard; wakes when the receiver's demand changes."""
+
+    def __init__(
+        self, receiver: Receiver, layer: RedisChannelLayer, shard: int, wake_key: bytes
+    ) -> None:
+        self._receiver = receiver
+        self._layer = layer
+        self._shard = shard
+        self._wake_key = wake_key
+        self._pipe: CommandPipe | None = None
+        self.state = State.IDLE
+        self._blocked_on: frozenset[bytes] = frozenset()
+        self._wake_sent = False
+        # Keys the last take found empty, and nothing has been popped from since.
+        self._checked: frozenset[bytes] = frozenset()
+        self._closing = False
+        self._stopped: asyncio.Future[None] | None = None
+
+    def demand_changed(self, key: bytes) -> None:
+        """A waiter arrived for ``key``: start taking, or unblock to include the key."""
+        if self.state is State.IDLE:
+            self._step()
+        elif self.state is State.BLOCKED and key not in self._blocked_on and not self._wake_sent:
+            self._wake_sent = True
+            self._receiver.send_wake(self._shard)
+
+    def _step(self) -> None:
+        """Writes the next command the receiver's demand calls for, or goes idle."""
+        wanted = None if self._closing else self._receiver.wanted(self._shard)
+        if wanted is None:
+            self.state = State.IDLE
+            if self._stopped is not None and not self._stopped.done():
+                self._stopped.set_result(None)
+            return
+        keys, limits, budget = wanted
+        if self._pipe is None:
+            self._pipe = CommandPipe(
+                self._layer.shards[self._shard],
+                socket_timeout=self._layer.block_timeout + READ_TIMEOUT_MARGIN,
+            )
+        if any(key not in self._checked for key in self._receiver.batchable(keys, limits)):
+            self.state = State.TAKING
+            cutoff = repr(time.time() - self._layer.expiry)
+            script_keys = [self._wake_key, *keys]
+            script_args = [cutoff, budget, *limits]
+
+            def taken(reply: Any, error: BaseException | None) -> None:
+                if isinstance(error, NoScriptError) and self._pipe is not None:
+                    load = scripts.take.command(script_keys, script_args, load=True)
+                    self._pipe.call_back(self._guarded(taken), *load)
+                elif error is not None:
+                    self._fail(error)
+                else:
+                    self._checked = frozenset() if reply else frozenset(keys)
+                    self._receiver.dispatch(self._decode_taken(keys, reply))
+                    self._step()
+
+            self._pipe.call_back(
+                self._guarded(taken), *scripts.take.command(script_keys, script_args)
+            )
+        else:
+            # A blocking pop returns one message: all that is wanted where no batch is.
+            self.state = State.BLOCKED
+            self._blocked_on, self._wake_sent = frozenset(keys), False
+            self._pipe.call_back(
+                self._guarded(self._popped),
+                "BZPOPMIN",
+                *keys,
+                self._wake_key,
+                self._layer.block_timeout,
+            )
+
+    def _popped(self, reply: Any, error: BaseException | None) -> None:
+        self._blocked_on = frozenset()
+        if error is not None:
+            self._fail(error)
+            return
+        if reply is not None and reply[0] != self._wake_key:
+            self._checked = self._checked - {reply[0]}
+            self._receiver.dispatch(self._decode(reply[0], reply[1:]))
+        self._step()
+
+    def _guarded(self, handler: Any) -> Any:
+        """Wraps a reply handler so that a bug in it fails the waiters instead of the wire."""
+
+        def guarded(reply: Any, error: BaseException | None) -> None:
+            try:
+                handler(reply, error)
+            except Exception as bug:
+                logger.exception("redis layer: handling a reply from shard %d failed", self._shard)
+                self._fail(bug)
+
+        return guarded
+
+    def _fail(self, error: BaseException) -> None:
+        """Drops the connection and fails the waiters; the next demand starts afresh."""
+        pipe, self._pipe = self._pipe, None
+        if pipe is not None:
+            pipe.abort()
+        self.state = State.IDLE
+        self._blocked_on = frozenset()
+        self._checked = frozenset()
+        if self._closing:
+            if self._stopped is not None and not self._stopped.done():
+                self._stopped.set_result(None)
+            return
+        if isinstance(error, CONNECTION_ERRORS):
+            error = unavailable(self._layer.shards[self._shard], error)
+        self._receiver.fail_shard(self._shard, error)
+
+    def _decode_taken(self, keys: list[bytes], taken: list[Any]) -> list[Delivery]:
+        deliveries: list[Delivery] = []
+        for position in range(0, len(taken), 2):
+            deliveries += self._decode(keys[taken[position] - 1], taken[position + 1])
+        return deliveries
+
+    def _decode(self, key: bytes, members_and_scores: list[bytes]) -> list[Delivery]:
+        """Turns popped (member, score, ...) of one key into deliveries, one per channel."""
+        deliveries: list[Delivery] = []
+        layer = self._layer
+        for position in range(0, len(members_and_scores), 2):
+            member = members_and_scores[position]
+            score = float(members_and_scores[position + 1])
+            try:
+                message = layer.codec.decode(member)
+            except UndecodableMessage as error:
+                logger.warning(
+                    "redis layer: undecodable message on key %r dropped (%s); do all "
+                    "processes share the same symmetric_encryption_keys?",
+                    key,
+                    error,
+                )
+                continue
+            targets = message.pop("__asgi_channel__", None)
+            if targets is None:
+                targets = [layer.channel_of_key(key)]
+            elif isinstance(targets, str):
+                targets = [targets]
+            for index, channel in enumerate(targets):
+                copy = message if index == 0 else dict(message)
+                deliveries.append(Delivery(channel, copy, score, self._shard, key, member))
+        return deliveries
+
+    async def close(self) -> None:
+        """Stops taking: waits (briefly) for the command in flight, then drops the connection."""
+        self._closing = True
+        if self.state is not State.IDLE:
+            self._stopped = asyncio.get_running_loop().create_future()
+            if self.state is State.BLOCKED:
+                self._receiver.send_wake(self._shard)
+            try:
+                await asyncio.wait_for(asyncio.shield(self._stopped), CLOSE_TIMEOUT)
+            except TimeoutError:
+                logger.warning("redis layer: shard %d did not answer while closing", self._shard)
+        pipe, self._pipe = self._pipe, None
+        if pipe is not None:
+            pipe.abort()
