@@ -1,1 +1,21 @@
-"""channels_classic: the Channels 1.x programming model on Django 5, daphne 4 and Redis."""
+"""channels_classic: the Channels 1.x programming model on Django 5, daphne 4 and Redis.
+
+An interface server (``daphne project.asgi:channel_layer``) turns WebSocket and HTTP events
+into messages on a channel layer; ``manage.py runworker`` processes run plain consumer
+functions routed on channel names and message keys. See the README for the whole picture.
+"""
+
+from .channel import Channel, Group
+from .layers.registry import DEFAULT_CHANNEL_LAYER, channel_layers, get_channel_layer
+from .routing import include, route, route_class
+
+__all__ = [
+    "DEFAULT_CHANNEL_LAYER",
+    "Channel",
+    "Group",
+    "channel_layers",
+    "get_channel_layer",
+    "include",
+    "route",
+    "route_class",
+]

@@ -6,10 +6,13 @@ channels 4 layers catches ours and the other way round.
 
 from __future__ import annotations
 
-import redis.exceptions
-from channels.exceptions import ChannelFull, MessageTooLarge
+from typing import Any
 
-__all__ = ["ChannelFull", "ChannelLayerUnavailable", "MessageTooLarge"]
+import channels.exceptions
+import redis.exceptions
+from channels.exceptions import ChannelFull as ChannelFull
+from channels.exceptions import MessageTooLarge as MessageTooLarge
+from django.core.exceptions import ImproperlyConfigured
 
 
 class ChannelLayerUnavailable(redis.exceptions.ConnectionError, ConnectionError):
@@ -19,3 +22,34 @@ class ChannelLayerUnavailable(redis.exceptions.ConnectionError, ConnectionError)
     object stays usable: the next call reconnects. It is both a ``redis.exceptions.
     ConnectionError`` (what channels_redis users catch) and a builtin ``ConnectionError``.
     """
+
+
+class InvalidChannelLayerError(channels.exceptions.InvalidChannelLayerError, ImproperlyConfigured):
+    """A ``CHANNEL_LAYERS`` entry is wrong; the message names the alias and the key.
+
+    A ``ValueError`` (as in 1.x and channels 4) and Django's ``ImproperlyConfigured``.
+    """
+
+
+class InvalidReply(ValueError):
+    """A message on a reply channel cannot be turned into something to send to the client.
+
+    The interface server logs it and drops that message; the connection stays as it was.
+    """
+
+
+class ConsumeLater(Exception):
+    """Raised by a consumer to have its message put back at the end of its channel and
+    consumed again later (up to the worker's retry limit)."""
+
+
+class DenyConnection(Exception):
+    """Raised by a ``websocket.connect`` consumer to refuse the socket (HTTP 403)."""
+
+
+class ChannelSocketException(Exception):
+    """Base of exceptions that act on the socket of the message being consumed: the worker
+    calls ``run(message)`` when a consumer raises one."""
+
+    def run(self, message: Any) -> None:
+        raise NotImplementedError(f"{type(self).__name__} must define run(message)")

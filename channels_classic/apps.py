@@ -1,0 +1,21 @@
+"""Django app config: connects the library's signal receivers once Django is ready."""
+
+from django.apps import AppConfig
+from django.core.signals import setting_changed
+from django.db import close_old_connections
+
+from .layers.registry import channel_layers
+from .signals import consumer_finished, consumer_started
+
+
+class ChannelsClassicConfig(AppConfig):
+    name = "channels_classic"
+    label = "channels_classic"
+    verbose_name = "Channels (classic)"
+
+    def ready(self) -> None:
+        # A changed CHANNEL_LAYERS setting (tests) must not leave old layers cached.
+        setting_changed.connect(channel_layers.reset, dispatch_uid="channels_classic.layers")
+        # Consumers are requests of a kind: stale DB connections are closed around them.
+        consumer_started.connect(close_old_connections, dispatch_uid="channels_classic.db_start")
+        consumer_finished.connect(close_old_connections, dispatch_uid="channels_classic.db_end")

@@ -1,0 +1,62 @@
+"""Every default a project may tune, with the setting that overrides it (read lazily)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+from typing import Any
+
+#: CHANNELS_WEBSOCKET_ACCEPT_TIMEOUT: seconds a new socket waits for its connect consumer to
+#: accept or reject it before it is refused (daphne's own --websocket_connect_timeout must
+#: not be shorter, or daphne refuses first).
+WEBSOCKET_ACCEPT_TIMEOUT = 5.0
+#: CHANNELS_WS_PROTOCOLS: WebSocket subprotocols the server agrees to, in preference order.
+WS_PROTOCOLS: tuple[str, ...] = ()
+#: CHANNELS_HTTP_TIMEOUT: seconds an HTTP request waits for a response to start (then 503).
+HTTP_TIMEOUT = 120.0
+#: CHANNELS_MAX_REQUEST_BODY_SIZE: bytes of request body carried to a worker (more: 413).
+MAX_REQUEST_BODY_SIZE = 10 * 1024 * 1024
+#: CHANNELS_REPLY_CHANNEL_PREFIX: reply channel names start with this (as daphne 1.x's did).
+REPLY_CHANNEL_PREFIX = "daphne.response"
+
+
+@dataclass(frozen=True)
+class InterfaceOptions:
+    """What the interface server needs from the settings, read once when it starts."""
+
+    websocket_accept_timeout: float = WEBSOCKET_ACCEPT_TIMEOUT
+    ws_protocols: tuple[str, ...] = WS_PROTOCOLS
+    http_timeout: float = HTTP_TIMEOUT
+    max_request_body_size: int = MAX_REQUEST_BODY_SIZE
+    reply_channel_prefix: str = REPLY_CHANNEL_PREFIX
+
+    @classmethod
+    def from_settings(cls) -> InterfaceOptions:
+        """Reads ``CHANNELS_<FIELD NAME>`` settings; raises ImproperlyConfigured on bad ones."""
+        from django.conf import settings
+        from django.core.exceptions import ImproperlyConfigured
+
+        values: dict[str, Any] = {}
+        for field in fields(cls):
+            name = f"CHANNELS_{field.name.upper()}"
+            if not hasattr(settings, name):
+                continue
+            value = getattr(settings, name)
+            default = field.default
+            try:
+                if isinstance(default, tuple):
+                    if isinstance(value, str):
+                        raise TypeError("a list of names, not a single string")
+                    value = tuple(str(item) for item in value)
+                elif isinstance(default, (int, float)) and not isinstance(default, bool):
+                    value = type(default)(value)
+                    if value <= 0:
+                        raise ValueError("must be positive")
+                elif not isinstance(value, str) or not value:
+                    raise TypeError("must be a non-empty string")
+            except (TypeError, ValueError) as error:
+                raise ImproperlyConfigured(
+                    f"settings.{name} = {getattr(settings, name)!r} is invalid ({error}); the "
+                    f"default is {default!r}"
+                ) from error
+            values[field.name] = value
+        return cls(**values)

@@ -1,0 +1,54 @@
+"""What the interface server does when the layer will not take a message (SPEC WS17).
+
+A full channel (ChannelFull) or an unreachable layer never crashes a connection's task or
+the server: each message kind has one named outcome, and every occurrence is logged and
+counted (``counts``, by channel and outcome).
+"""
+
+from __future__ import annotations
+
+import enum
+import logging
+from collections import Counter
+
+logger = logging.getLogger(__name__)
+
+
+class Outcome(enum.Enum):
+    REFUSE_HANDSHAKE = "handshake refused"
+    CLOSE_TRY_AGAIN_LATER = "socket closed with 1013 and muted"
+    SERVICE_UNAVAILABLE = "answered 503"
+    DROPPED = "message dropped"
+
+
+#: The outcome for each channel the interface server sends to.
+ON_FULL = {
+    "websocket.connect": Outcome.REFUSE_HANDSHAKE,
+    "websocket.receive": Outcome.CLOSE_TRY_AGAIN_LATER,
+    "websocket.disconnect": Outcome.DROPPED,
+    "http.request": Outcome.SERVICE_UNAVAILABLE,
+    "http.disconnect": Outcome.DROPPED,
+}
+
+WS_1013_TRY_AGAIN_LATER = 1013
+WS_1011_INTERNAL_ERROR = 1011
+WS_1006_ABNORMAL_CLOSURE = 1006
+
+counts: Counter[tuple[str, Outcome]] = Counter()
+
+
+def refused(channel: str, error: Exception) -> Outcome:
+    """Records that ``channel`` refused a message; returns what to do about it."""
+    outcome = ON_FULL[channel]
+    counts[channel, outcome] += 1
+    log = logger.debug if outcome is Outcome.DROPPED else logger.warning
+    log(
+        "interface: %s could not take a message (%s: %s): %s (%d so far). Are workers "
+        "running and keeping up?",
+        channel,
+        type(error).__name__,
+        error,
+        outcome.value,
+        counts[channel, outcome],
+    )
+    return outcome

@@ -1,0 +1,88 @@
+"""Reply channels: one per connection, and the receive loop that feeds them.
+
+With the project's layers one loop per process receives on the process channel (every
+reply channel of this process at once, in batches) and hands each message to its
+connection's inbox; messages for connections that are gone are dropped. With a layer that
+receives one channel per call (channels_redis), each connection receives on its own.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+from ..layers.receiving import has_batch_receive
+from ..names import non_local_name
+
+logger = logging.getLogger(__name__)
+
+#: The most reply messages one receive hands over.
+REPLY_BATCH = 100
+#: Back-off after a failed receive (Redis down): doubles up to the maximum.
+RETRY_FIRST, RETRY_MAX = 0.1, 5.0
+
+
+class ReplyDispatcher:
+    """Makes reply channels for one process and event loop, and delivers their messages."""
+
+    def __init__(self, backend: Any, prefix: str) -> None:
+        self._backend = backend
+        self._prefix = prefix
+        self._inboxes: dict[str, asyncio.Queue[dict[str, Any]]] = {}
+        self._own_receivers: dict[str, asyncio.Task[None]] = {}
+        self._pump: asyncio.Task[None] | None = None
+
+    async def open(self) -> tuple[str, asyncio.Queue[dict[str, Any]]]:
+        """A new reply channel and the inbox its messages will arrive in."""
+        name = await self._backend.new_channel(self._prefix)
+        inbox: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+        self._inboxes[name] = inbox
+        if has_batch_receive(self._backend):
+            if self._pump is None or self._pump.done():
+                self._pump = asyncio.ensure_future(self._receive_for_all(non_local_name(name)))
+        else:
+            self._own_receivers[name] = asyncio.ensure_future(self._receive_for_one(name))
+        return name, inbox
+
+    def close(self, name: str) -> None:
+        """Forgets ``name``: later messages for it are dropped."""
+        self._inboxes.pop(name, None)
+        receiver = self._own_receivers.pop(name, None)
+        if receiver is not None:
+            receiver.cancel()
+
+    async def _receive_for_all(self, process_channel: str) -> None:
+        delay = RETRY_FIRST
+        while True:
+            try:
+                batch = await self._backend.receive_batch([process_channel], REPLY_BATCH)
+            except Exception as error:
+                logger.error(
+                    "interface: receiving replies failed (%s); retrying in %.1f s", error, delay
+                )
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, RETRY_MAX)
+                continue
+            delay = RETRY_FIRST
+            for channel, message in batch:
+                inbox = self._inboxes.get(channel)
+                if inbox is None:
+                    logger.debug("interface: reply for closed connection %s dropped", channel)
+                else:
+                    inbox.put_nowait(message)
+
+    async def _receive_for_one(self, name: str) -> None:
+        delay = RETRY_FIRST
+        while name in self._inboxes:
+            try:
+                message = await self._backend.receive(name)
+            except Exception as error:
+                logger.error("interface: receiving on %s failed (%s)", name, error)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, RETRY_MAX)
+                continue
+            delay = RETRY_FIRST
+            inbox = self._inboxes.get(name)
+            if inbox is not None:
+                inbox.put_nowait(message)

@@ -1,0 +1,81 @@
+"""Reply messages (what consumers send to a reply channel) → ASGI events, in one place.
+
+WebSocket replies follow SPEC WS7–WS9: ``accept``, ``text``, ``bytes`` and ``close`` keys;
+data implies accept; ``close`` is True (1000) or a code. Fixed 1.x quirks: an empty frame is
+still a frame (Q6), and every close code RFC 6455 lets a server send works (Q7) while others
+are refused with an error saying which are valid (Q20).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..exceptions import InvalidReply
+
+WEBSOCKET_REPLY_KEYS = frozenset({"accept", "text", "bytes", "close"})
+
+
+def is_valid_close_code(code: int) -> bool:
+    """The codes a server may send in a close frame (RFC 6455 section 7.4, IANA registry)."""
+    return code in (1000, 1001, 1002, 1003) or 1007 <= code <= 1014 or 3000 <= code <= 4999
+
+
+def close_code(value: Any) -> int | None:
+    """The close code a reply's ``close`` value asks for: None for no close."""
+    if value is False or value is None:
+        return None
+    if value is True:
+        return 1000
+    if isinstance(value, int) and is_valid_close_code(value):
+        return value
+    raise InvalidReply(
+        f"'close' must be True or a close code (1000-1003, 1007-1014 or 3000-4999), got {value!r}"
+    )
+
+
+def check_websocket_reply(reply: Any) -> None:
+    """Raises InvalidReply, saying what is wrong, unless ``reply`` is a valid reply."""
+    if not isinstance(reply, dict):
+        raise InvalidReply(f"a WebSocket reply must be a dict, got {type(reply).__name__}")
+    unknown = set(reply) - WEBSOCKET_REPLY_KEYS
+    if unknown:
+        raise InvalidReply(
+            f"unknown keys {sorted(unknown)} in WebSocket reply; the keys are accept, text, "
+            "bytes and close"
+        )
+    if "text" in reply and "bytes" in reply:
+        raise InvalidReply("a WebSocket reply has either 'text' or 'bytes', not both")
+    if "text" in reply and not isinstance(reply["text"], str):
+        raise InvalidReply(f"'text' must be a str, got {type(reply['text']).__name__}")
+    if "bytes" in reply and not isinstance(reply["bytes"], bytes):
+        raise InvalidReply(f"'bytes' must be bytes, got {type(reply['bytes']).__name__}")
+    if "accept" in reply and not isinstance(reply["accept"], bool):
+        raise InvalidReply(f"'accept' must be True or False, got {reply['accept']!r}")
+    close_code(reply.get("close"))
+
+
+def websocket_events(
+    reply: dict[str, Any], *, connecting: bool, subprotocol: str | None = None
+) -> list[dict[str, Any]]:
+    """The ASGI events that carry out ``reply``: accept, frame, close, in that order.
+
+    While connecting, ``accept: False`` or a bare ``close`` rejects the handshake (one close
+    event); data implies accept. Once open, ``accept`` is ignored.
+    """
+    check_websocket_reply(reply)
+    code = close_code(reply.get("close"))
+    has_frame = "text" in reply or "bytes" in reply
+    events: list[dict[str, Any]] = []
+    if connecting:
+        if reply.get("accept") is False or (code is not None and not has_frame):
+            return [{"type": "websocket.close", "code": code or 1000}]
+        if not reply.get("accept") and not has_frame:
+            return []
+        events.append({"type": "websocket.accept", "subprotocol": subprotocol})
+    if "text" in reply:
+        events.append({"type": "websocket.send", "text": reply["text"]})
+    elif "bytes" in reply:
+        events.append({"type": "websocket.send", "bytes": reply["bytes"]})
+    if code is not None:
+        events.append({"type": "websocket.close", "code": code})
+    return events

@@ -1,0 +1,215 @@
+"""One WebSocket connection, bridged to the layer (SPEC WS1–WS19).
+
+The connection sends ``websocket.connect`` (order 0) and holds the handshake until its
+reply channel says accept, reject or data, or the accept timeout passes. Once open, client
+frames become ``websocket.receive`` messages (order 1, 2, ...) while replies are written to
+the socket; when the socket closes, ``websocket.disconnect`` (order n + 1) goes out. A bad
+reply is logged and dropped; a layer that will not take a message is handled by the
+backpressure table; nothing here can take the server down.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import enum
+import logging
+from typing import TYPE_CHECKING, Any
+
+from ..exceptions import ChannelFull, ChannelLayerUnavailable, InvalidReply
+from . import backpressure, messages
+from .backpressure import Outcome
+from .replies import websocket_events
+
+if TYPE_CHECKING:
+    from . import InterfaceApp
+
+logger = logging.getLogger(__name__)
+
+Send = Any
+Receive = Any
+
+
+class State(enum.Enum):
+    CONNECTING = "connecting"
+    OPEN = "open"
+    CLOSED = "closed"
+
+
+class WebsocketConnection:
+    """The state of one socket and the two directions that move its messages."""
+
+    def __init__(
+        self, app: InterfaceApp, scope: dict[str, Any], receive: Receive, send: Send
+    ) -> None:
+        self.app = app
+        self.scope = scope
+        self.path: str = scope["path"]
+        self._receive = receive
+        self._send = send
+        self.state = State.CONNECTING
+        self.order = 0
+        self.muted = False
+        self.reply_channel = ""
+
+    async def run(self) -> None:
+        event = await self._receive()
+        if event["type"] != "websocket.connect":
+            return
+        dispatcher = self.app.dispatcher()
+        self.reply_channel, inbox = await dispatcher.open()
+        try:
+            if not await self._offer("websocket.connect", self._connect_message()):
+                await self._reject()
+                return
+            if await self._handshake(inbox):
+                await self._converse(inbox)
+        finally:
+            dispatcher.close(self.reply_channel)
+
+    def _connect_message(self) -> dict[str, Any]:
+        return dict(messages.websocket_connect(self.scope, self.reply_channel))
+
+    def _subprotocol(self) -> str | None:
+        offered = self.scope.get("subprotocols") or ()
+        return next((p for p in self.app.options.ws_protocols if p in offered), None)
+
+    # Layer side
+
+    async def _offer(self, channel: str, message: dict[str, Any]) -> bool:
+        """Sends ``message`` onto ``channel``; False (after the policy) if the layer refused."""
+        if self.muted:
+            return False
+        try:
+            await self.app.backend.send(channel, message)
+            return True
+        except (ChannelFull, ChannelLayerUnavailable) as error:
+            outcome = backpressure.refused(channel, error)
+        if outcome is Outcome.CLOSE_TRY_AGAIN_LATER:
+            self.muted = True
+            await self._close(backpressure.WS_1013_TRY_AGAIN_LATER)
+        elif outcome is Outcome.REFUSE_HANDSHAKE:
+            self.muted = True
+        return False
+
+    # Socket side
+
+    async def _handshake(self, inbox: asyncio.Queue[dict[str, Any]]) -> bool:
+        """Waits for the connect consumer's answer; True once the socket is open.
+
+        The client may leave meanwhile: that ends the wait at once with its close code.
+        """
+        timeout = self.app.options.websocket_accept_timeout
+        deadline = asyncio.get_running_loop().time() + timeout
+        client = asyncio.ensure_future(self._receive())
+        try:
+            while self.state is State.CONNECTING:
+                reply = asyncio.ensure_future(inbox.get())
+                try:
+                    async with asyncio.timeout_at(deadline):
+                        await asyncio.wait({reply, client}, return_when=asyncio.FIRST_COMPLETED)
+                except TimeoutError:
+                    logger.warning(
+                        "interface: no answer to websocket.connect for %s within %.1f s; "
+                        "refused. Is a worker running with a websocket.connect route?",
+                        self.path,
+                        timeout,
+                    )
+                    await self._reject()
+                    return False
+                finally:
+                    reply.cancel()
+                if client.done():
+                    event = client.result()
+                    self.state = State.CLOSED
+                    await self._disconnected(
+                        event.get("code", backpressure.WS_1006_ABNORMAL_CLOSURE)
+                    )
+                    return False
+                await self._apply(reply.result())
+        finally:
+            client.cancel()
+        if self.state is State.CLOSED:
+            await self._finish_after_close()
+            return False
+        return True
+
+    async def _converse(self, inbox: asyncio.Queue[dict[str, Any]]) -> None:
+        """Moves frames both ways until the socket closes."""
+        replies = asyncio.ensure_future(self._write_replies(inbox))
+        try:
+            await self._read_frames()
+        finally:
+            replies.cancel()
+
+    async def _write_replies(self, inbox: asyncio.Queue[dict[str, Any]]) -> None:
+        try:
+            while self.state is State.OPEN:
+                await self._apply(await inbox.get())
+        except Exception:
+            logger.exception("interface: writing to WebSocket %s failed", self.path)
+            await self.abort()
+
+    async def abort(self) -> None:
+        """Closes the socket with 1011 after an internal error (if it is still open)."""
+        if self.state is State.CONNECTING:
+            await self._reject()
+        elif self.state is State.OPEN:
+            await self._close(backpressure.WS_1011_INTERNAL_ERROR)
+
+    async def _read_frames(self) -> None:
+        while True:
+            event = await self._receive()
+            if event["type"] == "websocket.disconnect":
+                self.state = State.CLOSED
+                await self._disconnected(event.get("code", backpressure.WS_1006_ABNORMAL_CLOSURE))
+                return
+            if event["type"] == "websocket.receive" and self.state is State.OPEN:
+                self.order += 1
+                message = messages.websocket_receive(
+                    self.reply_channel, self.path, self.order, event
+                )
+                await self._offer("websocket.receive", dict(message))
+
+    async def _apply(self, reply: dict[str, Any]) -> None:
+        """Carries out one reply message; a malformed one is logged and dropped."""
+        try:
+            events = websocket_events(
+                reply,
+                connecting=self.state is State.CONNECTING,
+                subprotocol=self._subprotocol(),
+            )
+        except InvalidReply as error:
+            logger.error(
+                "interface: bad reply on %s for %s dropped: %s (message: %.200r)",
+                self.reply_channel,
+                self.path,
+                error,
+                reply,
+            )
+            return
+        for event in events:
+            if self.state is State.CLOSED:
+                return
+            await self._send(event)
+            if event["type"] == "websocket.accept":
+                self.state = State.OPEN
+            elif event["type"] == "websocket.close":
+                self.state = State.CLOSED
+
+    async def _close(self, code: int) -> None:
+        if self.state is not State.CLOSED:
+            self.state = State.CLOSED
+            await self._send({"type": "websocket.close", "code": code})
+
+    async def _reject(self) -> None:
+        """Refuses the handshake (HTTP 403) and tells the consumers the socket is gone."""
+        await self._close(1000)
+        await self._finish_after_close()
+
+    async def _finish_after_close(self) -> None:
+        await self._disconnected(backpressure.WS_1006_ABNORMAL_CLOSURE)
+
+    async def _disconnected(self, code: int) -> None:
+        self.order += 1
+        message = messages.websocket_disconnect(self.reply_channel, self.path, code, self.order)
+        await self._offer("websocket.disconnect", dict(message))

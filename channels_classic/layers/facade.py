@@ -1,0 +1,124 @@
+"""The object ``channels_classic.get_channel_layer()`` returns: the 1.x layer wrapper.
+
+It is two things at once, so that ``daphne djchan.asgi:channel_layer`` keeps working on
+daphne 4, which only serves ASGI 3 applications:
+
+- the layer facade 1.x code imports: synchronous ``send``, ``send_group``, ``group_add``,
+  ``group_discard``, ``new_channel``, ``flush``, ``receive``, the ``ChannelFull``
+  attribute, and every other attribute of the backend;
+- the ASGI 3 application daphne serves (``__call__``): the interface server that turns
+  sockets into messages (see ``channels_classic.interface``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
+
+from ..exceptions import ChannelFull, MessageTooLarge
+from .receiving import receive_batch
+from .sync import runner
+
+if TYPE_CHECKING:
+    from ..interface import InterfaceApp
+    from ..routing import Router
+
+#: How long a blocking ``receive(..., block=True)`` waits before returning (None, None).
+BLOCKING_RECEIVE_TIMEOUT = 5.0
+#: How long a non-blocking ``receive`` waits: about one round trip to Redis.
+NON_BLOCKING_RECEIVE_TIMEOUT = 0.05
+
+
+class ClassicLayer:
+    """A channels 4 layer (``channel_layer``) wrapped for 1.x code and for daphne."""
+
+    ChannelFull = ChannelFull
+    MessageTooLarge = MessageTooLarge
+
+    def __init__(self, channel_layer: Any, alias: str = "default", routing: Any = None) -> None:
+        self.channel_layer = channel_layer
+        self.alias = alias
+        self.routing = routing
+
+    def __str__(self) -> str:
+        backend = type(self.channel_layer)
+        return f"{self.alias} ({backend.__module__}.{backend.__qualname__})"
+
+    def __repr__(self) -> str:
+        return f"<ClassicLayer {self}>"
+
+    def __getattr__(self, name: str) -> Any:
+        # Only called for attributes this object lacks: forward them, as 1.x did.
+        if name.startswith("__") or name == "channel_layer":
+            raise AttributeError(name)
+        return getattr(self.channel_layer, name)
+
+    def local_only(self) -> bool:
+        """True when the backend cannot span processes (runworker refuses it)."""
+        return "inmemory" in type(self.channel_layer).__module__.lower() or "InMemory" in (
+            type(self.channel_layer).__name__
+        )
+
+    @cached_property
+    def router(self) -> Router:
+        """The routing of this alias, checked and ready to match messages."""
+        from ..routing import Router
+
+        return Router(self.routing)
+
+    # The synchronous layer API
+
+    def send(self, channel: str, message: dict[str, Any]) -> None:
+        """Sends at once; raises ChannelFull when the channel is at capacity."""
+        runner.run(self.channel_layer.send, channel, message)
+
+    def send_group(self, group: str, message: dict[str, Any]) -> None:
+        """Sends to every member of ``group``; full members are skipped, never raised about."""
+        runner.run(self.channel_layer.group_send, group, message)
+
+    def group_add(self, group: str, channel: str) -> None:
+        runner.run(self.channel_layer.group_add, group, channel)
+
+    def group_discard(self, group: str, channel: str) -> None:
+        runner.run(self.channel_layer.group_discard, group, channel)
+
+    def new_channel(self, prefix: str = "specific") -> str:
+        """A new process channel name (a 1.x pattern ending in '?' is accepted and trimmed)."""
+        return runner.run(self.channel_layer.new_channel, prefix.rstrip("?!") or "specific")
+
+    def flush(self) -> None:
+        runner.run(self.channel_layer.flush)
+
+    def receive(
+        self, channels: Sequence[str], block: bool = False
+    ) -> tuple[str, dict[str, Any]] | tuple[None, None]:
+        """1.x receive: the first message on any of ``channels`` as (channel, message), or
+        (None, None) if none came within a round trip (``block=False``) or 5 s."""
+        timeout = BLOCKING_RECEIVE_TIMEOUT if block else NON_BLOCKING_RECEIVE_TIMEOUT
+        received = runner.run(self._receive_one, list(channels), timeout)
+        return received if received else (None, None)
+
+    receive_many = receive
+
+    async def _receive_one(
+        self, channels: list[str], timeout: float
+    ) -> tuple[str, dict[str, Any]] | None:
+        try:
+            async with asyncio.timeout(timeout):
+                ((channel, message),) = await receive_batch(self.channel_layer, channels, 1)
+        except TimeoutError:
+            return None
+        return channel, message
+
+    # The ASGI 3 application
+
+    @cached_property
+    def interface(self) -> InterfaceApp:
+        from ..interface import InterfaceApp
+
+        return InterfaceApp.from_settings(self)
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        await self.interface(scope, receive, send)

@@ -1,0 +1,76 @@
+"""``manage.py runworker``: run consumers for the messages on a channel layer (SPEC MC1–MC2)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+
+from ... import logs
+from ...exceptions import InvalidChannelLayerError
+from ...layers.registry import DEFAULT_CHANNEL_LAYER, get_channel_layer
+from ...message import Message
+from ...signals import worker_process_ready
+from ...worker import Worker
+
+
+class Command(BaseCommand):
+    help = "Runs a worker: consumers for the messages of the channel layer's routed channels."
+    worker_class = Worker
+
+    def add_arguments(self, parser: Any) -> None:
+        parser.add_argument("--layer", default=DEFAULT_CHANNEL_LAYER, help="layer alias")
+        parser.add_argument(
+            "--only-channels", action="append", metavar="GLOB", help="listen only on these"
+        )
+        parser.add_argument(
+            "--exclude-channels", action="append", metavar="GLOB", help="never listen on these"
+        )
+        parser.add_argument(
+            "--threads",
+            type=int,
+            default=getattr(settings, "CHANNELS_WORKER_THREADS", 1),
+            help="consumers run at once (default: settings.CHANNELS_WORKER_THREADS or 1)",
+        )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        verbosity = options["verbosity"]
+        logs.configure(verbosity)
+        if options["threads"] < 1:
+            raise CommandError(f"--threads must be at least 1, got {options['threads']}")
+        try:
+            layer = get_channel_layer(options["layer"])
+        except InvalidChannelLayerError as error:
+            raise CommandError(str(error)) from error
+        if layer.local_only():
+            raise CommandError(
+                f"The channel layer {layer} only works inside one process, so a separate "
+                "worker cannot share it: configure a Redis layer "
+                "('channels_classic.layers.redis.RedisChannelLayer'), or use runserver."
+            )
+        layer.router.check_default()
+        worker = self.worker_class(
+            layer,
+            threads=options["threads"],
+            only_channels=options["only_channels"],
+            exclude_channels=options["exclude_channels"],
+            callback=self._log_dispatch if verbosity > 1 else None,
+        )
+        channels = worker.channel_names()
+        if not channels:
+            raise CommandError(
+                f"No channels to listen on: routed {sorted(layer.router.channels)}, "
+                f"--only-channels {options['only_channels']}, --exclude-channels "
+                f"{options['exclude_channels']}. Check channel_routing and these options."
+            )
+        self.stderr.write(
+            f"Running worker against channel layer {layer} with {options['threads']} "
+            f"thread(s), on: {', '.join(channels)}"
+        )
+        worker_process_ready.send(sender=worker)
+        worker.run()
+
+    def _log_dispatch(self, channel: str, message: Message) -> None:
+        reply = message.reply_channel.name if message.reply_channel else "-"
+        self.stderr.write(f"{channel} (reply {reply})")

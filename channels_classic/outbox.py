@@ -1,0 +1,116 @@
+"""Sends made inside a consumer wait here until the consumer has finished (SPEC P1–P8).
+
+A consumer's effects become visible together, after it (and any session save around it)
+completed: a reply is never seen before the state it depends on is stored, and a socket's
+``accept`` goes out only once its connect consumer has returned. The outbox is per thread;
+outside a consumer there is none and sends go out at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from .exceptions import ChannelFull
+
+if TYPE_CHECKING:
+    from .layers.facade import ClassicLayer
+
+logger = logging.getLogger(__name__)
+
+#: A buffered send that meets a full channel is retried this long (SPEC P5)...
+FLUSH_RETRY_FOR = 2.0
+#: ...this often, then dropped with an error log (1.x raised and killed the worker: Q1).
+FLUSH_RETRY_EVERY = 0.2
+
+_local = threading.local()
+
+
+@dataclass(slots=True)
+class PendingSend:
+    layer: ClassicLayer
+    group: bool
+    name: str
+    content: dict[str, Any]
+
+    async def send(self) -> None:
+        backend = self.layer.channel_layer
+        if self.group:
+            await backend.group_send(self.name, self.content)
+        else:
+            await backend.send(self.name, self.content)
+
+
+@dataclass
+class Outbox:
+    """The sends of one consumer run, in call order."""
+
+    pending: list[PendingSend] = field(default_factory=list)
+
+    def add(self, layer: ClassicLayer, name: str, content: dict[str, Any], *, group: bool) -> None:
+        self.pending.append(PendingSend(layer, group, name, content))
+
+    async def flush(self) -> None:
+        """Sends everything in call order; a send to a full channel is retried for
+        FLUSH_RETRY_FOR seconds, then logged and dropped. Never raises ChannelFull.
+
+        Consecutive channel sends are pipelined (one round trip for all); a group send takes
+        two round trips, so it is awaited on its own to keep later sends behind it.
+        """
+        pending, self.pending = self.pending, []
+        start = 0
+        while start < len(pending):
+            end = start + 1
+            while end < len(pending) and not pending[end].group and not pending[start].group:
+                end += 1
+            await self._send_together(pending[start:end])
+            start = end
+
+    @staticmethod
+    async def _send_together(pending: list[PendingSend]) -> None:
+        results = await asyncio.gather(*(item.send() for item in pending), return_exceptions=True)
+        for item, result in zip(pending, results, strict=True):
+            if isinstance(result, ChannelFull):
+                await _retry(item)
+            elif isinstance(result, BaseException):
+                logger.error("outbox: sending to %r failed: %s", item.name, result, exc_info=result)
+
+
+async def _retry(item: PendingSend) -> None:
+    deadline = time.monotonic() + FLUSH_RETRY_FOR
+    while time.monotonic() < deadline:
+        await asyncio.sleep(FLUSH_RETRY_EVERY)
+        try:
+            await item.send()
+            return
+        except ChannelFull:
+            continue
+    logger.error(
+        "outbox: channel %r stayed full for %.1f s; the message sent to it by the consumer "
+        "was dropped (is its receiver running and keeping up?)",
+        item.name,
+        FLUSH_RETRY_FOR,
+    )
+
+
+def current() -> Outbox | None:
+    """The outbox of the consumer running in this thread, or None outside consumers."""
+    return getattr(_local, "outbox", None)
+
+
+@contextmanager
+def collecting() -> Iterator[Outbox]:
+    """Makes sends in this thread go into a fresh outbox for the duration of the block."""
+    outbox = Outbox()
+    previous = current()
+    _local.outbox = outbox
+    try:
+        yield outbox
+    finally:
+        _local.outbox = previous

@@ -1,0 +1,13 @@
+"""The signals of the 1.x worker, in one place (SPEC SG1–SG2).
+
+``consumer_started`` (with ``environ``) and ``consumer_finished`` fire around every consumer
+a worker runs, in the consumer's thread; ``worker_ready`` fires for each worker when it
+starts listening, ``worker_process_ready`` once per ``runworker`` process.
+"""
+
+from django.dispatch import Signal
+
+consumer_started = Signal()
+consumer_finished = Signal()
+worker_ready = Signal()
+worker_process_ready = Signal()

@@ -1,0 +1,55 @@
+"""The shape of every message the interface server and the consumers exchange.
+
+Messages onto the layer follow the ASGI 1.0 formats of Channels 1.x (SPEC WS1–WS9, H1–H6),
+with the fixes of DESIGN section 6: connect carries ``scheme`` and ``root_path`` and keeps
+duplicate headers. Each shape is built in one place (``interface.messages``).
+"""
+
+from __future__ import annotations
+
+from typing import NotRequired, TypedDict
+
+Headers = list[list[bytes]]
+Address = list[str | int] | None
+
+
+class WebsocketConnect(TypedDict):
+    """``websocket.connect``: a client asks to open a socket; the reply decides."""
+
+    reply_channel: str
+    scheme: str
+    path: str
+    query_string: bytes
+    root_path: str
+    headers: Headers
+    client: Address
+    server: Address
+    order: int
+
+
+class WebsocketReceive(TypedDict):
+    """``websocket.receive``: one frame; exactly one of ``text`` and ``bytes``."""
+
+    reply_channel: str
+    path: str
+    order: int
+    text: NotRequired[str]
+    bytes: NotRequired[bytes]
+
+
+class WebsocketDisconnect(TypedDict):
+    """``websocket.disconnect``: the socket is gone; sends to its reply channel are dropped."""
+
+    reply_channel: str
+    path: str
+    code: int
+    order: int
+
+
+class WebsocketReply(TypedDict, total=False):
+    """What a consumer sends to a socket's reply channel (any subset of these keys)."""
+
+    accept: bool
+    text: str
+    bytes: bytes
+    close: bool | int

@@ -1,0 +1,432 @@
+"""The worker: takes messages from the layer and runs their consumers (SPEC W1–W15).
+
+One asyncio loop receives and flushes; consumers run in a thread pool. The worker takes at
+most as many messages as it has threads (so it never hoards work another worker could do):
+with the project's layers one receive call waits on every routed channel at once and takes
+up to the number of free threads; with other layers one receive loop per channel feeds a
+queue bounded by the thread count.
+
+Sends a consumer makes wait in its outbox and go out when it returns, even if it raised
+(SPEC P3). Messages of one reply channel never run at the same time in one worker: a
+message whose connection is busy waits for the one running. A consumer's exception is
+logged with its name and the channel, and the worker goes on; layer errors are logged and
+retried with back-off. SIGTERM or SIGINT stops receiving, finishes and flushes what was
+taken, and returns; a second signal exits at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import fnmatch
+import logging
+import os
+import signal
+from collections import deque
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, Protocol
+
+from . import outbox
+from .exceptions import ChannelFull, ChannelSocketException, ConsumeLater, DenyConnection
+from .layers.facade import ClassicLayer
+from .layers.receiving import Received, has_batch_receive, receive_batch
+from .layers.sync import runner
+from .message import Message
+from .signals import consumer_finished, consumer_started, worker_ready
+
+logger = logging.getLogger(__name__)
+
+#: How many times ConsumeLater may put a message back before it is dropped (SPEC W9).
+MESSAGE_RETRIES = 10
+#: With stop_when_idle, a receive that finds nothing for this long means idle.
+IDLE_WAIT = 0.1
+#: Back-off after a failed receive (Redis down): doubles up to the maximum.
+RETRY_FIRST, RETRY_MAX = 0.1, 5.0
+#: Exit status after a second stop signal (the first one exits 0 when done).
+EXIT_FORCED = 1
+
+
+def consumer_name(consumer: Any) -> str:
+    """The dotted name of a consumer, for logs."""
+    module = getattr(consumer, "__module__", None) or type(consumer).__module__
+    name = getattr(consumer, "__qualname__", None) or type(consumer).__qualname__
+    return f"{module}.{name}"
+
+
+def select_channels(
+    channels: Iterable[str],
+    only: Iterable[str] | None = None,
+    exclude: Iterable[str] | None = None,
+) -> list[str]:
+    """The routed channels kept by the ``only`` globs, minus the ``exclude`` globs (W3)."""
+    only, exclude = list(only or ()), list(exclude or ())
+    return sorted(
+        name
+        for name in channels
+        if (not only or any(fnmatch.fnmatchcase(name, pattern) for pattern in only))
+        and not any(fnmatch.fnmatchcase(name, pattern) for pattern in exclude)
+    )
+
+
+class Worker:
+    """Runs the consumers routed on ``channel_layer``.
+
+    ``run()`` owns an event loop and the stop signals; ``serve()`` is the same work as a
+    coroutine for a loop someone else runs. ``stop_when_idle`` and ``max_messages`` bound
+    the loop (for tests and one-off jobs).
+    """
+
+    def __init__(
+        self,
+        channel_layer: ClassicLayer,
+        *,
+        threads: int = 1,
+        only_channels: Iterable[str] | None = None,
+        exclude_channels: Iterable[str] | None = None,
+        callback: Callable[[str, Message], None] | None = None,
+        message_retries: int = MESSAGE_RETRIES,
+        install_signals: bool = True,
+        stop_when_idle: bool = False,
+        max_messages: int | None = None,
+    ) -> None:
+        if threads < 1:
+            raise ValueError(f"threads must be at least 1, got {threads!r}")
+        self.channel_layer = channel_layer
+        self.backend = channel_layer.channel_layer
+        self.threads = threads
+        self.only_channels = list(only_channels or ())
+        self.exclude_channels = list(exclude_channels or ())
+        self.callback = callback
+        self.message_retries = message_retries
+        self.install_signals = install_signals
+        self.stop_when_idle = stop_when_idle
+        self.max_messages = max_messages
+        self.handled = 0
+        self._stopping: asyncio.Event | None = None
+        self._stop_requested = False
+        self._taken = 0
+        self._slot_freed: asyncio.Event | None = None
+        # reply channel -> messages waiting for the consumer of that connection to finish
+        self._busy: dict[str, deque[tuple[str, dict[str, Any]]]] = {}
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._pool: ThreadPoolExecutor | None = None
+
+    def channel_names(self) -> list[str]:
+        return select_channels(
+            self.channel_layer.router.channels, self.only_channels, self.exclude_channels
+        )
+
+    # Running
+
+    def run(self) -> None:
+        """Runs until stopped (signal, idle or max_messages), in a loop of its own."""
+        asyncio.run(self._run_bound())
+
+    async def _run_bound(self) -> None:
+        loop = asyncio.get_running_loop()
+        runner.bind(loop)
+        if self.install_signals:
+            for signum in (signal.SIGTERM, signal.SIGINT):
+                loop.add_signal_handler(signum, self._on_signal, signum)
+        try:
+            await self.serve()
+        finally:
+            runner.unbind(loop)
+            if self.install_signals:
+                for signum in (signal.SIGTERM, signal.SIGINT):
+                    loop.remove_signal_handler(signum)
+
+    def _on_signal(self, signum: int) -> None:
+        if self._stop_requested:
+            logger.warning("worker: second %s, exiting at once", signal.Signals(signum).name)
+            os._exit(EXIT_FORCED)
+        state = "busy, finishing what it took" if self._taken else "idle, exiting"
+        logger.info("worker: %s received while %s", signal.Signals(signum).name, state)
+        self.stop()
+
+    def stop(self) -> None:
+        """Asks the worker to stop receiving and return once what it took is done."""
+        self._stop_requested = True
+        if self._stopping is not None:
+            self._stopping.set()
+
+    async def serve(self) -> None:
+        channels = self.channel_names()
+        if not channels:
+            raise ValueError(
+                f"worker: no channels to listen on (routed: "
+                f"{sorted(self.channel_layer.router.channels)}, only {self.only_channels}, "
+                f"excluding {self.exclude_channels}); check channel_routing and the options"
+            )
+        self._stopping = asyncio.Event()
+        if self._stop_requested:
+            self._stopping.set()
+        self._slot_freed = asyncio.Event()
+        self._pool = ThreadPoolExecutor(self.threads, thread_name_prefix="consumer")
+        source = _source(self.backend, channels, self.threads)
+        logger.info("worker: listening on channels %s", ", ".join(channels))
+        worker_ready.send(sender=self)
+        try:
+            await self._receive_loop(source)
+            while self._tasks:
+                await asyncio.wait(set(self._tasks))
+        finally:
+            await source.close()
+            self._pool.shutdown(wait=True)
+            logger.info("worker: stopped after %d messages", self.handled)
+
+    async def _receive_loop(self, source: _Source) -> None:
+        assert self._stopping is not None and self._slot_freed is not None
+        delay = RETRY_FIRST
+        while not self._stopping.is_set() and not self._reached_max():
+            free = self.threads - self._taken
+            if self.max_messages is not None:
+                free = min(free, self.max_messages - self.handled - self._taken)
+            if free <= 0:
+                self._slot_freed.clear()
+                await _first(self._slot_freed.wait(), self._stopping.wait())
+                continue
+            try:
+                batch = await _first(
+                    source.take(free, IDLE_WAIT if self.stop_when_idle else None),
+                    self._stopping.wait(),
+                )
+            except Exception as error:
+                logger.error(
+                    "worker: receiving from the layer failed (%s); retrying in %.1f s",
+                    error,
+                    delay,
+                )
+                await _first(asyncio.sleep(delay), self._stopping.wait())
+                delay = min(delay * 2, RETRY_MAX)
+                continue
+            delay = RETRY_FIRST
+            if batch is None:
+                continue
+            if not batch:
+                if self.stop_when_idle and not self._taken:
+                    return
+                continue
+            for channel, content in batch:
+                self._take(channel, content)
+
+    def _reached_max(self) -> bool:
+        return self.max_messages is not None and self.handled + self._taken >= self.max_messages
+
+    # Handing messages to consumers
+
+    def _take(self, channel: str, content: dict[str, Any]) -> None:
+        self._taken += 1
+        reply_channel = content.get("reply_channel")
+        if isinstance(reply_channel, str):
+            waiting = self._busy.get(reply_channel)
+            if waiting is not None:
+                waiting.append((channel, content))
+                return
+            self._busy[reply_channel] = deque()
+        task = asyncio.ensure_future(self._handle(channel, content))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _handle(self, channel: str, content: dict[str, Any]) -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            try:
+                box, requeue = await loop.run_in_executor(
+                    self._pool, self._consume, channel, content
+                )
+                await box.flush()
+                if requeue:
+                    await self._requeue(channel, content)
+            except Exception:
+                logger.exception("worker: handling a message from %s failed", channel)
+            self.handled += 1
+            self._taken -= 1
+            assert self._slot_freed is not None
+            self._slot_freed.set()
+            next_message = self._next_for(content.get("reply_channel"))
+            if next_message is None:
+                return
+            channel, content = next_message
+
+    def _next_for(self, reply_channel: Any) -> tuple[str, dict[str, Any]] | None:
+        """The next waiting message of the same connection, if any (else it is not busy)."""
+        if not isinstance(reply_channel, str):
+            return None
+        waiting = self._busy.get(reply_channel)
+        if waiting:
+            return waiting.popleft()
+        self._busy.pop(reply_channel, None)
+        return None
+
+    def _consume(self, channel: str, content: dict[str, Any]) -> tuple[outbox.Outbox, bool]:
+        """Runs in a pool thread: the consumer of one message, between the consumer
+        signals, with its sends collected. Returns the outbox and whether to requeue."""
+        message = Message(content, channel, self.channel_layer)
+        if content.get("__retries__", 0) >= self.message_retries:
+            message.__doomed__ = True  # type: ignore[attr-defined]
+        requeue = False
+        with outbox.collecting() as box:
+            match = self.channel_layer.router.match(message)
+            if match is None:
+                logger.error(
+                    "worker: no route matches a message on %s (keys: %s); check channel_routing",
+                    channel,
+                    ", ".join(sorted(content)),
+                )
+                return box, False
+            consumer, kwargs = match
+            logger.debug("worker: dispatching %s to %s", channel, consumer_name(consumer))
+            if self.callback is not None:
+                self.callback(channel, message)
+            _signal(consumer_started, environ={})
+            try:
+                consumer(message, **kwargs)
+            except DenyConnection:
+                if channel == "websocket.connect" and message.reply_channel is not None:
+                    message.reply_channel.send({"close": True})
+                else:
+                    logger.error(
+                        "worker: %s raised DenyConnection on %s; it only refuses sockets "
+                        "from websocket.connect consumers",
+                        consumer_name(consumer),
+                        channel,
+                    )
+            except ChannelSocketException as error:
+                _run_socket_exception(error, message, consumer)
+            except ConsumeLater:
+                requeue = True
+            except Exception:
+                logger.exception(
+                    "worker: consumer %s failed on a message from %s",
+                    consumer_name(consumer),
+                    channel,
+                )
+            finally:
+                _signal(consumer_finished)
+        return box, requeue
+
+    async def _requeue(self, channel: str, content: dict[str, Any]) -> None:
+        """Puts a ConsumeLater message back at the end of its channel (SPEC W9)."""
+        retries = content.get("__retries__", 0) + 1
+        if retries > self.message_retries:
+            logger.warning(
+                "worker: message on %s dropped after %d ConsumeLater retries",
+                channel,
+                self.message_retries,
+            )
+            return
+        try:
+            await self.backend.send(channel, {**content, "__retries__": retries})
+        except ChannelFull:
+            logger.warning("worker: could not requeue a message on %s: channel full", channel)
+
+
+def _signal(sent: Any, **kwargs: Any) -> None:
+    """Sends a consumer signal; a receiver that raises is logged, never fatal."""
+    for receiver, result in sent.send_robust(sender=Worker, **kwargs):
+        if isinstance(result, Exception):
+            logger.error(
+                "worker: %s receiver %s failed", sent, consumer_name(receiver), exc_info=result
+            )
+
+
+def _run_socket_exception(error: ChannelSocketException, message: Message, consumer: Any) -> None:
+    try:
+        error.run(message)
+    except Exception:
+        logger.exception(
+            "worker: %s raised by %s could not act on its socket",
+            type(error).__name__,
+            consumer_name(consumer),
+        )
+
+
+async def _first(*awaitables: Any) -> Any:
+    """Waits for the first of ``awaitables``; returns its result (None if another won),
+    cancelling the rest."""
+    tasks = [asyncio.ensure_future(awaitable) for awaitable in awaitables]
+    try:
+        done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for task in tasks:
+            task.cancel()
+    first = tasks[0]
+    if first in done:
+        return first.result()
+    return None
+
+
+class _Source(Protocol):
+    """Where the worker's messages come from."""
+
+    async def take(self, limit: int, idle_wait: float | None) -> Received:
+        """1 to ``limit`` messages; [] if none came within ``idle_wait`` (None: no limit)."""
+
+    async def close(self) -> None:
+        """Stops receiving."""
+
+
+class _BatchSource:
+    """The project's layers: one receive waits on every channel and takes a batch."""
+
+    def __init__(self, backend: Any, channels: list[str]) -> None:
+        self._backend = backend
+        self._channels = channels
+
+    async def close(self) -> None:
+        """Nothing to stop: receives are only made on demand."""
+
+    async def take(self, limit: int, idle_wait: float | None) -> Received:
+        if idle_wait is None:
+            return await self._backend.receive_batch(self._channels, limit)
+        try:
+            async with asyncio.timeout(idle_wait):
+                return await self._backend.receive_batch(self._channels, limit)
+        except TimeoutError:
+            return []
+
+
+class _PerChannelSource:
+    """Layers that receive one channel per call: a receive loop per channel feeds a queue
+    bounded by the thread count."""
+
+    def __init__(self, backend: Any, channels: list[str], bound: int) -> None:
+        self._queue: asyncio.Queue[tuple[str, dict[str, Any]]] = asyncio.Queue(bound)
+        self._receivers = [
+            asyncio.ensure_future(self._receive(backend, channel)) for channel in channels
+        ]
+
+    async def _receive(self, backend: Any, channel: str) -> None:
+        delay = RETRY_FIRST
+        while True:
+            try:
+                ((_, message),) = await receive_batch(backend, [channel], 1)
+            except Exception as error:
+                logger.error("worker: receiving on %s failed (%s)", channel, error)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, RETRY_MAX)
+                continue
+            delay = RETRY_FIRST
+            await self._queue.put((channel, message))
+
+    async def take(self, limit: int, idle_wait: float | None) -> Received:
+        try:
+            async with asyncio.timeout(idle_wait):
+                taken = [await self._queue.get()]
+        except TimeoutError:
+            return []
+        while len(taken) < limit and not self._queue.empty():
+            taken.append(self._queue.get_nowait())
+        return taken
+
+    async def close(self) -> None:
+        for receiver in self._receivers:
+            receiver.cancel()
+        await asyncio.gather(*self._receivers, return_exceptions=True)
+
+
+def _source(backend: Any, channels: list[str], threads: int) -> _Source:
+    if has_batch_receive(backend):
+        return _BatchSource(backend, channels)
+    return _PerChannelSource(backend, channels, threads)

@@ -1,0 +1,143 @@
+"""Real server processes for end-to-end tests: daphne and runworker on free 127.0.0.1 ports.
+
+Each process logs to a file in the test's temporary directory (shown when a test fails) and
+is stopped by its PID.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from channels_classic.embedded_redis import free_port
+
+ROOT = Path(__file__).resolve().parent.parent
+START_TIMEOUT = 20.0
+STOP_TIMEOUT = 10.0
+
+
+class ServerProcess:
+    """A child process started with the project on its path; logs go to ``log_path``."""
+
+    def __init__(self, name: str, command: list[str], env: dict[str, str], log_dir: Path) -> None:
+        self.name = name
+        self.log_path = log_dir / f"{name}.log"
+        self._log = open(self.log_path, "ab")  # closed in stop()
+        self.process = subprocess.Popen(
+            command, cwd=ROOT, env=env, stdout=self._log, stderr=subprocess.STDOUT
+        )
+
+    @property
+    def pid(self) -> int:
+        return self.process.pid
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+    def alive(self) -> bool:
+        return self.process.poll() is None
+
+    def wait_for_log(self, text: str, timeout: float = START_TIMEOUT) -> None:
+        deadline = time.monotonic() + timeout
+        while text not in self.log():
+            if not self.alive():
+                raise RuntimeError(f"{self.name} exited ({self.process.returncode}):\n{self.log()}")
+            if time.monotonic() > deadline:
+                raise RuntimeError(
+                    f"{self.name} did not log {text!r} in {timeout} s:\n{self.log()}"
+                )
+            time.sleep(0.05)
+
+    def wait_for_port(self, port: int, timeout: float = START_TIMEOUT) -> None:
+        deadline = time.monotonic() + timeout
+        while True:
+            with socket.socket() as probe:
+                if probe.connect_ex(("127.0.0.1", port)) == 0:
+                    return
+            if not self.alive():
+                raise RuntimeError(f"{self.name} exited ({self.process.returncode}):\n{self.log()}")
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"{self.name} did not listen on {port}:\n{self.log()}")
+            time.sleep(0.05)
+
+    def signal(self, signum: int) -> None:
+        if self.alive():
+            os.kill(self.pid, signum)
+
+    def stop(self) -> int | None:
+        """SIGTERM, then SIGKILL after STOP_TIMEOUT; returns the exit status."""
+        if self.alive():
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(STOP_TIMEOUT)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        self._log.close()
+        return self.process.returncode
+
+
+class Stack:
+    """Daphne and workers of one test, against one Redis, with the test settings."""
+
+    def __init__(self, redis_url: str, log_dir: Path, settings: str = "tests.e2e_settings") -> None:
+        self.redis_url = redis_url
+        self.log_dir = log_dir
+        self.env = {
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": settings,
+            "REDIS_URL": redis_url,
+            "DJANGO_DATABASE": str(log_dir / "db.sqlite3"),
+            "PYTHONPATH": str(ROOT),
+            "PYTHONUNBUFFERED": "1",
+        }
+        self.processes: list[ServerProcess] = []
+        self.port = 0
+
+    def start_daphne(self, *extra: str) -> ServerProcess:
+        self.port = free_port()
+        daphne = ServerProcess(
+            f"daphne-{self.port}",
+            [
+                sys.executable,
+                "-m",
+                "daphne",
+                "-b",
+                "127.0.0.1",
+                "-p",
+                str(self.port),
+                *extra,
+                "djchan.asgi:channel_layer",
+            ],
+            self.env,
+            self.log_dir,
+        )
+        self.processes.append(daphne)
+        daphne.wait_for_port(self.port)
+        return daphne
+
+    def start_worker(self, *extra: str, name: str | None = None) -> ServerProcess:
+        worker = ServerProcess(
+            name or f"worker-{len(self.processes)}",
+            [sys.executable, "manage.py", "runworker", *extra],
+            self.env,
+            self.log_dir,
+        )
+        self.processes.append(worker)
+        worker.wait_for_log("worker: listening on channels")
+        return worker
+
+    def url(self, path: str) -> str:
+        return f"ws://127.0.0.1:{self.port}{path}"
+
+    def logs(self) -> str:
+        return "\n".join(f"--- {p.name}\n{p.log()}" for p in self.processes)
+
+    def stop(self) -> None:
+        for process in reversed(self.processes):
+            process.stop()

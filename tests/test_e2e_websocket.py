@@ -1,0 +1,189 @@
+"""End to end: a private Redis, daphne and runworker processes, real WebSocket clients."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import time
+
+import pytest
+from websockets.asyncio.client import connect
+from websockets.exceptions import InvalidStatus
+
+from channels_classic.layers.redis import RedisChannelLayer
+from tests.e2e_routing import REPORTS
+from tests.processes import Stack
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture
+def stack(private_redis, tmp_path):
+    """Processes of this test against a Redis of its own; their logs print on failure."""
+    running = Stack(private_redis().url, tmp_path)
+    yield running
+    running.stop()
+    print(running.logs())
+
+
+async def ask(socket, text: str, timeout: float = 5) -> str:
+    await socket.send(text)
+    return await asyncio.wait_for(socket.recv(), timeout)
+
+
+async def test_seed_echo(stack):
+    """A /chat/ socket sending hello gets 'You said: hello' back through a worker."""
+    stack.start_worker()
+    stack.start_daphne()
+    async with connect(stack.url("/chat/")) as socket:
+        assert await ask(socket, "hello") == "You said: hello"
+
+
+async def test_unrouted_paths_are_accepted_and_their_frames_dropped(stack):
+    """A socket on a path with no route is accepted by the default connect consumer; its
+    frames are dropped quietly and it stays open."""
+    stack.start_worker()
+    stack.start_daphne()
+    async with connect(stack.url("/nowhere/")) as socket:
+        await socket.send("anyone?")
+        with pytest.raises(TimeoutError):
+            await asyncio.wait_for(socket.recv(), 0.5)
+        await socket.ping()
+    assert "no route matches" not in stack.logs()
+
+
+async def test_a_hundred_messages_come_back_in_order(stack):
+    """100 frames sent at once on one socket are answered in order (one worker, 4 threads)."""
+    stack.start_worker("--threads", "4")
+    stack.start_daphne()
+    async with connect(stack.url("/chat/")) as socket:
+        for n in range(100):
+            await socket.send(f"m{n}")
+        answers = [await asyncio.wait_for(socket.recv(), 10) for _ in range(100)]
+    assert answers == [f"You said: m{n}" for n in range(100)]
+
+
+async def test_two_workers_both_take_work(stack):
+    """With two workers, messages from many sockets are shared between them."""
+    workers = {stack.start_worker().pid, stack.start_worker().pid}
+    stack.start_daphne()
+    sockets = [await connect(stack.url("/whoami/")) for _ in range(20)]
+    try:
+        for _ in range(5):
+            for socket in sockets:
+                await socket.send("who?")
+        answers = [
+            int(await asyncio.wait_for(socket.recv(), 10)) for socket in sockets for _ in range(5)
+        ]
+    finally:
+        for socket in sockets:
+            await socket.close()
+    assert set(answers) == workers
+
+
+async def test_disconnect_reaches_the_consumer_with_its_code(stack):
+    """Closing with 4321 after two frames gives websocket.disconnect with code 4321 and
+    order 3 to the routed consumer."""
+    stack.start_worker()
+    stack.start_daphne()
+    async with connect(stack.url("/report/")) as socket:
+        await socket.send("one")
+        await socket.send("two")
+        await socket.close(code=4321)
+    reports = RedisChannelLayer(hosts=[stack.redis_url])
+    report = await asyncio.wait_for(reports.receive(REPORTS), 10)
+    assert report == {"code": 4321, "order": 3, "path": "/report/"}
+    await reports.close()
+
+
+async def test_a_crashing_consumer_does_not_kill_the_worker(stack):
+    """The crash is logged with the consumer's name; the same worker answers the next
+    message."""
+    worker = stack.start_worker()
+    stack.start_daphne()
+    async with connect(stack.url("/crash/")) as socket:
+        await socket.send("please")
+    async with connect(stack.url("/chat/")) as socket:
+        assert await ask(socket, "still there?") == "You said: still there?"
+    assert worker.alive()
+    assert "consumer tests.e2e_routing.crash failed on a message from websocket.receive" in (
+        worker.log()
+    )
+
+
+async def test_a_bad_reply_is_logged_not_fatal(stack):
+    """A reply with an unknown key is refused with a logged error; the socket stays open and
+    later replies arrive."""
+    stack.start_worker()
+    daphne = stack.start_daphne()
+    async with connect(stack.url("/bad-reply/")) as socket:
+        assert await ask(socket, "x") == "after the bad reply"
+        assert await ask(socket, "y") == "after the bad reply"
+    assert "unknown keys ['txt'] in WebSocket reply" in daphne.log()
+    assert daphne.alive()
+
+
+async def test_replacing_a_worker_drops_no_socket(stack):
+    """A worker stopped with SIGTERM exits 0 after finishing its work; sockets stay open
+    through the gap, and every message sent after the new worker started is answered."""
+    old = stack.start_worker()
+    stack.start_daphne()
+    sockets = [await connect(stack.url("/chat/")) for _ in range(10)]
+    try:
+        for n, socket in enumerate(sockets):
+            assert await ask(socket, f"before {n}") == f"You said: before {n}"
+        old.signal(signal.SIGTERM)
+        assert old.process.wait(10) == 0
+        stack.start_worker()
+        for n, socket in enumerate(sockets):
+            assert await ask(socket, f"after {n}") == f"You said: after {n}"
+    finally:
+        for socket in sockets:
+            await socket.close()
+
+
+async def test_no_worker_means_refused_after_the_accept_timeout(private_redis, tmp_path):
+    """With nobody to answer websocket.connect, the handshake is refused (403) after the
+    configured accept timeout, and daphne keeps serving."""
+    stack = Stack(private_redis().url, tmp_path)
+    stack.env["TEST_ACCEPT_TIMEOUT"] = "1"
+    daphne = stack.start_daphne()
+    try:
+        started = time.monotonic()
+        with pytest.raises(InvalidStatus) as refused:
+            await connect(stack.url("/chat/"), open_timeout=10)
+        waited = time.monotonic() - started
+        assert refused.value.response.status_code == 403
+        assert 0.9 < waited < 3
+        assert "no answer to websocket.connect for /chat/ within 1.0 s" in daphne.log()
+        stack.start_worker()
+        async with connect(stack.url("/chat/")) as socket:
+            assert await ask(socket, "now?") == "You said: now?"
+    finally:
+        stack.stop()
+        print(stack.logs())
+
+
+def test_runworker_refuses_the_in_memory_layer(tmp_path):
+    """runworker explains that an in-memory layer cannot be shared with another process."""
+    import subprocess
+    import sys
+
+    from tests.processes import ROOT
+
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "tests.inmemory_settings",
+        "PYTHONPATH": str(ROOT),
+    }
+    result = subprocess.run(
+        [sys.executable, "manage.py", "runworker"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 1
+    assert "only works inside one process" in result.stderr
