@@ -1,8 +1,12 @@
 """The project's channel routing: which consumer runs for which message."""
 
 from channels_classic.routing import route
-from realtime.consumers import websocket_receive
+from realtime import consumers
+from realtime.rooms import ROOM_PATH
 
 channel_routing = [
-    route("websocket.receive", websocket_receive, path=r"^/chat/"),
+    route("websocket.receive", consumers.websocket_receive, path=r"^/chat/"),
+    route("websocket.connect", consumers.room_connect, path=ROOM_PATH),
+    route("websocket.receive", consumers.room_receive, path=ROOM_PATH),
+    route("websocket.disconnect", consumers.room_disconnect, path=ROOM_PATH),
 ]

@@ -53,3 +53,16 @@ class ChannelSocketException(Exception):
 
     def run(self, message: Any) -> None:
         raise NotImplementedError(f"{type(self).__name__} must define run(message)")
+
+
+class ResponseLater(Exception):
+    """Raised by a view to send no response now: another consumer will answer the request's
+    reply channel later (long polling). Also reachable as ``request.ResponseLater``."""
+
+
+class RequestTimeout(channels.exceptions.RequestTimeout):
+    """A request body arriving in chunks was not complete in time (answered 408)."""
+
+
+class RequestAborted(channels.exceptions.RequestAborted):
+    """The client abandoned the request while its body was arriving (nothing is sent)."""

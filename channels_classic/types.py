@@ -53,3 +53,47 @@ class WebsocketReply(TypedDict, total=False):
     text: str
     bytes: bytes
     close: bool | int
+
+
+class HttpRequest(TypedDict):
+    """``http.request``: one request; a body larger than one message continues as
+    ``HttpBodyChunk`` messages on ``body_channel``."""
+
+    reply_channel: str
+    http_version: str
+    method: str
+    scheme: str
+    path: str
+    query_string: bytes
+    root_path: str
+    headers: Headers
+    body: bytes
+    body_channel: NotRequired[str]
+    client: Address
+    server: Address
+
+
+class HttpBodyChunk(TypedDict):
+    """A piece of a request body on its ``body_channel``; ``order`` counts from 1."""
+
+    content: bytes
+    more_content: bool
+    order: int
+    closed: NotRequired[bool]
+
+
+class HttpResponse(TypedDict, total=False):
+    """What a worker sends to an HTTP reply channel: the first message has ``status`` (and
+    ``headers``); later ones only ``content`` and ``more_content``."""
+
+    status: int
+    headers: Headers
+    content: bytes
+    more_content: bool
+
+
+class HttpDisconnect(TypedDict):
+    """``http.disconnect``: the client left before its response was complete."""
+
+    reply_channel: str
+    path: str

@@ -42,10 +42,16 @@ def main() -> int:
         print(f"Open http://127.0.0.1:{args.port}/ (Ctrl-C stops everything)", flush=True)
         honcho = subprocess.Popen(
             [
-                sys.executable, "-m", "honcho", "start",
-                "--procfile", "Procfile",
-                "--port", str(args.port),
-                "--concurrency", f"web=1,worker={args.workers}",
+                sys.executable,
+                "-m",
+                "honcho",
+                "start",
+                "--procfile",
+                "Procfile",
+                "--port",
+                str(args.port),
+                "--concurrency",
+                f"web=1,worker={args.workers}",
             ],
             cwd=ROOT,
             env=env,

@@ -14,17 +14,13 @@ from typing import TYPE_CHECKING, Any
 from ..defaults import InterfaceOptions
 from . import daphne_compat
 from .dispatcher import ReplyDispatcher
+from .http import HttpConnection, send_error_page
 from .websocket import WebsocketConnection
 
 if TYPE_CHECKING:
     from ..layers.facade import ClassicLayer
 
 logger = logging.getLogger(__name__)
-
-NOT_YET_HTTP = (
-    b"djchan: plain HTTP through the layer is not enabled in this build; connect with a "
-    b"WebSocket.\n"
-)
 
 
 class InterfaceApp:
@@ -63,14 +59,11 @@ class InterfaceApp:
                 logger.exception("interface: WebSocket %s failed", scope.get("path"))
                 await connection.abort()
         elif kind == "http":
-            await send(
-                {
-                    "type": "http.response.start",
-                    "status": 501,
-                    "headers": [(b"content-type", b"text/plain; charset=utf-8")],
-                }
-            )
-            await send({"type": "http.response.body", "body": NOT_YET_HTTP})
+            try:
+                await HttpConnection(self, scope, receive, send).run()
+            except Exception:
+                logger.exception("interface: HTTP %s failed", scope.get("path"))
+                await send_error_page(send, 500, "The interface server failed on this request.")
         elif kind == "lifespan":
             await _lifespan(receive, send)
         else:

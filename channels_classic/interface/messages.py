@@ -4,7 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..types import Headers, WebsocketConnect, WebsocketDisconnect, WebsocketReceive
+from ..types import (
+    Headers,
+    HttpBodyChunk,
+    HttpDisconnect,
+    HttpRequest,
+    WebsocketConnect,
+    WebsocketDisconnect,
+    WebsocketReceive,
+)
 
 
 def _headers(scope: dict[str, Any]) -> Headers:
@@ -45,3 +53,32 @@ def websocket_disconnect(
     reply_channel: str, path: str, code: int, order: int
 ) -> WebsocketDisconnect:
     return {"reply_channel": reply_channel, "path": path, "code": code, "order": order}
+
+
+def http_request(
+    scope: dict[str, Any], reply_channel: str, body: bytes, body_channel: str | None
+) -> HttpRequest:
+    message: HttpRequest = {
+        "reply_channel": reply_channel,
+        "http_version": scope.get("http_version") or "1.1",
+        "method": scope["method"].upper(),
+        "scheme": scope.get("scheme") or "http",
+        "path": scope["path"],
+        "query_string": scope.get("query_string") or b"",
+        "root_path": scope.get("root_path") or "",
+        "headers": _headers(scope),
+        "body": body,
+        "client": _address(scope.get("client")),
+        "server": _address(scope.get("server")),
+    }
+    if body_channel is not None:
+        message["body_channel"] = body_channel
+    return message
+
+
+def http_body_chunk(content: bytes, more_content: bool, order: int) -> HttpBodyChunk:
+    return {"content": content, "more_content": more_content, "order": order}
+
+
+def http_disconnect(reply_channel: str, path: str) -> HttpDisconnect:
+    return {"reply_channel": reply_channel, "path": path}

@@ -79,3 +79,62 @@ def websocket_events(
     if code is not None:
         events.append({"type": "websocket.close", "code": code})
     return events
+
+
+HTTP_FIRST_KEYS = frozenset({"status", "headers", "content", "more_content"})
+HTTP_LATER_KEYS = frozenset({"content", "more_content"})
+
+
+def _http_headers(headers: Any) -> list[tuple[bytes, bytes]]:
+    if not isinstance(headers, (list, tuple)):
+        raise InvalidReply(f"'headers' must be a list of [name, value] pairs, got {headers!r}")
+    pairs = []
+    for header in headers:
+        if (
+            not isinstance(header, (list, tuple))
+            or len(header) != 2
+            or not all(isinstance(part, bytes) for part in header)
+        ):
+            raise InvalidReply(f"each header must be a [name, value] pair of bytes, got {header!r}")
+        pairs.append((header[0], header[1]))
+    return pairs
+
+
+def http_events(reply: Any, *, started: bool) -> list[dict[str, Any]]:
+    """The ASGI events that carry out one HTTP response message (SPEC H4–H6).
+
+    The first message of a response must have ``status``; later ones must not. The response
+    ends with the first message whose ``more_content`` is false.
+    """
+    if not isinstance(reply, dict):
+        raise InvalidReply(f"an HTTP response message must be a dict, got {type(reply).__name__}")
+    allowed = HTTP_LATER_KEYS if started else HTTP_FIRST_KEYS
+    unknown = set(reply) - allowed
+    if unknown:
+        raise InvalidReply(
+            f"unexpected keys {sorted(unknown)} in an HTTP response message"
+            + ("; status and headers belong in the first message only" if started else "")
+            + f"; the keys are {', '.join(sorted(allowed))}"
+        )
+    content = reply.get("content", b"")
+    if not isinstance(content, bytes):
+        raise InvalidReply(f"'content' must be bytes, got {type(content).__name__}")
+    more = reply.get("more_content", False)
+    if not isinstance(more, bool):
+        raise InvalidReply(f"'more_content' must be True or False, got {more!r}")
+    events: list[dict[str, Any]] = []
+    if not started:
+        status = reply.get("status")
+        if not isinstance(status, int) or isinstance(status, bool) or not 100 <= status <= 599:
+            raise InvalidReply(
+                f"the first HTTP response message needs an int 'status' (100-599), got {status!r}"
+            )
+        events.append(
+            {
+                "type": "http.response.start",
+                "status": status,
+                "headers": _http_headers(reply.get("headers", [])),
+            }
+        )
+    events.append({"type": "http.response.body", "body": content, "more_body": more})
+    return events

@@ -9,6 +9,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from ... import logs
 from ...exceptions import InvalidChannelLayerError
+from ...handler import view_consumer
 from ...layers.registry import DEFAULT_CHANNEL_LAYER, get_channel_layer
 from ...message import Message
 from ...signals import worker_process_ready
@@ -49,7 +50,7 @@ class Command(BaseCommand):
                 "worker cannot share it: configure a Redis layer "
                 "('channels_classic.layers.redis.RedisChannelLayer'), or use runserver."
             )
-        layer.router.check_default()
+        layer.router.check_default(http_consumer=view_consumer())
         worker = self.worker_class(
             layer,
             threads=options["threads"],

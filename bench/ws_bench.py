@@ -1,0 +1,246 @@
+"""WebSocket benchmark: djchan on daphne beside a bare daphne echo app, in one invocation.
+
+    .venv/bin/python bench/ws_bench.py [--quick] [--rounds 3] [--threads 4]
+
+Starts a private Redis, then, round after round so that machine noise hits every stack
+alike, each stack in turn: its processes on free 127.0.0.1 ports, the scenarios, then stops
+them by PID (SIGTERM, SIGKILL after 10 s). Stacks:
+
+- floor: bench/floor_app.py on daphne, no layer and no worker;
+- djchan: ``daphne djchan.asgi:channel_layer`` + ``manage.py runworker --threads N`` with
+  bench.settings (the project's Redis layer);
+- djchan+channels_redis: the same with BENCH_LAYER=channels_redis.
+
+Scenarios, after a short unmeasured warm-up: 1 client × 2000 sequential echoes; 50 clients
+× 200 echoes with 1 worker, then again with a second worker started (floor: once, no
+worker); for the djchan stacks 50 broadcasts to a 100-member group; 1000 idle sockets (the
+interface process's RSS growth per socket); then CPU seconds each process burns over 5 s
+with nothing to do. bench/wsload.py generates the load (see its docstring for how it splits
+clients over processes).
+
+Prints a markdown table (medians over the rounds, with the range when there are several),
+writes bench/results/ws.json and bench/results/ws_roundtrip.png, and keeps every process's
+log in a temporary directory whose path it prints, with their warnings and errors.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import psutil
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench import wsload, ws_report  # noqa: E402
+from channels_classic.embedded_redis import EmbeddedRedis, free_port  # noqa: E402
+from tests.processes import ServerProcess, Stack  # noqa: E402
+
+RESULTS = ROOT / "bench" / "results"
+FLOOR_APP = "bench.floor_app:app"
+#: Unmeasured echoes before each stack's first scenario (imports, Redis scripts, pools).
+WARMUP_ECHOES = 100
+#: Seconds to let the servers finish reacting (handshakes, disconnects) before measuring.
+SETTLE = 2.0
+#: Handshakes in flight at once while opening the idle sockets.
+IDLE_CONCURRENCY = 50
+
+
+@dataclass(frozen=True)
+class StackSpec:
+    """One benchmarked stack: ``layer`` is BENCH_LAYER (None: the floor, no workers)."""
+
+    name: str
+    layer: str | None
+    echo_path: str
+    expect: str
+
+
+STACKS = (
+    StackSpec("floor", None, "/", "{text}"),
+    StackSpec("djchan", "djchan", "/chat/", wsload.DEMO_EXPECT),
+    StackSpec("djchan+channels_redis", "channels_redis", "/chat/", wsload.DEMO_EXPECT),
+)
+
+
+def start_floor(stack: Stack) -> ServerProcess:
+    """Starts daphne serving the floor app; it joins ``stack`` so that stack.stop() ends it."""
+    stack.port = free_port()
+    command = [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(stack.port)]
+    daphne = ServerProcess(f"daphne-{stack.port}", [*command, FLOOR_APP], stack.env, stack.log_dir)
+    stack.processes.append(daphne)
+    daphne.wait_for_port(stack.port)
+    return daphne
+
+
+def migrate(stack: Stack) -> None:
+    """Creates the stack's temporary database, as a deployment does before its workers."""
+    subprocess.run(
+        [sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"],
+        cwd=ROOT,
+        env=stack.env,
+        check=True,
+        timeout=120,
+    )
+
+
+def cpu_seconds(process: ServerProcess) -> float:
+    times = psutil.Process(process.pid).cpu_times()
+    return times.user + times.system
+
+
+async def idle_sockets(url: str, count: int, interface: ServerProcess) -> dict[str, Any]:
+    """Opens ``count`` sockets and holds them: the interface's RSS growth per socket (KiB)."""
+    handle = psutil.Process(interface.pid)
+    before = handle.memory_info().rss
+    sockets, failures = await wsload.open_sockets(url, count, IDLE_CONCURRENCY)
+    await asyncio.sleep(SETTLE)
+    after = handle.memory_info().rss
+    still_open = wsload.count_open(sockets)
+    await wsload.close_sockets(sockets)
+    return {
+        "opened": len(sockets),
+        "failed": count - len(sockets),
+        "connect_errors": dict(failures),
+        "still_open": still_open,
+        "rss_before_mib": before / 2**20,
+        "rss_after_mib": after / 2**20,
+        "rss_kib_per_socket": (after - before) / 1024 / max(1, len(sockets)),
+    }
+
+
+async def idle_cpu(interface: ServerProcess, workers: list[ServerProcess], seconds: float) -> dict:
+    """CPU seconds each process uses over ``seconds`` with no socket open and nothing sent,
+    and how busy the whole machine was meanwhile (the noise around the figure)."""
+    await asyncio.sleep(SETTLE)
+    processes = [interface, *workers]
+    before = [cpu_seconds(process) for process in processes]
+    psutil.cpu_percent(None)
+    await asyncio.sleep(seconds)
+    machine = psutil.cpu_percent(None)
+    used = [cpu_seconds(process) - start for process, start in zip(processes, before, strict=True)]
+    return {
+        "seconds": seconds,
+        "interface_cpu_s": used[0],
+        "worker_cpu_s": used[1:],
+        "machine_cpu_percent": machine,
+    }
+
+
+async def run_stack(
+    spec: StackSpec, redis_url: str, log_dir: Path, tag: str, args: argparse.Namespace
+) -> dict[str, Any]:
+    """Starts ``spec``'s processes, runs every scenario on them, stops them; returns figures."""
+    stack = Stack(redis_url, log_dir, settings="bench.settings")
+    stack.env["BENCH_PREFIX"] = f"wsbench{tag}"
+    if spec.layer is not None:
+        stack.env["BENCH_LAYER"] = spec.layer
+    result: dict[str, Any] = {"load_average": os.getloadavg()}
+    workers: list[ServerProcess] = []
+    try:
+        if spec.layer is None:
+            interface = start_floor(stack)
+        else:
+            migrate(stack)
+            workers.append(stack.start_worker("--threads", str(args.threads), name="worker-1"))
+            interface = stack.start_daphne()
+        url = stack.url(spec.echo_path)
+        await wsload.echo_in_process(url, 1, WARMUP_ECHOES, spec.expect)
+        sequential = await wsload.echo(url, 1, args.echoes, spec.expect, processes=1)
+        result["sequential"] = sequential.summary() | {"rtts_ms": sequential.rtts_ms}
+        many = await wsload.echo(url, args.clients, args.per_client, spec.expect, args.processes)
+        result["concurrent_1w"] = many.summary() | {"rtts_ms": many.rtts_ms}
+        if spec.layer is not None:
+            workers.append(stack.start_worker("--threads", str(args.threads), name="worker-2"))
+            many = await wsload.echo(
+                url, args.clients, args.per_client, spec.expect, args.processes
+            )
+            result["concurrent_2w"] = many.summary() | {"rtts_ms": many.rtts_ms}
+            result["broadcast"] = await wsload.broadcast(
+                stack.url("/broadcast/"), args.members, args.broadcasts
+            )
+        result["idle_sockets"] = await idle_sockets(url, args.idle_sockets, interface)
+        result["idle_cpu"] = await idle_cpu(interface, workers, args.idle_seconds)
+    finally:
+        alive = {process.name: process.alive() for process in stack.processes}
+        stack.stop()
+        result["processes"] = {
+            process.name: {
+                "alive_until_stopped": alive[process.name],
+                "exit_status": process.process.returncode,
+                "log": str(process.log_path),
+                "notable": ws_report.notable_lines(process.log()),
+            }
+            for process in stack.processes
+        }
+    return result
+
+
+async def run(args: argparse.Namespace, log_root: Path) -> dict[str, list[dict[str, Any]]]:
+    results: dict[str, list[dict[str, Any]]] = {spec.name: [] for spec in STACKS}
+    with EmbeddedRedis() as redis:
+        for round_number in range(1, args.rounds + 1):
+            for n, spec in enumerate(STACKS):
+                log_dir = log_root / f"round{round_number}" / spec.name.replace("+", "-")
+                log_dir.mkdir(parents=True)
+                started = time.monotonic()
+                result = await run_stack(spec, redis.url, log_dir, f"{round_number}x{n}", args)
+                results[spec.name].append(result)
+                print(
+                    f"round {round_number} {spec.name}: {time.monotonic() - started:.0f} s, "
+                    f"{ws_report.one_line(result)}",
+                    flush=True,
+                )
+    return results
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="small sizes: a minute-long check")
+    parser.add_argument("--rounds", type=int, default=3, help="runs of every stack")
+    parser.add_argument("--threads", type=int, default=4, help="runworker --threads")
+    parser.add_argument("--echoes", type=int, default=2000, help="sequential echoes, 1 client")
+    parser.add_argument("--clients", type=int, default=50, help="concurrent clients")
+    parser.add_argument("--per-client", type=int, default=200, help="echoes per client")
+    parser.add_argument("--processes", type=int, help="client processes (default: wsload's)")
+    parser.add_argument("--members", type=int, default=100, help="broadcast group size")
+    parser.add_argument("--broadcasts", type=int, default=50, help="broadcasts timed")
+    parser.add_argument("--idle-sockets", type=int, default=1000)
+    parser.add_argument("--idle-seconds", type=float, default=5.0, help="idle CPU window")
+    args = parser.parse_args()
+    if args.quick:
+        args.rounds, args.echoes, args.clients, args.per_client = 1, 200, 10, 50
+        args.members, args.broadcasts, args.idle_sockets, args.idle_seconds = 20, 10, 100, 2.0
+    return args
+
+
+def main() -> None:
+    args = parse_args()
+    log_root = Path(tempfile.mkdtemp(prefix="djchan-wsbench-"))
+    started = time.monotonic()
+    results = asyncio.run(run(args, log_root))
+    elapsed = time.monotonic() - started
+    print()
+    print(ws_report.table(results, args))
+    print()
+    print(ws_report.problems(results))
+    print(f"Process logs: {log_root} (whole run {elapsed:.0f} s)")
+    RESULTS.mkdir(exist_ok=True)
+    machine = {"cpus": os.cpu_count(), "python": sys.version.split()[0], "elapsed_s": elapsed}
+    document = {"args": vars(args), "machine": machine, "results": results}
+    (RESULTS / "ws.json").write_text(json.dumps(document, indent=1))
+    ws_report.plot(results, RESULTS / "ws_roundtrip.png")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,179 @@
+"""``manage.py runserver``: the whole stack in one process, for development (SPEC MC3–MC10).
+
+The interface server (daphne, in this process) and N worker threads share one event loop
+and, normally, the in-memory layer; Django's autoreloader restarts it all when code changes.
+``--noworker`` leaves the consumers to ``runworker`` processes on a shared (Redis) layer;
+``--noasgi`` runs Django's plain WSGI development server instead.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime
+import sys
+from dataclasses import replace
+from typing import Any
+
+from django.apps import apps
+from django.conf import settings
+
+from ... import logs
+from ...defaults import InterfaceOptions
+from ...handler import view_consumer
+from ...interface import InterfaceApp
+from ...layers.registry import DEFAULT_CHANNEL_LAYER, channel_layers, get_channel_layer
+from ...layers.sync import runner
+from ...worker import Worker
+
+if apps.is_installed("django.contrib.staticfiles"):
+    from django.contrib.staticfiles.management.commands.runserver import (
+        Command as BaseRunserver,
+    )
+else:
+    from django.core.management.commands.runserver import Command as BaseRunserver
+
+#: Worker threads runserver starts (1 with --nothreading).
+RUNSERVER_THREADS = 4
+#: runserver's HTTP timeout default (shorter than production's).
+RUNSERVER_HTTP_TIMEOUT = 60
+
+
+class Command(BaseRunserver):
+    help = (
+        "Starts the development server: interface server and worker threads in one process "
+        "(or plain WSGI with --noasgi)."
+    )
+
+    def add_arguments(self, parser: Any) -> None:
+        super().add_arguments(parser)
+        parser.add_argument(
+            "--noworker",
+            action="store_false",
+            dest="run_worker",
+            help="run no worker threads (run `manage.py runworker` against a shared layer)",
+        )
+        parser.add_argument(
+            "--noasgi",
+            action="store_false",
+            dest="use_asgi",
+            help="run Django's WSGI development server instead of the interface server",
+        )
+        parser.add_argument(
+            "--http_timeout",
+            type=int,
+            default=RUNSERVER_HTTP_TIMEOUT,
+            help="seconds an HTTP request waits for a response to start (then 503)",
+        )
+        parser.add_argument(
+            "--websocket_handshake_timeout",
+            type=int,
+            default=5,
+            help="seconds a WebSocket handshake may take",
+        )
+
+    def inner_run(self, *args: Any, **options: Any) -> None:
+        if not options["use_asgi"] or DEFAULT_CHANNEL_LAYER not in channel_layers:
+            return super().inner_run(*args, **options)
+        logs.configure(options["verbosity"])
+        self.stdout.write("Performing system checks...\n\n")
+        self.check(display_num_errors=True)
+        self.check_migrations()
+        layer = get_channel_layer()
+        layer.router.check_default(
+            http_consumer=view_consumer(
+                insecure=options.get("insecure_serving", False),
+                static=options.get("use_static_handler", True),
+            )
+        )
+        base_options = InterfaceOptions.from_settings()
+        layer.interface = InterfaceApp(
+            layer, replace(base_options, http_timeout=float(options["http_timeout"]))
+        )
+        worker = None
+        if options["run_worker"]:
+            threads = RUNSERVER_THREADS if options["use_threading"] else 1
+            worker = Worker(layer, threads=threads, install_signals=False)
+        elif layer.local_only():
+            self.stderr.write(
+                f"--noworker with {layer}: no other process can reach this layer, so nothing "
+                "will consume its messages. Configure a Redis layer for separate workers."
+            )
+        self.stdout.write(
+            f"{datetime.datetime.now():%B %d, %Y - %X}\n"
+            f"Django version {self.get_version()}, using settings {settings.SETTINGS_MODULE!r}\n"
+            f"Starting djchan development server at http://{self._display_addr()}:{self.port}/\n"
+            f"Channel layer {layer}, "
+            + (f"{worker.threads} worker thread(s)" if worker else "no workers")
+            + "\nQuit the server with CONTROL-C.\n"
+        )
+        self._serve(layer, worker, options)
+
+    def _display_addr(self) -> str:
+        return f"[{self.addr}]" if self._raw_ipv6 else self.addr
+
+    def _serve(self, layer: Any, worker: Worker | None, options: dict[str, Any]) -> None:
+        from daphne.endpoints import build_endpoint_description_strings
+        from daphne.server import Server
+        from twisted.internet import defer, reactor
+
+        def start_worker() -> None:
+            if worker is None:
+                return
+            loop = asyncio.get_event_loop()
+            runner.bind(loop)
+            task = loop.create_task(worker.serve())
+
+            def stop_worker() -> Any:
+                worker.stop()
+                return defer.Deferred.fromFuture(task)
+
+            reactor.addSystemEventTrigger("before", "shutdown", stop_worker)  # type: ignore[arg-type]
+
+        try:
+            Server(
+                application=layer,
+                endpoints=build_endpoint_description_strings(host=self.addr, port=self.port),
+                signal_handlers=not options["use_reloader"],
+                action_logger=self.log_action,
+                http_timeout=None,
+                root_path=getattr(settings, "FORCE_SCRIPT_NAME", "") or "",
+                websocket_handshake_timeout=options["websocket_handshake_timeout"],
+                ready_callable=start_worker,
+            ).run()
+        except KeyboardInterrupt:
+            if options.get("shutdown_message"):
+                self.stdout.write(options["shutdown_message"])
+
+    def log_action(self, protocol: str, action: str, details: dict[str, Any]) -> None:
+        """One console line per HTTP request and WebSocket event (SPEC MC7)."""
+        stamp = datetime.datetime.now().strftime("%Y/%m/%d %H:%M:%S")
+        client = details.get("client") or "-"
+        if protocol == "http" and action == "complete":
+            status = details["status"]
+            line = (
+                f"[{stamp}] HTTP {details['method']} {details['path']} {status} "
+                f"[{details['time_taken']:.2f}, {client}]"
+            )
+            style = (
+                self.style.HTTP_SUCCESS
+                if status < 300
+                else self.style.HTTP_REDIRECT
+                if status < 400
+                else self.style.HTTP_NOT_FOUND
+                if status == 404
+                else self.style.HTTP_BAD_REQUEST
+                if status < 500
+                else self.style.HTTP_SERVER_ERROR
+            )
+        elif protocol == "websocket":
+            word = {
+                "connecting": "HANDSHAKING",
+                "connected": "CONNECT",
+                "rejected": "REJECT",
+                "disconnected": "DISCONNECT",
+            }.get(action, action.upper())
+            line = f"[{stamp}] WebSocket {word} {details['path']} [{client}]"
+            style = self.style.HTTP_INFO if action != "rejected" else self.style.HTTP_BAD_REQUEST
+        else:
+            return
+        sys.stderr.write(style(line) + "\n")

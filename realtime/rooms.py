@@ -1,0 +1,72 @@
+"""Chat rooms: what the room consumers say, and who is where.
+
+Every frame a room sends is a JSON object with a ``type``: ``message`` (``user``, ``text``,
+``ts``), ``join`` and ``leave`` (``user``, ``ts``), ``presence`` (``users``), or ``error``
+(``error``: what was wrong with the frame the client sent).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import parse_qs
+
+from channels_classic import Group
+
+from .models import Presence
+
+#: The path of a room socket; the named group is the room.
+ROOM_PATH = r"^/rooms/(?P<room>[A-Za-z0-9_-]{1,50})/$"
+MAX_TEXT = 4096
+NAME = re.compile(r"^[\w .-]{1,30}$")
+
+
+def group(room: str) -> Group:
+    return Group(f"room-{room}")
+
+
+def now() -> str:
+    return datetime.now(UTC).isoformat(timespec="milliseconds")
+
+
+def frame(**content: Any) -> dict[str, str]:
+    """A reply message carrying ``content`` as a JSON text frame."""
+    return {"text": json.dumps(content)}
+
+
+def nickname(message: Any) -> str:
+    """The ``name`` query parameter of the socket's URL, or a guest name."""
+    query = parse_qs(message.get("query_string", b"").decode("latin-1"))
+    name = (query.get("name") or [""])[0].strip()
+    if NAME.match(name):
+        return name
+    return f"guest-{message['reply_channel'][-4:]}"
+
+
+def members(room: str) -> list[str]:
+    return sorted(Presence.objects.filter(room=room).values_list("name", flat=True))
+
+
+def announce(room: str, kind: str, name: str) -> None:
+    """Tells the room that ``name`` joined or left, and who is there now."""
+    group(room).send(frame(type=kind, user=name, ts=now()))
+    group(room).send(frame(type="presence", users=members(room)))
+
+
+def parse_chat_frame(text: str | None) -> str:
+    """The text of a chat frame ``{"text": "..."}``; ValueError saying what is wrong."""
+    if text is None:
+        raise ValueError("send text frames: binary frames are not chat messages")
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError:
+        raise ValueError('frames must be JSON like {"text": "hello"}') from None
+    if not isinstance(data, dict) or not isinstance(data.get("text"), str):
+        raise ValueError('frames need a "text" field holding a string')
+    if not data["text"].strip():
+        raise ValueError("the text is empty")
+    if len(data["text"]) > MAX_TEXT:
+        raise ValueError(f"the text is longer than {MAX_TEXT} characters")
+    return data["text"]
