@@ -15,8 +15,9 @@ Scenarios, after a short unmeasured warm-up: 1 client × 2000 sequential echoes;
 × 200 echoes with 1 worker, then again with a second worker started (floor: once, no
 worker); for the djchan stacks 50 broadcasts to a 100-member group; 1000 idle sockets (the
 interface process's RSS growth per socket); then CPU seconds each process burns over 5 s
-with nothing to do. bench/wsload.py generates the load (see its docstring for how it splits
-clients over processes).
+with nothing to do. bench/wsload.py and bench/wsbroadcast.py generate the load (see
+wsload's docstring for how it splits clients over processes). Beside each stack's figures
+goes the CPU that other processes on the machine used meanwhile: the noise they carry.
 
 Prints a markdown table (medians over the rounds, with the range when there are several),
 writes bench/results/ws.json and bench/results/ws_roundtrip.png, and keeps every process's
@@ -42,7 +43,7 @@ import psutil
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench import wsload, ws_report  # noqa: E402
+from bench import ws_report, wsbroadcast, wsload  # noqa: E402
 from channels_classic.embedded_redis import EmbeddedRedis, free_port  # noqa: E402
 from tests.processes import ServerProcess, Stack  # noqa: E402
 
@@ -99,6 +100,36 @@ def cpu_seconds(process: ServerProcess) -> float:
     return times.user + times.system
 
 
+class ForeignLoad:
+    """Measures the CPU that processes other than this benchmark's use while it runs.
+
+    Busy CPU seconds of the whole machine, minus those of this process and its children
+    (live ones from psutil, finished ones from os.times()), over the wall-clock time: the
+    average number of cores something else kept busy."""
+
+    def __init__(self) -> None:
+        self._start = self._sample()
+
+    @staticmethod
+    def _sample() -> tuple[float, float, float]:
+        machine = psutil.cpu_times()
+        busy = sum(machine) - machine.idle - getattr(machine, "iowait", 0.0)
+        own = os.times()
+        ours = own.user + own.system + own.children_user + own.children_system
+        for child in psutil.Process().children():
+            try:
+                times = child.cpu_times()
+            except psutil.NoSuchProcess:
+                continue  # reaped meanwhile: os.times() will count it next time
+            ours += times.user + times.system
+        return time.monotonic(), busy, ours
+
+    def cores(self) -> float:
+        """Average cores busy with other processes since this object was made."""
+        (start, busy, ours), (end, busy_now, ours_now) = self._start, self._sample()
+        return max(0.0, (busy_now - busy) - (ours_now - ours)) / max(end - start, 1e-9)
+
+
 async def idle_sockets(url: str, count: int, interface: ServerProcess) -> dict[str, Any]:
     """Opens ``count`` sockets and holds them: the interface's RSS growth per socket (KiB)."""
     handle = psutil.Process(interface.pid)
@@ -121,7 +152,7 @@ async def idle_sockets(url: str, count: int, interface: ServerProcess) -> dict[s
 
 async def idle_cpu(interface: ServerProcess, workers: list[ServerProcess], seconds: float) -> dict:
     """CPU seconds each process uses over ``seconds`` with no socket open and nothing sent,
-    and how busy the whole machine was meanwhile (the noise around the figure)."""
+    and how busy the whole machine was meanwhile (percent of all its cores)."""
     await asyncio.sleep(SETTLE)
     processes = [interface, *workers]
     before = [cpu_seconds(process) for process in processes]
@@ -146,6 +177,7 @@ async def run_stack(
     if spec.layer is not None:
         stack.env["BENCH_LAYER"] = spec.layer
     result: dict[str, Any] = {"load_average": os.getloadavg()}
+    foreign = ForeignLoad()
     workers: list[ServerProcess] = []
     try:
         if spec.layer is None:
@@ -166,11 +198,12 @@ async def run_stack(
                 url, args.clients, args.per_client, spec.expect, args.processes
             )
             result["concurrent_2w"] = many.summary() | {"rtts_ms": many.rtts_ms}
-            result["broadcast"] = await wsload.broadcast(
+            result["broadcast"] = await wsbroadcast.broadcast(
                 stack.url("/broadcast/"), args.members, args.broadcasts
             )
         result["idle_sockets"] = await idle_sockets(url, args.idle_sockets, interface)
         result["idle_cpu"] = await idle_cpu(interface, workers, args.idle_seconds)
+        result["foreign_cores"] = foreign.cores()
     finally:
         alive = {process.name: process.alive() for process in stack.processes}
         stack.stop()

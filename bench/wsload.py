@@ -1,8 +1,7 @@
-"""A WebSocket load tool: many clients echoing in sequence, a broadcast group, idle sockets.
+"""A WebSocket load tool: many clients echoing in sequence, or many idle sockets.
 
     .venv/bin/python bench/wsload.py echo ws://127.0.0.1:8000/chat/ --clients 50 --echoes 200
     .venv/bin/python bench/wsload.py echo ws://127.0.0.1:8001/ --expect '{text}'
-    .venv/bin/python bench/wsload.py broadcast ws://127.0.0.1:8000/broadcast/ --members 100
     .venv/bin/python bench/wsload.py idle ws://127.0.0.1:8000/chat/ --sockets 1000 --hold 10
 
 echo: every client opens one socket, then sends a unique text, waits for its reply, records
@@ -19,10 +18,8 @@ Each child opens all its sockets, says so, and waits; the parent then starts eve
 with one line on its stdin, so that interpreter start and handshakes are not measured.
 Messages per second are all correct replies divided by the wall-clock time from the first
 send in any process to the last correct reply in any process. The children share the cores
-with the server under test, as any client on the same machine would.
-
-broadcast: ``--members`` sockets join the group; in turn one of them sends a frame and the
-time until every member (itself included) has received it is one sample.
+with the server under test, as any client on the same machine would. With one process (up
+to 25 clients by default) the clients run in the calling process, without children.
 
 idle: opens ``--sockets`` sockets (``--concurrency`` handshakes at a time), holds them
 ``--hold`` seconds without sending anything, and reports how many opened and stayed open.
@@ -51,7 +48,9 @@ from websockets.protocol import State
 DEMO_EXPECT = "You said: {text}"
 #: Seconds a handshake may take before the socket counts as failed.
 OPEN_TIMEOUT = 10.0
-#: Seconds one reply (or one broadcast delivery) is waited for before it counts as lost.
+#: Seconds the closing handshakes of a set of sockets may take before they are cut.
+CLOSE_TIMEOUT = 10.0
+#: Seconds one reply is waited for before it counts as lost.
 REPLY_TIMEOUT = 5.0
 #: Seconds spent after the last echo listening for duplicates and late replies.
 DRAIN = 0.3
@@ -103,11 +102,13 @@ def count_open(sockets: list[ClientConnection]) -> int:
 
 
 async def close_sockets(sockets: list[ClientConnection]) -> None:
-    """Closes every socket, waiting at most OPEN_TIMEOUT for the closing handshakes."""
-    for socket in sockets:
-        socket.close_timeout = 1.0
-    async with asyncio.timeout(OPEN_TIMEOUT):
-        await asyncio.gather(*(socket.close() for socket in sockets), return_exceptions=True)
+    """Closes every socket; those whose closing handshake takes over CLOSE_TIMEOUT are cut."""
+    try:
+        async with asyncio.timeout(CLOSE_TIMEOUT):
+            await asyncio.gather(*(socket.close() for socket in sockets), return_exceptions=True)
+    except TimeoutError:
+        for socket in sockets:
+            socket.transport.abort()
 
 
 # Echo ---------------------------------------------------------------------------------------
@@ -320,68 +321,6 @@ async def _echo_child(
     print(json.dumps(asdict(report)), flush=True)
 
 
-# Broadcast ----------------------------------------------------------------------------------
-
-
-#: What every broadcast frame starts with, to tell a late copy from a wrong frame.
-BROADCAST_TAG = "broadcast-"
-
-
-async def _delivery(socket: ClientConnection, text: str, seen: set[str], tally: Counter[str]):
-    """Reads ``socket`` until ``text`` arrives; returns when (perf_counter), or None if it did
-    not within REPLY_TIMEOUT. A frame seen before counts as a duplicate, an earlier broadcast
-    that missed its own round as late, anything else as wrong."""
-    try:
-        async with asyncio.timeout(REPLY_TIMEOUT):
-            while (reply := await socket.recv()) != text:
-                if reply in seen:
-                    tally["duplicates"] += 1
-                else:
-                    tally["late" if reply.startswith(BROADCAST_TAG) else "wrong"] += 1
-                seen.add(reply)
-    except (TimeoutError, ConnectionClosed):
-        return None
-    seen.add(text)
-    return time.perf_counter()
-
-
-async def broadcast(url: str, members: int, rounds: int, concurrency: int = 50) -> dict[str, Any]:
-    """Times ``rounds`` broadcasts to ``members`` sockets, the sender changing each round.
-
-    Returns p50/p99 (ms) over the rounds every member got, from the send until the last
-    member has the frame; ``lost`` deliveries (not within REPLY_TIMEOUT), late, duplicate and
-    wrong frames; ``times_ms``, every complete round's time."""
-    sockets, failures = await open_sockets(url, members, concurrency)
-    seen: list[set[str]] = [set() for _ in sockets]
-    tally: Counter[str] = Counter()
-    times_ms: list[float] = []
-    try:
-        for n in range(rounds if sockets else 0):
-            text = f"{BROADCAST_TAG}{n}"
-            began = time.perf_counter()
-            await sockets[n % len(sockets)].send(text)
-            arrivals = await asyncio.gather(
-                *(_delivery(socket, text, seen[i], tally) for i, socket in enumerate(sockets))
-            )
-            received = [t for t in arrivals if t is not None]
-            tally["lost"] += len(sockets) - len(received)
-            if len(received) == len(sockets):
-                times_ms.append((max(received) - began) * 1000)
-    finally:
-        await close_sockets(sockets)
-    return {
-        "members": len(sockets),
-        "failed_connects": members - len(sockets),
-        "connect_errors": dict(failures),
-        "rounds": rounds,
-        "complete_rounds": len(times_ms),
-        "p50_ms": percentile(times_ms, 0.50),
-        "p99_ms": percentile(times_ms, 0.99),
-        **{key: tally[key] for key in ("lost", "late", "duplicates", "wrong")},
-        "times_ms": times_ms,
-    }
-
-
 # Command line -------------------------------------------------------------------------------
 
 
@@ -404,10 +343,6 @@ def main() -> None:
     echo_args.add_argument("--processes", type=int, help="client processes (default: auto)")
     echo_args.add_argument("--time-limit", type=float, default=TIME_LIMIT)
     echo_args.add_argument("--raw", action="store_true", help="include every round trip")
-    cast_args = commands.add_parser("broadcast", help="time one frame reaching every member")
-    cast_args.add_argument("url")
-    cast_args.add_argument("--members", type=int, default=100)
-    cast_args.add_argument("--rounds", type=int, default=50)
     idle_args = commands.add_parser("idle", help="hold K idle sockets open")
     idle_args.add_argument("url")
     idle_args.add_argument("--sockets", type=int, default=1000)
@@ -425,8 +360,6 @@ def main() -> None:
             echo(args.url, args.clients, args.echoes, args.expect, args.processes, args.time_limit)
         )
         result = report.summary() | ({"rtts_ms": report.rtts_ms} if args.raw else {})
-    elif args.command == "broadcast":
-        result = asyncio.run(broadcast(args.url, args.members, args.rounds))
     else:
         result = asyncio.run(_idle(args.url, args.sockets, args.concurrency, args.hold))
     print(json.dumps(result, indent=2))

@@ -2,9 +2,10 @@
 
 import os
 
-from channels_classic import Channel
+from channels_classic import Channel, Group
 from channels_classic.routing import route
 from routing import channel_routing as demo_routing
+from tests.e2e_urls import POLLERS
 
 #: A channel the tests read directly, to see what consumers saw.
 REPORTS = "test.reports"
@@ -31,7 +32,21 @@ def report_disconnect(message):
     )
 
 
+def answer_polls(message):
+    """Answers every waiting /poll/wait/ request with this POST's body; 204 to the poster."""
+    Group(POLLERS).send(
+        {"status": 200, "headers": [[b"content-type", b"text/plain"]], "content": message["body"]}
+    )
+    message.reply_channel.send({"status": 204})
+
+
+def report_http_disconnect(message):
+    Channel(REPORTS).send({"http_disconnect": message["path"]})
+
+
 channel_routing = [
+    route("http.request", answer_polls, method=r"^POST$", path=r"^/poll/answer/$"),
+    route("http.disconnect", report_http_disconnect),
     route("websocket.receive", whoami, path=r"^/whoami/$"),
     route("websocket.receive", crash, path=r"^/crash/$"),
     route("websocket.receive", bad_reply, path=r"^/bad-reply/$"),

@@ -7,3 +7,7 @@ from djchan.settings import *  # noqa: F403
 CHANNEL_LAYERS["default"]["ROUTING"] = "tests.e2e_routing.channel_routing"  # noqa: F405
 
 CHANNELS_WEBSOCKET_ACCEPT_TIMEOUT = float(os.environ.get("TEST_ACCEPT_TIMEOUT", "5"))  # noqa: F405
+
+ROOT_URLCONF = "tests.e2e_urls"
+CHANNELS_HTTP_TIMEOUT = float(os.environ.get("TEST_HTTP_TIMEOUT", "30"))
+CHANNELS_MAX_REQUEST_BODY_SIZE = int(os.environ.get("TEST_MAX_BODY", str(10 * 1024 * 1024)))

@@ -99,6 +99,18 @@ class Stack:
         self.processes: list[ServerProcess] = []
         self.port = 0
 
+    def manage(self, *args: str) -> subprocess.CompletedProcess[str]:
+        """Runs a management command with this stack's settings; raises if it fails."""
+        return subprocess.run(
+            [sys.executable, "manage.py", *args],
+            cwd=ROOT,
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=True,
+        )
+
     def start_daphne(self, *extra: str) -> ServerProcess:
         self.port = free_port()
         daphne = ServerProcess(
@@ -132,8 +144,8 @@ class Stack:
         worker.wait_for_log("worker: listening on channels")
         return worker
 
-    def url(self, path: str) -> str:
-        return f"ws://127.0.0.1:{self.port}{path}"
+    def url(self, path: str, scheme: str = "ws") -> str:
+        return f"{scheme}://127.0.0.1:{self.port}{path}"
 
     def logs(self) -> str:
         return "\n".join(f"--- {p.name}\n{p.log()}" for p in self.processes)

@@ -1,0 +1,50 @@
+"""The demo's URLs plus views the end-to-end HTTP tests drive."""
+
+import hashlib
+import json
+import time
+
+from django.http import HttpResponse, StreamingHttpResponse
+from django.urls import path
+from django.views.decorators.csrf import csrf_exempt
+
+from channels_classic import Group
+from djchan.urls import urlpatterns as demo_urlpatterns
+
+#: Requests waiting in /poll/wait/ for a routed consumer to answer them.
+POLLERS = "pollers"
+
+
+@csrf_exempt
+def upload(request):
+    """Reports the size and SHA-256 of the uploaded file (multipart form field "file")."""
+    body = request.FILES["file"].read()
+    return HttpResponse(
+        json.dumps({"size": len(body), "sha256": hashlib.sha256(body).hexdigest()}),
+        content_type="application/json",
+    )
+
+
+def stream(request):
+    """Ten parts, a little apart, so each travels as its own chunk."""
+
+    def parts():
+        for n in range(10):
+            time.sleep(0.02)
+            yield f"part {n}\n".encode()
+
+    return StreamingHttpResponse(parts(), content_type="text/plain")
+
+
+def wait_for_news(request):
+    """A long poll: promises a later answer from the consumer of /poll/answer/."""
+    Group(POLLERS).add(request.reply_channel)
+    raise request.ResponseLater()
+
+
+urlpatterns = [
+    path("upload/", upload),
+    path("stream/", stream),
+    path("poll/wait/", wait_for_news),
+    *demo_urlpatterns,
+]

@@ -1,0 +1,218 @@
+"""End to end over HTTP: requests through daphne, Redis and a worker into Django's views."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import http.client
+import json
+import os
+import re
+import socket
+import threading
+import time
+import urllib.parse
+
+import pytest
+
+from channels_classic.layers.redis import RedisChannelLayer
+from tests.e2e_routing import REPORTS
+from tests.processes import Stack
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture
+def stack(private_redis, tmp_path):
+    """A migrated database, a worker and daphne of this test; logs print on failure."""
+    running = Stack(private_redis().url, tmp_path)
+    running.manage("migrate", "--noinput")
+    yield running
+    running.stop()
+    print(running.logs())
+
+
+def request(stack, method, path, body=None, headers=None, timeout=30):
+    """One HTTP request; returns (status, headers dict, body bytes)."""
+    connection = http.client.HTTPConnection("127.0.0.1", stack.port, timeout=timeout)
+    try:
+        connection.request(method, path, body=body, headers=headers or {})
+        response = connection.getresponse()
+        return response.status, dict(response.getheaders()), response.read()
+    finally:
+        connection.close()
+
+
+def test_the_chat_page_is_served_by_a_worker(stack):
+    """GET / goes through the layer to Django's view in the worker."""
+    worker = stack.start_worker()
+    stack.start_daphne()
+    status, headers, body = request(stack, "GET", "/")
+    assert status == 200
+    assert headers["Content-Type"] == "text/html; charset=utf-8"
+    assert b"<title>djchan chat</title>" in body
+    assert worker.alive()
+
+
+def test_a_form_post_with_csrf_sessions_and_auth(stack):
+    """The admin login form: CSRF token and cookie, POST, redirect, then a session that
+    the admin recognises."""
+    stack.manage("createsuperuser", "--noinput", "--username", "admin", "--email", "a@b.example")
+    stack.env["DJANGO_SUPERUSER_PASSWORD"] = "unused"
+    stack.manage(
+        "shell",
+        "-c",
+        "from django.contrib.auth.models import User; "
+        "u = User.objects.get(username='admin'); u.set_password('pw-1234'); u.save()",
+    )
+    stack.start_worker()
+    stack.start_daphne()
+    status, headers, body = request(stack, "GET", "/admin/login/")
+    assert status == 200
+    csrf_cookie = re.search(r"csrftoken=([^;]+)", headers["Set-Cookie"]).group(1)
+    token = re.search(rb'name="csrfmiddlewaretoken" value="([^"]+)"', body).group(1).decode()
+    form = urllib.parse.urlencode(
+        {
+            "csrfmiddlewaretoken": token,
+            "username": "admin",
+            "password": "pw-1234",
+            "next": "/admin/",
+        }
+    )
+    status, headers, _ = request(
+        stack,
+        "POST",
+        "/admin/login/",
+        body=form,
+        headers={
+            "Content-Type": "application/x-www-form-urlencoded",
+            "Cookie": f"csrftoken={csrf_cookie}",
+            "Referer": f"http://127.0.0.1:{stack.port}/admin/login/",
+        },
+    )
+    assert status == 302 and headers["Location"] == "/admin/"
+    session = re.search(r"sessionid=([^;]+)", headers["Set-Cookie"]).group(1)
+    status, _, body = request(stack, "GET", "/admin/", headers={"Cookie": f"sessionid={session}"})
+    assert status == 200 and b"Site administration" in body
+    status, _, _ = request(
+        stack,
+        "POST",
+        "/admin/login/",
+        body=form,
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+    )
+    assert status == 403  # no CSRF cookie: refused
+
+
+def test_a_5_mib_upload_arrives_whole(stack):
+    """A 5 MiB body travels in chunks over a body channel and reaches the view intact."""
+    stack.start_worker()
+    stack.start_daphne()
+    payload = os.urandom(5 * 1024 * 1024)
+    boundary = "djchan-test-boundary"
+    form = (
+        (
+            f"--{boundary}\r\n"
+            'Content-Disposition: form-data; name="file"; filename="x.bin"\r\n'
+            "Content-Type: application/octet-stream\r\n\r\n"
+        ).encode()
+        + payload
+        + f"\r\n--{boundary}--\r\n".encode()
+    )
+    status, _, body = request(
+        stack,
+        "POST",
+        "/upload/",
+        body=form,
+        headers={"Content-Type": f"multipart/form-data; boundary={boundary}"},
+    )
+    assert status == 200
+    assert json.loads(body) == {"size": len(payload), "sha256": hashlib.sha256(payload).hexdigest()}
+
+
+def test_a_too_large_body_gets_413(private_redis, tmp_path):
+    """A body over the configured limit is refused by the interface server with 413."""
+    stack = Stack(private_redis().url, tmp_path)
+    stack.env["TEST_MAX_BODY"] = str(1024 * 1024)
+    stack.start_daphne()
+    try:
+        status, _, body = request(stack, "POST", "/upload/", body=b"x" * (1024 * 1024 + 1))
+        assert status == 413 and b"larger than this server accepts" in body
+    finally:
+        stack.stop()
+
+
+def test_a_streaming_response_arrives_chunked(stack):
+    """A streaming view's 10 parts arrive as chunks of a chunked response."""
+    stack.start_worker()
+    stack.start_daphne()
+    with socket.create_connection(("127.0.0.1", stack.port), timeout=10) as raw:
+        raw.sendall(b"GET /stream/ HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
+        data = b""
+        while chunk := raw.recv(65536):
+            data += chunk
+    head, _, rest = data.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 200")
+    assert b"transfer-encoding: chunked" in head.lower()
+    chunks = []
+    while rest:
+        size_line, _, rest = rest.partition(b"\r\n")
+        size = int(size_line, 16)
+        if size == 0:
+            break
+        chunks.append(rest[:size])
+        rest = rest[size + 2 :]
+    assert b"".join(chunks) == b"".join(f"part {n}\n".encode() for n in range(10))
+    assert len(chunks) >= 10
+
+
+def test_no_worker_means_503_after_the_timeout(private_redis, tmp_path):
+    """Without a worker a request gets 503 once the configured HTTP timeout passes; daphne
+    then serves normally when a worker starts."""
+    stack = Stack(private_redis().url, tmp_path)
+    stack.env["TEST_HTTP_TIMEOUT"] = "1"
+    stack.manage("migrate", "--noinput")
+    daphne = stack.start_daphne()
+    try:
+        started = time.monotonic()
+        status, _, body = request(stack, "GET", "/")
+        assert status == 503 and b"failed to respond within time limit" in body
+        assert 0.9 < time.monotonic() - started < 4
+        stack.start_worker()
+        assert request(stack, "GET", "/")[0] == 200
+        assert daphne.alive()
+    finally:
+        stack.stop()
+        print(stack.logs())
+
+
+def test_a_long_poll_is_answered_later_by_another_consumer(stack):
+    """A view raising ResponseLater sends nothing; a routed POST consumer answers it."""
+    stack.start_worker("--threads", "2")
+    stack.start_daphne()
+    answers = []
+    waiting = threading.Thread(target=lambda: answers.append(request(stack, "GET", "/poll/wait/")))
+    waiting.start()
+    time.sleep(1)
+    assert answers == []
+    status, _, _ = request(stack, "POST", "/poll/answer/", body=b"news!")
+    assert status == 204
+    waiting.join(10)
+    assert [(status, body) for status, _, body in answers] == [(200, b"news!")]
+
+
+async def test_http_disconnect_only_when_the_client_left_early(stack):
+    """A completed response sends no http.disconnect; a client leaving a long poll does."""
+    stack.start_worker("--threads", "2")
+    stack.start_daphne()
+    assert request(stack, "GET", "/")[0] == 200
+    with socket.create_connection(("127.0.0.1", stack.port), timeout=10) as raw:
+        raw.sendall(b"GET /poll/wait/ HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+        time.sleep(0.5)
+    reports = RedisChannelLayer(hosts=[stack.redis_url])
+    received = await asyncio.wait_for(reports.receive_batch([REPORTS], 10), 10)
+    with contextlib.suppress(TimeoutError):  # anything else that was reported
+        received += await asyncio.wait_for(reports.receive_batch([REPORTS], 10), 1)
+    assert [message for _, message in received] == [{"http_disconnect": "/poll/wait/"}]
+    await reports.close()
