@@ -13,11 +13,12 @@ them by PID (SIGTERM, SIGKILL after 10 s). Stacks:
 
 Scenarios, after a short unmeasured warm-up: 1 client × 2000 sequential echoes; 50 clients
 × 200 echoes with 1 worker, then again with a second worker started (floor: once, no
-worker); for the djchan stacks 50 broadcasts to a 100-member group; 1000 idle sockets (the
-interface process's RSS growth per socket); then CPU seconds each process burns over 5 s
-with nothing to do. bench/wsload.py and bench/wsbroadcast.py generate the load (see
-wsload's docstring for how it splits clients over processes). Beside each stack's figures
-goes the CPU that other processes on the machine used meanwhile: the noise they carry.
+worker), with the cores each server process kept busy meanwhile; for the djchan stacks 50
+broadcasts to a 100-member group; 1000 idle sockets (the interface process's RSS growth per
+socket); then CPU seconds each process burns over 5 s with nothing to do. bench/wsload.py
+and bench/wsbroadcast.py generate the load (see wsload's docstring for how it splits
+clients over processes). Beside each stack's figures goes the CPU that other processes on
+the machine used meanwhile: the noise they carry.
 
 Prints a markdown table (medians over the rounds, with the range when there are several),
 writes bench/results/ws.json and bench/results/ws_roundtrip.png, and keeps every process's
@@ -49,6 +50,8 @@ from tests.processes import ServerProcess, Stack  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results"
 FLOOR_APP = "bench.floor_app:app"
+#: Where bench/routing.py's broadcast group takes sockets (its BROADCAST_PATH).
+BROADCAST_URL_PATH = "/broadcast/"
 #: Unmeasured echoes before each stack's first scenario (imports, Redis scripts, pools).
 WARMUP_ECHOES = 100
 #: Seconds to let the servers finish reacting (handshakes, disconnects) before measuring.
@@ -95,6 +98,11 @@ def migrate(stack: Stack) -> None:
     )
 
 
+def microseconds(times_ms: list[float]) -> list[float]:
+    """Round trips rounded to the microsecond (all their precision), to keep ws.json small."""
+    return [round(t, 3) for t in times_ms]
+
+
 def cpu_seconds(process: ServerProcess) -> float:
     times = psutil.Process(process.pid).cpu_times()
     return times.user + times.system
@@ -128,6 +136,19 @@ class ForeignLoad:
         """Average cores busy with other processes since this object was made."""
         (start, busy, ours), (end, busy_now, ours_now) = self._start, self._sample()
         return max(0.0, (busy_now - busy) - (ours_now - ours)) / max(end - start, 1e-9)
+
+
+async def concurrent_echoes(
+    url: str, spec: StackSpec, args: argparse.Namespace, processes: list[ServerProcess]
+) -> dict[str, Any]:
+    """The many-clients echo run, with the cores each server process (interface first, then
+    the workers) kept busy: its CPU seconds over the call (the handshakes and closes add a
+    little) per second of the measured run. Near 1 is the bottleneck."""
+    before = [cpu_seconds(process) for process in processes]
+    report = await wsload.echo(url, args.clients, args.per_client, spec.expect, args.processes)
+    wall = max(report.finished - report.started, 1e-3)
+    cores = [(cpu_seconds(p) - start) / wall for p, start in zip(processes, before, strict=True)]
+    return report.summary() | {"cpu_cores": cores, "rtts_ms": microseconds(report.rtts_ms)}
 
 
 async def idle_sockets(url: str, count: int, interface: ServerProcess) -> dict[str, Any]:
@@ -171,7 +192,8 @@ async def idle_cpu(interface: ServerProcess, workers: list[ServerProcess], secon
 async def run_stack(
     spec: StackSpec, redis_url: str, log_dir: Path, tag: str, args: argparse.Namespace
 ) -> dict[str, Any]:
-    """Starts ``spec``'s processes, runs every scenario on them, stops them; returns figures."""
+    """Starts ``spec``'s processes, runs every scenario on them, stops them; returns figures
+    (and ``error`` if a process or a client child failed: the scenarios after it are absent)."""
     stack = Stack(redis_url, log_dir, settings="bench.settings")
     stack.env["BENCH_PREFIX"] = f"wsbench{tag}"
     if spec.layer is not None:
@@ -189,21 +211,25 @@ async def run_stack(
         url = stack.url(spec.echo_path)
         await wsload.echo_in_process(url, 1, WARMUP_ECHOES, spec.expect)
         sequential = await wsload.echo(url, 1, args.echoes, spec.expect, processes=1)
-        result["sequential"] = sequential.summary() | {"rtts_ms": sequential.rtts_ms}
-        many = await wsload.echo(url, args.clients, args.per_client, spec.expect, args.processes)
-        result["concurrent_1w"] = many.summary() | {"rtts_ms": many.rtts_ms}
+        result["sequential"] = sequential.summary() | {"rtts_ms": microseconds(sequential.rtts_ms)}
+        result["concurrent_1w"] = await concurrent_echoes(url, spec, args, [interface, *workers])
         if spec.layer is not None:
             workers.append(stack.start_worker("--threads", str(args.threads), name="worker-2"))
-            many = await wsload.echo(
-                url, args.clients, args.per_client, spec.expect, args.processes
+            result["concurrent_2w"] = await concurrent_echoes(
+                url, spec, args, [interface, *workers]
             )
-            result["concurrent_2w"] = many.summary() | {"rtts_ms": many.rtts_ms}
             result["broadcast"] = await wsbroadcast.broadcast(
-                stack.url("/broadcast/"), args.members, args.broadcasts
+                stack.url(BROADCAST_URL_PATH), args.members, args.broadcasts
             )
         result["idle_sockets"] = await idle_sockets(url, args.idle_sockets, interface)
         result["idle_cpu"] = await idle_cpu(interface, workers, args.idle_seconds)
         result["foreign_cores"] = foreign.cores()
+    except (RuntimeError, subprocess.SubprocessError) as error:
+        # A stack that cannot start (or whose client children fail) costs its figures only.
+        # Its first line and the exception it ends with; the logs hold the rest.
+        lines = [line for line in str(error).splitlines() if line.strip()] or [""]
+        ending = f" ... {lines[-1].strip()}" if len(lines) > 1 else ""
+        result["error"] = f"{type(error).__name__}: {lines[0]}{ending}"
     finally:
         alive = {process.name: process.alive() for process in stack.processes}
         stack.stop()

@@ -15,8 +15,8 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-#: A log line worth reporting: a warning or worse, or the start of a traceback.
-NOTABLE = re.compile(r"\b(WARNING|ERROR|CRITICAL)\b|^Traceback|Error: ")
+#: A log line worth reporting: a warning or worse (a traceback's last line is taken too).
+NOTABLE = re.compile(r"\b(WARNING|ERROR|CRITICAL)\b|Error: ")
 #: What makes otherwise equal log lines differ (timestamps, ports, ids), for grouping them.
 VARYING = re.compile(r"^\d{4}-\d\d-\d\d [\d:,.]+\s+|[0-9a-f]{8,}|\d+")
 #: Distinct notable lines kept per process log.
@@ -32,9 +32,13 @@ ROWS = (
     ("{clients} clients × {per_client}, 1 worker*: msg/s", "concurrent_1w", "msg_per_s", "{:,.0f}"),
     ("{clients} clients × {per_client}, 1 worker*: p50 (ms)", "concurrent_1w", "p50_ms", "{:.2f}"),
     ("{clients} clients × {per_client}, 1 worker*: lost / duplicates", "concurrent_1w", "", ""),
+    ("{clients} clients × {per_client}, 1 worker*: cores busy, interface / worker",
+     "concurrent_1w", "cpu_cores", "{:.2f}"),
     ("{clients} clients × {per_client}, 2 workers: msg/s", "concurrent_2w", "msg_per_s", "{:,.0f}"),
     ("{clients} clients × {per_client}, 2 workers: p50 (ms)", "concurrent_2w", "p50_ms", "{:.2f}"),
     ("{clients} clients × {per_client}, 2 workers: lost / duplicates", "concurrent_2w", "", ""),
+    ("{clients} clients × {per_client}, 2 workers: cores busy, interface / each worker",
+     "concurrent_2w", "cpu_cores", "{:.2f}"),
     ("broadcast to {members} members: p50 (ms)", "broadcast", "p50_ms", "{:.1f}"),
     ("broadcast to {members} members: p99 (ms)", "broadcast", "p99_ms", "{:.1f}"),
     ("broadcast to {members} members: lost / duplicates", "broadcast", "", ""),
@@ -69,31 +73,32 @@ def notable_lines(log: str) -> list[str]:
     return [f"{counts[key]}× {line}" for key, line in list(found.items())[:MAX_NOTABLE]]
 
 
-def _spread(values: list[float], number: str) -> str:
+def _spread(values: list[float], number: str, with_range: bool = True) -> str:
     """The median, and with several rounds their range: "1.23 (1.10–1.40)"."""
     if not values:
         return "—"
     cell = number.format(statistics.median(values))
-    if len(values) > 1:
+    if with_range and len(values) > 1:
         cell += f" ({number.format(min(values))}–{number.format(max(values))})"
     return cell
 
 
 def _cell(rounds: list[dict[str, Any]], scenario: str, key: str, number: str) -> str:
-    runs = [r[scenario] if scenario else r for r in rounds if not scenario or scenario in r]
+    found = (r.get(scenario) if scenario else r for r in rounds)
+    runs = [r for r in found if r is not None and (not key or key in r)]
     if not runs:
         return "—"
     if not key:
         return f"{sum(r['lost'] for r in runs)} / {sum(r['duplicates'] for r in runs)}"
-    if key == "worker_cpu_s":
+    if isinstance(runs[0][key], list):  # one figure per process: medians only, to stay legible
         columns = zip(*(r[key] for r in runs), strict=True)
-        return " / ".join(_spread(list(column), number) for column in columns) or "—"
+        return " / ".join(_spread(list(c), number, with_range=False) for c in columns) or "—"
     return _spread([r[key] for r in runs if r[key] is not None], number)
 
 
 def table(results: dict[str, list[dict[str, Any]]], args: argparse.Namespace) -> str:
     """The markdown table: one column per stack, medians over the rounds (range in
-    parentheses); lost / duplicates are sums over the rounds."""
+    parentheses, except in per-process cells); lost / duplicates are sums over the rounds."""
     stacks = list(results)
     lines = [f"| figure | {' | '.join(stacks)} |", f"|---|{'---|' * len(stacks)}"]
     for label, scenario, key, number in ROWS:
@@ -106,6 +111,8 @@ def table(results: dict[str, list[dict[str, Any]]], args: argparse.Namespace) ->
 
 def one_line(result: dict[str, Any]) -> str:
     """A progress line for one stack's round."""
+    if "error" in result:
+        return f"FAILED: {result['error']}"
     parts = [f"seq p50 {result['sequential']['p50_ms'] or 0:.2f} ms"]
     for scenario in ("concurrent_1w", "concurrent_2w"):
         if scenario in result:
@@ -127,6 +134,8 @@ def problems(results: dict[str, list[dict[str, Any]]]) -> str:
     for stack, rounds in results.items():
         for number, result in enumerate(rounds, 1):
             where = f"{stack}, round {number}"
+            if "error" in result:
+                found.append(f"- {where}: stopped by {result['error']}")
             for scenario in ("sequential", "concurrent_1w", "concurrent_2w", "broadcast"):
                 figures = result.get(scenario, {})
                 bad = {key: figures[key] for key in BAD_COUNTS if figures.get(key)}
@@ -157,6 +166,7 @@ def plot(results: dict[str, list[dict[str, Any]]], path: Path) -> None:
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import FuncFormatter, NullFormatter
 
     figure, axes = plt.subplots(1, 2, figsize=(12, 4.5), sharey=True)
     for axis, title, scenarios in (
@@ -168,15 +178,17 @@ def plot(results: dict[str, list[dict[str, Any]]], path: Path) -> None:
         ),
     ):
         for stack, rounds in results.items():
-            scenario = next((s for s in scenarios if s in rounds[0]), None)
-            times = sorted(t for r in rounds for t in r[scenario]["rtts_ms"]) if scenario else []
+            scenario = next((s for s in scenarios if any(s in r for r in rounds)), None)
+            times = sorted(t for r in rounds if scenario in r for t in r[scenario]["rtts_ms"])
             if times:
                 axis.plot(times, [(i + 1) / len(times) for i in range(len(times))], label=stack)
         axis.set_xscale("log")
+        axis.xaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:g}"))
+        axis.xaxis.set_minor_formatter(NullFormatter())
         axis.set_xlabel("round trip (ms, log scale)")
         axis.set_title(title)
         axis.grid(True, which="both", alpha=0.3)
-        axis.legend()
+        axis.legend(loc="lower right")
     axes[0].set_ylabel("fraction of echoes at most this long")
     figure.tight_layout()
     figure.savefig(path, dpi=100)

@@ -114,6 +114,13 @@ async def close_sockets(sockets: list[ClientConnection]) -> None:
 # Echo ---------------------------------------------------------------------------------------
 
 
+#: The fields of EchoReport that add up across processes.
+_COUNTS = (
+    "clients", "failed_connects", "sent", "ok", "lost", "late", "duplicates", "wrong", "unsent",
+    "closed_early",
+)  # fmt: skip
+
+
 @dataclass
 class EchoReport:
     """What an echo run got. ``started``/``finished`` are wall-clock (time.time()) seconds of
@@ -154,13 +161,6 @@ class EchoReport:
         figures["p50_ms"] = percentile(self.rtts_ms, 0.50)
         figures["p99_ms"] = percentile(self.rtts_ms, 0.99)
         return figures
-
-
-#: The fields of EchoReport that add up across processes.
-_COUNTS = (
-    "clients", "failed_connects", "sent", "ok", "lost", "late", "duplicates", "wrong", "unsent",
-    "closed_early",
-)  # fmt: skip
 
 
 async def _echo_client(

@@ -17,6 +17,11 @@ HTTP_TIMEOUT = 120.0
 MAX_REQUEST_BODY_SIZE = 10 * 1024 * 1024
 #: CHANNELS_REPLY_CHANNEL_PREFIX: reply channel names start with this (as daphne 1.x's did).
 REPLY_CHANNEL_PREFIX = "daphne.response"
+#: CHANNELS_ORDERING_GAP_TIMEOUT: seconds an @enforce_ordering socket waits for a missing
+#: message once a later one has come; then the missing one is skipped with a warning and the
+#: waiting ones run in order (1.x waited forever: SPEC Q10). Keep it above the run time of
+#: the slowest ordered consumer, which is overtaken otherwise.
+ORDERING_GAP_TIMEOUT = 10.0
 
 
 @dataclass(frozen=True)

@@ -66,3 +66,11 @@ class RequestTimeout(channels.exceptions.RequestTimeout):
 
 class RequestAborted(channels.exceptions.RequestAborted):
     """The client abandoned the request while its body was arriving (nothing is sent)."""
+
+
+class UnsuitableSessionEngine(ImproperlyConfigured, ValueError):
+    """The session engine cannot hold channel sessions (the signed-cookies engine keeps its
+    data in the browser, where a worker cannot write).
+
+    Django's ``ImproperlyConfigured``, and a ``ValueError`` as 1.x raised.
+    """

@@ -74,7 +74,17 @@ class Outbox:
 
     @staticmethod
     async def _send_together(pending: list[PendingSend]) -> None:
-        results = await asyncio.gather(*(item.send() for item in pending), return_exceptions=True)
+        results: list[BaseException | None]
+        if len(pending) == 1:  # the common case: no gather, no extra task
+            try:
+                await pending[0].send()
+                results = [None]
+            except Exception as error:
+                results = [error]
+        else:
+            results = await asyncio.gather(
+                *(item.send() for item in pending), return_exceptions=True
+            )
         for item, result in zip(pending, results, strict=True):
             if isinstance(result, ChannelFull):
                 await _retry(item)

@@ -102,7 +102,8 @@ class Worker:
         self.stop_when_idle = stop_when_idle
         self.max_messages = max_messages
         self.handled = 0
-        self._stopping: asyncio.Event | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._receiving: asyncio.Task[None] | None = None
         self._stop_requested = False
         self._taken = 0
         self._slot_freed: asyncio.Event | None = None
@@ -145,10 +146,17 @@ class Worker:
         self.stop()
 
     def stop(self) -> None:
-        """Asks the worker to stop receiving and return once what it took is done."""
+        """Asks the worker to stop receiving and return once what it took is done.
+        Safe from any thread."""
         self._stop_requested = True
-        if self._stopping is not None:
-            self._stopping.set()
+        if self._loop is not None:
+            self._loop.call_soon_threadsafe(self._interrupt)
+
+    def _interrupt(self) -> None:
+        # The receive loop only waits for messages, a free thread or a back-off: all of them
+        # may be cancelled (the layers give back what a cancelled receive took).
+        if self._receiving is not None:
+            self._receiving.cancel()
 
     async def serve(self) -> None:
         channels = self.channel_names()
@@ -158,16 +166,21 @@ class Worker:
                 f"{sorted(self.channel_layer.router.channels)}, only {self.only_channels}, "
                 f"excluding {self.exclude_channels}); check channel_routing and the options"
             )
-        self._stopping = asyncio.Event()
-        if self._stop_requested:
-            self._stopping.set()
+        self._loop = asyncio.get_running_loop()
         self._slot_freed = asyncio.Event()
         self._pool = ThreadPoolExecutor(self.threads, thread_name_prefix="consumer")
         source = _source(self.backend, channels, self.threads)
         logger.info("worker: listening on channels %s", ", ".join(channels))
         worker_ready.send(sender=self)
+        receiving = self._receiving = asyncio.ensure_future(self._receive_loop(source))
+        if self._stop_requested:
+            receiving.cancel()
         try:
-            await self._receive_loop(source)
+            try:
+                await receiving
+            except asyncio.CancelledError:
+                if not (self._stop_requested and receiving.cancelled()):
+                    raise
             while self._tasks:
                 await asyncio.wait(set(self._tasks))
         finally:
@@ -176,33 +189,28 @@ class Worker:
             logger.info("worker: stopped after %d messages", self.handled)
 
     async def _receive_loop(self, source: _Source) -> None:
-        assert self._stopping is not None and self._slot_freed is not None
+        assert self._slot_freed is not None
         delay = RETRY_FIRST
-        while not self._stopping.is_set() and not self._reached_max():
+        while not self._stop_requested and not self._reached_max():
             free = self.threads - self._taken
             if self.max_messages is not None:
                 free = min(free, self.max_messages - self.handled - self._taken)
             if free <= 0:
                 self._slot_freed.clear()
-                await _first(self._slot_freed.wait(), self._stopping.wait())
+                await self._slot_freed.wait()
                 continue
             try:
-                batch = await _first(
-                    source.take(free, IDLE_WAIT if self.stop_when_idle else None),
-                    self._stopping.wait(),
-                )
+                batch = await source.take(free, IDLE_WAIT if self.stop_when_idle else None)
             except Exception as error:
                 logger.error(
                     "worker: receiving from the layer failed (%s); retrying in %.1f s",
                     error,
                     delay,
                 )
-                await _first(asyncio.sleep(delay), self._stopping.wait())
+                await asyncio.sleep(delay)
                 delay = min(delay * 2, RETRY_MAX)
                 continue
             delay = RETRY_FIRST
-            if batch is None:
-                continue
             if not batch:
                 if self.stop_when_idle and not self._taken:
                     return
@@ -224,17 +232,22 @@ class Worker:
                 waiting.append((channel, content))
                 return
             self._busy[reply_channel] = deque()
-        task = asyncio.ensure_future(self._handle(channel, content))
+        task = asyncio.ensure_future(self._handle(channel, content, self._submit(channel, content)))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
-    async def _handle(self, channel: str, content: dict[str, Any]) -> None:
-        loop = asyncio.get_running_loop()
+    def _submit(self, channel: str, content: dict[str, Any]) -> asyncio.Future[Any]:
+        """Starts the consumer of a message in the pool at once (not when a task first runs)."""
+        return asyncio.get_running_loop().run_in_executor(
+            self._pool, self._consume, channel, content
+        )
+
+    async def _handle(
+        self, channel: str, content: dict[str, Any], running: asyncio.Future[Any]
+    ) -> None:
         while True:
             try:
-                box, requeue = await loop.run_in_executor(
-                    self._pool, self._consume, channel, content
-                )
+                box, requeue = await running
                 await box.flush()
                 if requeue:
                     await self._requeue(channel, content)
@@ -248,6 +261,7 @@ class Worker:
             if next_message is None:
                 return
             channel, content = next_message
+            running = self._submit(channel, content)
 
     def _next_for(self, reply_channel: Any) -> tuple[str, dict[str, Any]] | None:
         """The next waiting message of the same connection, if any (else it is not busy)."""
@@ -340,21 +354,6 @@ def _run_socket_exception(error: ChannelSocketException, message: Message, consu
             type(error).__name__,
             consumer_name(consumer),
         )
-
-
-async def _first(*awaitables: Any) -> Any:
-    """Waits for the first of ``awaitables``; returns its result (None if another won),
-    cancelling the rest."""
-    tasks = [asyncio.ensure_future(awaitable) for awaitable in awaitables]
-    try:
-        done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
-    finally:
-        for task in tasks:
-            task.cancel()
-    first = tasks[0]
-    if first in done:
-        return first.result()
-    return None
 
 
 class _Source(Protocol):

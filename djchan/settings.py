@@ -70,21 +70,34 @@ DATABASES = {
 
 REDIS_URL = os.environ.get("REDIS_URL", "")
 
-if REDIS_URL:
-    CHANNEL_LAYERS = {
-        "default": {
-            "BACKEND": "channels_classic.layers.redis.RedisChannelLayer",
-            "CONFIG": {"hosts": [REDIS_URL]},
-            "ROUTING": "routing.channel_routing",
-        },
-    }
-else:
-    CHANNEL_LAYERS = {
-        "default": {
-            "BACKEND": "channels_classic.layers.inmemory.InMemoryChannelLayer",
-            "ROUTING": "routing.channel_routing",
-        },
-    }
+# Every socket's frames and every request share these channels: let a burst queue up before
+# the interface server pushes back (a reply channel keeps the default capacity of 100).
+INGRESS_CAPACITY = {"http.request": 1000, "websocket.*": 1000}
+
+CHANNEL_LAYERS = {
+    "default": {
+        "BACKEND": (
+            "channels_classic.layers.redis.RedisChannelLayer"
+            if REDIS_URL
+            else "channels_classic.layers.inmemory.InMemoryChannelLayer"
+        ),
+        "CONFIG": {"channel_capacity": INGRESS_CAPACITY}
+        | ({"hosts": [REDIS_URL]} if REDIS_URL else {}),
+        "ROUTING": "routing.channel_routing",
+    },
+}
+
+# Sessions live in Redis through Django's own Redis cache backend (in memory without Redis).
+CACHES = {
+    "default": (
+        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+        if REDIS_URL
+        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+    )
+}
+SESSION_ENGINE = "django.contrib.sessions.backends.cache"
+LOGIN_REDIRECT_URL = "/"
+LOGOUT_REDIRECT_URL = "/"
 
 CHANNELS_WORKER_THREADS = int(os.environ.get("WORKER_THREADS", "4"))
 

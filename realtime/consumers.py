@@ -1,9 +1,17 @@
-"""The demo's consumers: plain functions, run by ``manage.py runworker``."""
+"""The demo's consumers: plain functions, run by ``manage.py runworker``.
+
+Room sockets carry the user of the Django session whose cookie came with the handshake;
+anyone may read a room, only logged-in users may post. Pages on other origins cannot open
+room sockets with a visitor's cookies (cross-site WebSocket hijacking): 403.
+"""
 
 from __future__ import annotations
 
+from channels_classic.auth import channel_session_user, channel_session_user_from_http
+from channels_classic.security import allowed_hosts_only
+
 from .models import Presence
-from .rooms import announce, frame, group, nickname, now, parse_chat_frame
+from .rooms import announce, frame, group, now, parse_chat_frame
 
 
 def websocket_receive(message):
@@ -13,9 +21,11 @@ def websocket_receive(message):
         message.reply_channel.send({"text": f"You said: {text}"})
 
 
+@allowed_hosts_only
+@channel_session_user_from_http
 def room_connect(message, room):
     """Accepts the socket, puts it in the room's group and tells the room."""
-    name = nickname(message)
+    name = message.user.username if message.user.is_authenticated else ""
     Presence.objects.update_or_create(
         reply_channel=message.reply_channel.name, defaults={"room": room, "name": name}
     )
@@ -24,22 +34,23 @@ def room_connect(message, room):
     announce(room, "join", name)
 
 
+@channel_session_user
 def room_receive(message, room):
-    """Broadcasts a chat message to the room; a bad frame gets an error frame back."""
+    """Broadcasts a chat message from a logged-in user; anything else gets an error frame."""
+    if not message.user.is_authenticated:
+        message.reply_channel.send(frame(type="error", error="log in to post in this room"))
+        return
     try:
         text = parse_chat_frame(message.content.get("text"))
     except ValueError as error:
         message.reply_channel.send(frame(type="error", error=str(error)))
         return
-    presence = Presence.objects.filter(reply_channel=message.reply_channel.name).first()
-    name = presence.name if presence else nickname(message)
-    group(room).send(frame(type="message", user=name, text=text, ts=now()))
+    group(room).send(frame(type="message", user=message.user.username, text=text, ts=now()))
 
 
+@channel_session_user
 def room_disconnect(message, room):
     """Takes the socket out of the room and tells the others."""
     group(room).discard(message.reply_channel)
-    presence = Presence.objects.filter(reply_channel=message.reply_channel.name).first()
-    if presence is not None:
-        presence.delete()
-        announce(room, "leave", presence.name)
+    Presence.objects.filter(reply_channel=message.reply_channel.name).delete()
+    announce(room, "leave", message.user.username if message.user.is_authenticated else "")

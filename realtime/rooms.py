@@ -1,17 +1,16 @@
 """Chat rooms: what the room consumers say, and who is where.
 
 Every frame a room sends is a JSON object with a ``type``: ``message`` (``user``, ``text``,
-``ts``), ``join`` and ``leave`` (``user``, ``ts``), ``presence`` (``users``), or ``error``
-(``error``: what was wrong with the frame the client sent).
+``ts``), ``join`` and ``leave`` (``user``, ``ts``), ``presence`` (``users``: the logged-in
+members, ``guests``: how many anonymous readers), or ``error`` (``error``: what was wrong
+with the frame the client sent).
 """
 
 from __future__ import annotations
 
 import json
-import re
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import parse_qs
 
 from channels_classic import Group
 
@@ -20,7 +19,6 @@ from .models import Presence
 #: The path of a room socket; the named group is the room.
 ROOM_PATH = r"^/rooms/(?P<room>[A-Za-z0-9_-]{1,50})/$"
 MAX_TEXT = 4096
-NAME = re.compile(r"^[\w .-]{1,30}$")
 
 
 def group(room: str) -> Group:
@@ -36,23 +34,17 @@ def frame(**content: Any) -> dict[str, str]:
     return {"text": json.dumps(content)}
 
 
-def nickname(message: Any) -> str:
-    """The ``name`` query parameter of the socket's URL, or a guest name."""
-    query = parse_qs(message.get("query_string", b"").decode("latin-1"))
-    name = (query.get("name") or [""])[0].strip()
-    if NAME.match(name):
-        return name
-    return f"guest-{message['reply_channel'][-4:]}"
-
-
-def members(room: str) -> list[str]:
-    return sorted(Presence.objects.filter(room=room).values_list("name", flat=True))
+def presence(room: str) -> dict[str, str]:
+    names = list(Presence.objects.filter(room=room).values_list("name", flat=True))
+    users = sorted({name for name in names if name})
+    return frame(type="presence", users=users, guests=names.count(""))
 
 
 def announce(room: str, kind: str, name: str) -> None:
-    """Tells the room that ``name`` joined or left, and who is there now."""
-    group(room).send(frame(type=kind, user=name, ts=now()))
-    group(room).send(frame(type="presence", users=members(room)))
+    """Tells the room who joined or left (guests silently) and who is there now."""
+    if name:
+        group(room).send(frame(type=kind, user=name, ts=now()))
+    group(room).send(presence(room))
 
 
 def parse_chat_frame(text: str | None) -> str:

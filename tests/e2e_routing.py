@@ -4,6 +4,7 @@ import os
 
 from channels_classic import Channel, Group
 from channels_classic.routing import route
+from channels_classic.sessions import enforce_ordering
 from routing import channel_routing as demo_routing
 from tests.e2e_urls import POLLERS
 
@@ -32,6 +33,22 @@ def report_disconnect(message):
     )
 
 
+@enforce_ordering
+def ordered_connect(message):
+    message.reply_channel.send({"accept": True})
+
+
+@enforce_ordering
+def ordered_receive(message):
+    """Reports each frame's order as it runs (sent at once, so reports are in run order)."""
+    Channel(REPORTS).send({"order": message["order"], "pid": os.getpid()}, immediately=True)
+
+
+@enforce_ordering
+def ordered_disconnect(message):
+    pass
+
+
 def answer_polls(message):
     """Answers every waiting /poll/wait/ request with this POST's body; 204 to the poster."""
     Group(POLLERS).send(
@@ -45,6 +62,9 @@ def report_http_disconnect(message):
 
 
 channel_routing = [
+    route("websocket.connect", ordered_connect, path=r"^/ordered/$"),
+    route("websocket.receive", ordered_receive, path=r"^/ordered/$"),
+    route("websocket.disconnect", ordered_disconnect, path=r"^/ordered/$"),
     route("http.request", answer_polls, method=r"^POST$", path=r"^/poll/answer/$"),
     route("http.disconnect", report_http_disconnect),
     route("websocket.receive", whoami, path=r"^/whoami/$"),

@@ -1,9 +1,10 @@
-"""The chat page in a real browser: two pages, one room, messages and join/leave notices."""
+"""The chat page in a real browser: two logged-in users in one room, and a guest."""
 
 from __future__ import annotations
 
 import pytest
 
+from realtime.management.commands.demo_users import DEMO_USERS
 from tests.browser import chromium
 from tests.processes import Stack
 
@@ -12,9 +13,10 @@ pytestmark = pytest.mark.browser
 
 @pytest.fixture
 def site(private_redis, tmp_path):
-    """The demo behind daphne with two workers, on a Redis of its own."""
+    """The demo behind daphne with two workers, on a Redis of its own, with demo users."""
     stack = Stack(private_redis().url, tmp_path)
     stack.manage("migrate", "--noinput")
+    stack.manage("demo_users")
     stack.start_worker()
     stack.start_worker()
     stack.start_daphne()
@@ -29,44 +31,60 @@ def browser():
         yield running
 
 
-def join(page, base_url: str, room: str, name: str) -> None:
-    page.goto(base_url + "/")
+def log_in(page, base_url: str, username: str) -> None:
+    page.goto(base_url + "/accounts/login/")
+    page.fill("#login input[name=username]", username)
+    page.fill("#login input[name=password]", DEMO_USERS[username])
+    page.click("#login button")
+    page.wait_for_selector(f"#username:has-text('{username}')")
+
+
+def join(page, room: str) -> None:
     page.fill("#join input[name=room]", room)
-    page.fill("#join input[name=name]", name)
     page.click("#join button")
     page.wait_for_selector(f"#status[data-state=open]:has-text('In room {room}')")
 
 
 def test_two_people_chat_in_a_room(site, browser, tmp_path):
-    """Ann and Bob join one room, see each other arrive, exchange a message, and Ann sees
-    Bob leave. Screenshots land in the test's temp dir if anything fails."""
+    """Ann and Bob log in and join one room; each sees the other arrive under their user
+    name, their messages carry their names, a guest may read but not post, and Ann sees Bob
+    leave. Screenshots land in the test's temp dir if anything fails."""
     base = site.url("", scheme="http")
-    ann, bob = browser.new_page(), browser.new_page()
+    contexts = [browser.new_context() for _ in range(3)]
+    ann, bob, guest = (context.new_page() for context in contexts)
     try:
-        join(ann, base, "lobby", "ann")
-        join(bob, base, "lobby", "bob")
+        log_in(ann, base, "ann")
+        log_in(bob, base, "bob")
+        join(ann, "lobby")
+        join(bob, "lobby")
         ann.wait_for_selector("#messages li.notice:has-text('bob joined')")
-        ann.wait_for_selector("#users li:has-text('bob')")
-        assert sorted(ann.locator("#users li").all_inner_texts()) == ["ann", "bob"]
+        ann.wait_for_function("document.querySelectorAll('#users li').length === 2")
+        assert ann.locator("#users li").all_inner_texts() == ["ann", "bob"]
 
         ann.fill("#send input[name=text]", "hello from ann")
         ann.click("#send button")
         bob.wait_for_selector("#messages li.message:has-text('ann: hello from ann')")
-        ann.wait_for_selector("#messages li.message:has-text('ann: hello from ann')")
 
-        bob.fill("#send input[name=text]", "x" * 5000)
-        bob.evaluate("document.querySelector('#send input').removeAttribute('maxlength')")
-        bob.fill("#send input[name=text]", "x" * 5000)
+        guest.goto(base + "/")
+        join(guest, "lobby")
+        guest.wait_for_selector("#guests:has-text('1 guest')")
+        guest.fill("#send input[name=text]", "may I?")
+        guest.click("#send button")
+        guest.wait_for_selector("#messages li.error:has-text('log in to post')")
+        bob.fill("#send input[name=text]", "hi ann")
         bob.click("#send button")
-        bob.wait_for_selector("#messages li.error:has-text('longer than 4096')")
+        guest.wait_for_selector("#messages li.message:has-text('bob: hi ann')")
 
-        bob.close()
+        contexts[1].close()
         ann.wait_for_selector("#messages li.notice:has-text('bob left')")
         ann.wait_for_function("document.querySelectorAll('#users li').length === 1")
         assert ann.locator("#users li").all_inner_texts() == ["ann"]
     except Exception:
-        for name, page in (("ann", ann), ("bob", bob)):
+        for name, page in (("ann", ann), ("bob", bob), ("guest", guest)):
             if not page.is_closed():
                 page.screenshot(path=str(tmp_path / f"failure-{name}.png"), full_page=True)
         print(f"screenshots in {tmp_path}")
         raise
+    finally:
+        for context in contexts:
+            context.close()

@@ -222,17 +222,24 @@ class CommandPipe:
         self._send(args, future)
         return future
 
-    def call_back(self, callback: Callable[[Any, BaseException | None], None], *args: Any) -> None:
-        """Queues one command; ``callback(reply, error)`` runs as soon as its reply is read."""
-        self._send(args, ReplyCallback(callback))
+    def call_back(
+        self, callback: Callable[[Any, BaseException | None], None], *commands: tuple[Any, ...]
+    ) -> None:
+        """Queues ``commands`` to be written together; ``callback(reply, error)`` runs for
+        each reply, in order, as soon as it is read."""
+        for args in commands:
+            self._send(args, ReplyCallback(callback), more=args is not commands[-1])
 
-    def _send(self, args: tuple[Any, ...], pending: Pending) -> None:
+    def _send(self, args: tuple[Any, ...], pending: Pending, *, more: bool = False) -> None:
         wire = self._wire
-        if wire is not None and wire.idle and not self._queued:
+        if wire is not None and wire.idle and not self._queued and not more:
             # Nothing in flight: write at once (latency). Otherwise batch until the loop turns.
             wire.write(pack_commands((args,)), (pending,))
             return
         self._queued.append((args, pending))
+        if not more and wire is not None and wire.idle:
+            self._flush()
+            return
         if not self._flush_scheduled:
             self._flush_scheduled = True
             asyncio.get_running_loop().call_soon(self._flush)

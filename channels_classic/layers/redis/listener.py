@@ -42,6 +42,7 @@ class State(enum.Enum):
     IDLE = "idle"  # no command in flight
     TAKING = "taking"  # the take script is in flight
     BLOCKED = "blocked"  # BZPOPMIN is in flight
+    NEXT = "next"  # a reply was just handed out; the next command is written soon
 
 
 class ShardListener:
@@ -71,6 +72,12 @@ class ShardListener:
             self._wake_sent = True
             self._receiver.send_wake(self._shard)
 
+    def _step_soon(self) -> None:
+        """Writes the next command once the receivers just handed messages have run: their
+        reactions (a reply sent, a new receive) come first, and the demand is then known."""
+        self.state = State.NEXT
+        asyncio.get_running_loop().call_soon(self._step)
+
     def _step(self) -> None:
         """Writes the next command the receiver's demand calls for, or goes idle."""
         wanted = None if self._closing else self._receiver.wanted(self._shard)
@@ -86,46 +93,64 @@ class ShardListener:
                 socket_timeout=self._layer.block_timeout + READ_TIMEOUT_MARGIN,
             )
         if any(key not in self._checked for key in self._receiver.batchable(keys, limits)):
-            self.state = State.TAKING
-            cutoff = repr(time.time() - self._layer.expiry)
-            script_keys = [self._wake_key, *keys]
-            script_args = [cutoff, budget, *limits]
-
-            def taken(reply: Any, error: BaseException | None) -> None:
-                if isinstance(error, NoScriptError) and self._pipe is not None:
-                    load = scripts.take.command(script_keys, script_args, load=True)
-                    self._pipe.call_back(self._guarded(taken), *load)
-                elif error is not None:
-                    self._fail(error)
-                else:
-                    self._checked = frozenset() if reply else frozenset(keys)
-                    self._receiver.dispatch(self._decode_taken(keys, reply))
-                    self._step()
-
-            self._pipe.call_back(
-                self._guarded(taken), *scripts.take.command(script_keys, script_args)
-            )
+            self._take(keys, limits, budget)
         else:
-            # A blocking pop returns one message: all that is wanted where no batch is.
-            self.state = State.BLOCKED
-            self._blocked_on, self._wake_sent = frozenset(keys), False
-            self._pipe.call_back(
-                self._guarded(self._popped),
-                "BZPOPMIN",
-                *keys,
-                self._wake_key,
-                self._layer.block_timeout,
-            )
+            self._block(keys)
 
-    def _popped(self, reply: Any, error: BaseException | None) -> None:
-        self._blocked_on = frozenset()
-        if error is not None:
-            self._fail(error)
-            return
-        if reply is not None and reply[0] != self._wake_key:
-            self._checked = self._checked - {reply[0]}
-            self._receiver.dispatch(self._decode(reply[0], reply[1:]))
-        self._step()
+    def _take(self, keys: list[bytes], limits: list[int], budget: int) -> None:
+        """Pops, in one script, every waiting message the waiters can take."""
+        assert self._pipe is not None
+        self.state = State.TAKING
+        cutoff = repr(time.time() - self._layer.expiry)
+        script_keys = [self._wake_key, *keys]
+        script_args = [cutoff, budget, *limits]
+
+        def taken(reply: Any, error: BaseException | None) -> None:
+            if isinstance(error, NoScriptError) and self._pipe is not None:
+                load = scripts.take.command(script_keys, script_args, load=True)
+                self._pipe.call_back(self._guarded(taken), load)
+            elif error is not None:
+                self._fail(error)
+            else:
+                remaining, popped = reply[0], reply[1:]
+                self._checked = frozenset(k for k, n in zip(keys, remaining, strict=True) if n == 0)
+                self._receiver.dispatch(self._decode_taken(keys, popped))
+                self._step_soon()
+
+        self._pipe.call_back(self._guarded(taken), scripts.take.command(script_keys, script_args))
+
+    def _block(self, keys: list[bytes]) -> None:
+        """Waits in BZPOPMIN for the first message on any of ``keys`` (it pops one).
+
+        A ZCARD per key goes in the same write: Redis runs them the moment the pop returns,
+        so the listener learns whether a take would find more, without a round trip.
+        """
+        assert self._pipe is not None
+        self.state = State.BLOCKED
+        self._blocked_on, self._wake_sent = frozenset(keys), False
+        replies: list[tuple[Any, BaseException | None]] = []
+
+        def collect(reply: Any, error: BaseException | None) -> None:
+            replies.append((reply, error))
+            if len(replies) <= len(keys):
+                return
+            self._blocked_on = frozenset()
+            failure = next((error for _, error in replies if error is not None), None)
+            if failure is not None:
+                self._fail(failure)
+                return
+            popped = replies[0][0]
+            counts = [count for count, _ in replies[1:]]
+            self._checked = frozenset(k for k, n in zip(keys, counts, strict=True) if n == 0)
+            if popped is not None and popped[0] != self._wake_key:
+                self._receiver.dispatch(self._decode(popped[0], popped[1:]))
+            self._step_soon()
+
+        self._pipe.call_back(
+            self._guarded(collect),
+            ("BZPOPMIN", *keys, self._wake_key, self._layer.block_timeout),
+            *(("ZCARD", key) for key in keys),
+        )
 
     def _guarded(self, handler: Any) -> Any:
         """Wraps a reply handler so that a bug in it fails the waiters instead of the wire."""

@@ -35,13 +35,14 @@ return full
 # Pops waiting messages without blocking. KEYS[1]: this process's wake-up key (cleared, since
 # the caller is awake); KEYS[2..n]: channel keys. ARGV[1]: expiry cutoff score; ARGV[2]: a
 # budget shared by keys with a positive limit; ARGV[i + 1]: the most to pop from KEYS[i]
-# (negative: that many, outside the budget). Returns {key number, {member, score, ...}, ...}
-# with key numbers counted from 1 over the channel keys.
+# (negative: that many, outside the budget). Returns {{remaining count per channel key},
+# key number, {member, score, ...}, ...} with key numbers counted from 1 over the channel keys.
 TAKE = """
 redis.call('DEL', KEYS[1])
 local cutoff = '(' .. ARGV[1]
 local budget = tonumber(ARGV[2])
-local taken = {}
+local remaining = {}
+local taken = {remaining}
 for i = 2, #KEYS do
   local limit = tonumber(ARGV[i + 1])
   local shared = limit > 0
@@ -55,6 +56,7 @@ for i = 2, #KEYS do
       if shared then budget = budget - #popped / 2 end
     end
   end
+  remaining[i - 1] = redis.call('ZCARD', KEYS[i])
 end
 return taken
 """

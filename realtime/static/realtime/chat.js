@@ -5,6 +5,7 @@ const joinForm = document.getElementById("join");
 const sendForm = document.getElementById("send");
 const messages = document.getElementById("messages");
 const users = document.getElementById("users");
+const guests = document.getElementById("guests");
 const status = document.getElementById("status");
 let socket = null;
 
@@ -35,17 +36,18 @@ function receive(event) {
         item.textContent = name;
         return item;
       }));
+      guests.textContent = data.guests ? `and ${data.guests} guest(s) reading` : "";
       break;
   }
 }
 
-function join(room, name) {
+function join(room) {
   if (socket) socket.close();
   messages.replaceChildren();
   users.replaceChildren();
   const scheme = location.protocol === "https:" ? "wss" : "ws";
-  const query = name ? `?name=${encodeURIComponent(name)}` : "";
-  const current = new WebSocket(`${scheme}://${location.host}/rooms/${encodeURIComponent(room)}/${query}`);
+  // The session cookie goes with the handshake: the room knows who we are.
+  const current = new WebSocket(`${scheme}://${location.host}/rooms/${encodeURIComponent(room)}/`);
   socket = current;
   setStatus("connecting", `Joining ${room}...`);
   current.onopen = () => setStatus("open", `In room ${room}`);
@@ -55,7 +57,7 @@ function join(room, name) {
 
 joinForm.addEventListener("submit", (event) => {
   event.preventDefault();
-  join(joinForm.elements.room.value, joinForm.elements.name.value.trim());
+  join(joinForm.elements.room.value);
 });
 
 sendForm.addEventListener("submit", (event) => {
