@@ -39,7 +39,13 @@ class PendingSend:
     name: str
     content: dict[str, Any]
 
-    async def send(self) -> None:
+    def send(self) -> None:
+        if self.group:
+            self.layer.send_group(self.name, self.content)
+        else:
+            self.layer.send(self.name, self.content)
+
+    async def send_async(self) -> None:
         backend = self.layer.channel_layer
         if self.group:
             await backend.group_send(self.name, self.content)
@@ -56,48 +62,39 @@ class Outbox:
     def add(self, layer: ClassicLayer, name: str, content: dict[str, Any], *, group: bool) -> None:
         self.pending.append(PendingSend(layer, group, name, content))
 
-    async def flush(self) -> None:
-        """Sends everything in call order; a send to a full channel is retried for
-        FLUSH_RETRY_FOR seconds, then logged and dropped. Never raises ChannelFull.
-
-        Consecutive channel sends are pipelined (one round trip for all); a group send takes
-        two round trips, so it is awaited on its own to keep later sends behind it.
-        """
+    def flush(self) -> None:
+        """Sends everything, in call order, from the consumer's thread. A send to a full
+        channel is retried for FLUSH_RETRY_FOR seconds, then logged and dropped; other
+        failures are logged. Never raises: the consumer is done."""
         pending, self.pending = self.pending, []
-        start = 0
-        while start < len(pending):
-            end = start + 1
-            while end < len(pending) and not pending[end].group and not pending[start].group:
-                end += 1
-            await self._send_together(pending[start:end])
-            start = end
-
-    @staticmethod
-    async def _send_together(pending: list[PendingSend]) -> None:
-        results: list[BaseException | None]
-        if len(pending) == 1:  # the common case: no gather, no extra task
+        for item in pending:
             try:
-                await pending[0].send()
-                results = [None]
+                item.send()
+            except ChannelFull:
+                _retry(item)
             except Exception as error:
-                results = [error]
-        else:
-            results = await asyncio.gather(
-                *(item.send() for item in pending), return_exceptions=True
-            )
+                logger.error("outbox: sending to %r failed: %s", item.name, error, exc_info=error)
+
+    async def flush_async(self) -> None:
+        """``flush`` on the event loop: consecutive channel sends of several consumers share
+        round trips there, which is cheaper than a round trip per thread under load."""
+        pending, self.pending = self.pending, []
+        results = await asyncio.gather(
+            *(item.send_async() for item in pending), return_exceptions=True
+        )
         for item, result in zip(pending, results, strict=True):
             if isinstance(result, ChannelFull):
-                await _retry(item)
+                await asyncio.to_thread(_retry, item)
             elif isinstance(result, BaseException):
                 logger.error("outbox: sending to %r failed: %s", item.name, result, exc_info=result)
 
 
-async def _retry(item: PendingSend) -> None:
+def _retry(item: PendingSend) -> None:
     deadline = time.monotonic() + FLUSH_RETRY_FOR
     while time.monotonic() < deadline:
-        await asyncio.sleep(FLUSH_RETRY_EVERY)
+        time.sleep(FLUSH_RETRY_EVERY)
         try:
-            await item.send()
+            item.send()
             return
         except ChannelFull:
             continue

@@ -1,13 +1,14 @@
 """The worker: takes messages from the layer and runs their consumers (SPEC W1–W15).
 
-One asyncio loop receives and flushes; consumers run in a thread pool. The worker takes at
+One asyncio loop receives; consumers run in a thread pool, and each thread sends what its
+consumer sent straight to the layer (the layers' blocking API) once the consumer has returned,
+even if it raised (SPEC P3), so a reply needs no trip back through the loop. The worker takes at
 most as many messages as it has threads (so it never hoards work another worker could do):
 with the project's layers one receive call waits on every routed channel at once and takes
 up to the number of free threads; with other layers one receive loop per channel feeds a
 queue bounded by the thread count.
 
-Sends a consumer makes wait in its outbox and go out when it returns, even if it raised
-(SPEC P3). Messages of one reply channel never run at the same time in one worker: a
+Messages of one reply channel never run at the same time in one worker: a
 message whose connection is busy waits for the one running. A consumer's exception is
 logged with its name and the channel, and the worker goes on; layer errors are logged and
 retried with back-off. SIGTERM or SIGINT stops receiving, finishes and flushes what was
@@ -247,8 +248,9 @@ class Worker:
     ) -> None:
         while True:
             try:
-                box, requeue = await running
-                await box.flush()
+                requeue, box = await running
+                if box is not None:
+                    await box.flush_async()
                 if requeue:
                     await self._requeue(channel, content)
             except Exception:
@@ -273,9 +275,10 @@ class Worker:
         self._busy.pop(reply_channel, None)
         return None
 
-    def _consume(self, channel: str, content: dict[str, Any]) -> tuple[outbox.Outbox, bool]:
-        """Runs in a pool thread: the consumer of one message, between the consumer
-        signals, with its sends collected. Returns the outbox and whether to requeue."""
+    def _consume(self, channel: str, content: dict[str, Any]) -> tuple[bool, Any]:
+        """Runs in a pool thread: the consumer of one message, between the consumer signals,
+        its sends collected and sent once it is done (even if it raised: SPEC P3), straight
+        from this thread. Returns whether to requeue the message (ConsumeLater)."""
         message = Message(content, channel, self.channel_layer)
         if content.get("__retries__", 0) >= self.message_retries:
             message.__doomed__ = True  # type: ignore[attr-defined]
@@ -288,7 +291,7 @@ class Worker:
                     channel,
                     ", ".join(sorted(content)),
                 )
-                return box, False
+                return False, None
             consumer, kwargs = match
             logger.debug("worker: dispatching %s to %s", channel, consumer_name(consumer))
             if self.callback is not None:
@@ -318,7 +321,10 @@ class Worker:
                 )
             finally:
                 _signal(consumer_finished)
-        return box, requeue
+        if self._taken > 1:
+            return requeue, box
+        box.flush()
+        return requeue, None
 
     async def _requeue(self, channel: str, content: dict[str, Any]) -> None:
         """Puts a ConsumeLater message back at the end of its channel (SPEC W9)."""

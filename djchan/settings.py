@@ -99,7 +99,7 @@ SESSION_ENGINE = "django.contrib.sessions.backends.cache"
 LOGIN_REDIRECT_URL = "/"
 LOGOUT_REDIRECT_URL = "/"
 
-CHANNELS_WORKER_THREADS = int(os.environ.get("WORKER_THREADS", "4"))
+CHANNELS_WORKER_THREADS = int(os.environ.get("WORKER_THREADS", "8"))
 
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"

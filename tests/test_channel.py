@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-
 import pytest
 
 from channels_classic import Channel, Group
@@ -45,7 +43,7 @@ def test_sends_inside_a_consumer_wait_for_the_flush(layer):
         assert layer.receive(["test.later"]) == ("test.later", {"n": 0})
         assert layer.receive(["test.later"]) == (None, None)
     assert outbox_module.current() is None
-    asyncio.run(box.flush())
+    box.flush()
     assert [layer.receive(["test.later"])[1]["n"] for _ in range(2)] == [1, 2]
 
 
@@ -59,7 +57,7 @@ def test_a_full_channel_at_flush_is_retried_then_logged(layer, caplog, monkeypat
     with outbox_module.collecting() as box:
         Channel("test.full", channel_layer=small).send({"n": 1})
         Channel("test.free", channel_layer=small).send({"n": 2})
-    asyncio.run(box.flush())
+    box.flush()
     assert "channel 'test.full' stayed full" in caplog.text
     assert small.receive(["test.free"]) == ("test.free", {"n": 2})
 

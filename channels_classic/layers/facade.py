@@ -70,19 +70,28 @@ class ClassicLayer:
 
     # The synchronous layer API
 
+    def _call(self, method: str, *args: Any) -> Any:
+        """Calls the backend's ``method``: its blocking ``<method>_sync`` twin where it has one
+        (the project's layers: straight to Redis from this thread), else the coroutine on the
+        process's layer loop."""
+        blocking = getattr(self.channel_layer, f"{method}_sync", None)
+        if blocking is not None:
+            return blocking(*args)
+        return runner.run(getattr(self.channel_layer, method), *args)
+
     def send(self, channel: str, message: dict[str, Any]) -> None:
         """Sends at once; raises ChannelFull when the channel is at capacity."""
-        runner.run(self.channel_layer.send, channel, message)
+        self._call("send", channel, message)
 
     def send_group(self, group: str, message: dict[str, Any]) -> None:
         """Sends to every member of ``group``; full members are skipped, never raised about."""
-        runner.run(self.channel_layer.group_send, group, message)
+        self._call("group_send", group, message)
 
     def group_add(self, group: str, channel: str) -> None:
-        runner.run(self.channel_layer.group_add, group, channel)
+        self._call("group_add", group, channel)
 
     def group_discard(self, group: str, channel: str) -> None:
-        runner.run(self.channel_layer.group_discard, group, channel)
+        self._call("group_discard", group, channel)
 
     def new_channel(self, prefix: str = "specific") -> str:
         """A new process channel name (a 1.x pattern ending in '?' is accepted and trimmed)."""

@@ -80,6 +80,10 @@ class InMemoryChannelLayer(BaseChannelLayer):
 
     async def send(self, channel: str, message: dict[str, Any]) -> None:
         """Queues a copy of ``message``; ChannelFull when ``channel`` is at capacity."""
+        self.send_sync(channel, message)
+
+    def send_sync(self, channel: str, message: dict[str, Any]) -> None:
+        """``send`` for synchronous code (it never waits, so it needs no event loop)."""
         check_channel_name(channel)
         if not isinstance(message, dict):
             raise TypeError(f"Message for {channel!r} must be a dict, got {type(message).__name__}")
@@ -174,12 +178,18 @@ class InMemoryChannelLayer(BaseChannelLayer):
     # Groups
 
     async def group_add(self, group: str, channel: str) -> None:
+        self.group_add_sync(group, channel)
+
+    def group_add_sync(self, group: str, channel: str) -> None:
         check_group_name(group)
         check_channel_name(channel)
         with self._lock:
             self._groups.setdefault(group, {})[channel] = time.time()
 
     async def group_discard(self, group: str, channel: str) -> None:
+        self.group_discard_sync(group, channel)
+
+    def group_discard_sync(self, group: str, channel: str) -> None:
         check_group_name(group)
         check_channel_name(channel)
         with self._lock:
@@ -191,6 +201,9 @@ class InMemoryChannelLayer(BaseChannelLayer):
 
     async def group_send(self, group: str, message: dict[str, Any]) -> None:
         """Sends to every member; members at capacity are skipped and counted in a warning."""
+        self.group_send_sync(group, message)
+
+    def group_send_sync(self, group: str, message: dict[str, Any]) -> None:
         check_group_name(group)
         if not isinstance(message, dict):
             raise TypeError(f"Message for {group!r} must be a dict, got {type(message).__name__}")

@@ -95,7 +95,8 @@ class ReplyCallback:
 Pending = asyncio.Future[Any] | ReplyCallback
 
 
-def _error(reply: hiredis.ReplyError) -> redis.exceptions.ResponseError:
+def error_reply(reply: hiredis.ReplyError) -> redis.exceptions.ResponseError:
+    """The redis-py exception for an error reply (NoScriptError for NOSCRIPT)."""
     message = str(reply)
     if message.startswith("NOSCRIPT"):
         return redis.exceptions.NoScriptError(message)
@@ -159,7 +160,7 @@ class _Wire(asyncio.Protocol):
             if future.done():
                 continue
             if isinstance(reply, hiredis.ReplyError):
-                future.set_exception(_error(reply))
+                future.set_exception(error_reply(reply))
             else:
                 future.set_result(reply)
 

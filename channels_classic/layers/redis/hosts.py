@@ -45,6 +45,26 @@ class Shard:
     def socket_timeout(self) -> float | None:
         return self.settings.socket_timeout
 
+    def address(self) -> tuple[str, int]:
+        """Host and port to connect to (from blocking code: Sentinel asked synchronously)."""
+        if isinstance(self.pool, SentinelConnectionPool):
+            from redis.sentinel import Sentinel as BlockingSentinel
+
+            manager = self.pool.sentinel_manager
+            sentinels = [
+                (
+                    client.connection_pool.connection_kwargs["host"],
+                    client.connection_pool.connection_kwargs["port"],
+                )
+                for client in manager.sentinels
+            ]
+            master: tuple[str, int] = BlockingSentinel(sentinels).discover_master(
+                self.pool.service_name
+            )
+            return master
+        settings: Any = self.settings
+        return settings.host, settings.port
+
     async def open(self, protocol_factory: Callable[[], P]) -> P:
         """Connects a new ``protocol_factory()`` protocol to this server and returns it."""
         settings: Any = self.settings

@@ -21,9 +21,9 @@ from typing import Any
 
 from channels.layers import BaseChannelLayer
 
-from ...exceptions import ChannelFull
 from ...names import check_channel_name, check_group_name, non_local_name
-from . import scripts
+from . import operations
+from .blocking import BlockingConnections
 from .codec import MessageCodec
 from .connection import CommandPipe
 from .hosts import consistent_hash, decode_hosts
@@ -36,7 +36,6 @@ RECEIVE_BATCH_SIZE = 100
 #: How long a listener blocks in Redis before blocking again (an idle process sends one small
 #: command this often; the read timeout is a little longer, to notice a vanished server).
 BLOCK_TIMEOUT = 10.0
-RESERVED_KEY = "__asgi_channel__"
 SCAN_BATCH = 1000
 
 
@@ -97,6 +96,7 @@ class RedisChannelLayer(BaseChannelLayer):
         self.client_prefix = uuid.uuid4().hex
         self._send_shards = itertools.cycle(range(len(self.shards)))
         self._last_score = 0.0
+        self._blocking = BlockingConnections(self.shards)
         self._states: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _LoopState] = (
             weakref.WeakKeyDictionary()
         )
@@ -134,7 +134,7 @@ class RedisChannelLayer(BaseChannelLayer):
             return (consistent_hash(non_local_name(channel), len(self.shards)),)
         return range(len(self.shards))
 
-    def _group_key(self, group: str) -> bytes:
+    def group_key(self, group: str) -> bytes:
         return f"{self.prefix}:group:{group}".encode()
 
     def _state(self) -> _LoopState:
@@ -145,7 +145,7 @@ class RedisChannelLayer(BaseChannelLayer):
             _close_before_loop(loop, state.close)
         return state
 
-    def _score(self) -> float:
+    def score(self) -> float:
         """Now, as a sorted-set score that is never equal to the previous one (keeps FIFO)."""
         score = time.time()
         if score <= self._last_score:
@@ -153,19 +153,21 @@ class RedisChannelLayer(BaseChannelLayer):
         self._last_score = score
         return score
 
-    # Sending
+    # Sending (see ``operations``: each operation is written once, run async or blocking)
 
-    def _check_message(self, channel: str, message: Any) -> None:
+    def check_message(self, channel: str, message: Any) -> None:
+        """Raises TypeError/ValueError, saying what to change, unless ``message`` can be sent."""
         if not isinstance(message, dict):
             raise TypeError(f"Message for {channel!r} must be a dict, got {type(message).__name__}")
-        if RESERVED_KEY in message:
+        if operations.RESERVED_KEY in message:
             raise ValueError(
-                f"Message for {channel!r} contains the reserved key {RESERVED_KEY!r}: "
-                "the layer uses it for routing; rename that key"
+                f"Message for {channel!r} contains the reserved key "
+                f"{operations.RESERVED_KEY!r}: the layer uses it for routing; rename that key"
             )
 
-    def _encode(self, channel: str, message: Any, extra: dict[str, Any] | None = None) -> bytes:
-        self._check_message(channel, message)
+    def encode(self, channel: str, message: Any, extra: dict[str, Any] | None = None) -> bytes:
+        """The stored form of ``message`` (plus ``extra`` keys) for ``channel``."""
+        self.check_message(channel, message)
         try:
             return self.codec.encode({**message, **extra} if extra else message)
         except (TypeError, ValueError, OverflowError) as error:
@@ -174,27 +176,17 @@ class RedisChannelLayer(BaseChannelLayer):
                 "str, bytes, int, float, bool, None, and lists and dicts of those"
             ) from error
 
+    def next_send_shard(self) -> int:
+        """Normal channels are spread over the shards in turn (as channels_redis does)."""
+        return next(self._send_shards)
+
     async def send(self, channel: str, message: dict[str, Any]) -> None:
         """Sends ``message`` to ``channel``; raises ChannelFull when it is at capacity."""
-        check_channel_name(channel)
-        if "!" in channel:
-            member = self._encode(channel, message, {RESERVED_KEY: channel})
-            shard = self.shards_of(channel)[0]
-        else:
-            member = self._encode(channel, message)
-            shard = next(self._send_shards)
-        capacity = self.get_capacity(channel)
-        score = self._score()
-        full = await scripts.push(
-            self._state().pipes[shard],
-            [self.key_of(channel)],
-            [repr(score - self.expiry), int(self.expiry), repr(score), member, capacity],
-        )
-        if full:
-            raise ChannelFull(
-                f"Channel {channel!r} is full ({capacity} messages waiting): its receivers "
-                "are not keeping up, or none is running"
-            )
+        await operations.drive(operations.send(self, channel, message), self._state().pipes)
+
+    def send_sync(self, channel: str, message: dict[str, Any]) -> None:
+        """``send`` from synchronous code, on this thread's own connection."""
+        operations.drive_blocking(operations.send(self, channel, message), self._blocking)
 
     # Receiving
 
@@ -230,67 +222,25 @@ class RedisChannelLayer(BaseChannelLayer):
 
     async def group_add(self, group: str, channel: str) -> None:
         """Adds ``channel`` to ``group``; it stays a member ``group_expiry`` s after this."""
-        check_group_name(group)
-        check_channel_name(channel)
-        key = self._group_key(group)
-        pipe = self._state().pipes[consistent_hash(group, len(self.shards))]
-        added = pipe.call("ZADD", key, repr(time.time()), channel)
-        await pipe.call("EXPIRE", key, int(self.group_expiry))
-        await added
+        await operations.drive(operations.group_add(self, group, channel), self._state().pipes)
+
+    def group_add_sync(self, group: str, channel: str) -> None:
+        operations.drive_blocking(operations.group_add(self, group, channel), self._blocking)
 
     async def group_discard(self, group: str, channel: str) -> None:
         """Removes ``channel`` from ``group``; nothing happens if it was not a member."""
-        check_group_name(group)
-        check_channel_name(channel)
-        pipe = self._state().pipes[consistent_hash(group, len(self.shards))]
-        await pipe.call("ZREM", self._group_key(group), channel)
+        await operations.drive(operations.group_discard(self, group, channel), self._state().pipes)
+
+    def group_discard_sync(self, group: str, channel: str) -> None:
+        operations.drive_blocking(operations.group_discard(self, group, channel), self._blocking)
 
     async def group_send(self, group: str, message: dict[str, Any]) -> None:
         """Sends ``message`` to every member of ``group``; members at capacity are skipped
         (and counted in a warning), never raised about."""
-        check_group_name(group)
-        self._check_message(group, message)
-        state = self._state()
-        members = await scripts.group_members(
-            state.pipes[consistent_hash(group, len(self.shards))],
-            [self._group_key(group)],
-            [repr(time.time() - self.group_expiry)],
-        )
-        if not members:
-            return
-        # One stored message per Redis key, naming every member it is for (as channels_redis).
-        targets: dict[bytes, list[str]] = {}
-        for member in members:
-            channel = member.decode()
-            targets.setdefault(self.key_of(channel), []).append(channel)
-        by_shard: dict[int, list[Any]] = {}
-        for key, channels in targets.items():
-            member_bytes = self._encode(group, message, {RESERVED_KEY: channels})
-            shard = consistent_hash(non_local_name(channels[0]), len(self.shards))
-            by_shard.setdefault(shard, []).append(
-                (key, member_bytes, self.get_capacity(channels[0]))
-            )
-        score = self._score()
-        head = [repr(score - self.expiry), int(self.expiry), repr(score)]
-        results = await asyncio.gather(
-            *(
-                scripts.push(
-                    state.pipes[shard],
-                    [key for key, _, _ in entries],
-                    head
-                    + [value for _, member, capacity in entries for value in (member, capacity)],
-                )
-                for shard, entries in by_shard.items()
-            )
-        )
-        full = sum(results)
-        if full:
-            logger.warning(
-                "redis layer: group %r: %d of %d member channels are at capacity and were skipped",
-                group,
-                full,
-                len(targets),
-            )
+        await operations.drive(operations.group_send(self, group, message), self._state().pipes)
+
+    def group_send_sync(self, group: str, message: dict[str, Any]) -> None:
+        operations.drive_blocking(operations.group_send(self, group, message), self._blocking)
 
     # Housekeeping
 

@@ -1,0 +1,121 @@
+"""Blocking connections, one per thread and shard, for the layer's synchronous API.
+
+Consumers run in worker threads and Django views in whatever thread serves them; their sends
+go straight to Redis from that thread (one write, one read), instead of hopping to an event
+loop and back. Each thread has its own connection, so nothing is shared or locked.
+"""
+
+from __future__ import annotations
+
+import os
+import select
+import socket
+import ssl
+import threading
+import time
+from collections.abc import Sequence
+from typing import Any
+
+import hiredis
+
+from .connection import error_reply, pack_commands, unavailable
+from .hosts import Shard
+
+#: A connection unused for this long is checked for a close from the server before use (a
+#: Redis restart while it was idle), so that no command is written into a dead socket.
+STALE_AFTER = 1.0
+
+
+class BlockingConnection:
+    """One socket to one shard; ``call_many`` writes commands together, reads every reply."""
+
+    def __init__(self, shard: Shard) -> None:
+        self.shard = shard
+        self._socket: socket.socket | None = None
+        self._parser = hiredis.Reader()
+        self._last_used = 0.0
+
+    def call_many(self, commands: Sequence[tuple[Any, ...]]) -> list[Any]:
+        """The replies of ``commands`` (error replies as exceptions in the list); raises
+        ChannelLayerUnavailable if the server cannot be reached or stops answering."""
+        try:
+            sock = self._connected()
+            sock.sendall(pack_commands(commands))
+            replies = [self._read(sock) for _ in commands]
+        except (OSError, hiredis.ProtocolError) as error:
+            self.close()
+            raise unavailable(self.shard, error) from error
+        self._last_used = time.monotonic()
+        return replies
+
+    def _read(self, sock: socket.socket) -> Any:
+        while True:
+            reply = self._parser.gets()
+            if reply is not False:
+                return error_reply(reply) if isinstance(reply, hiredis.ReplyError) else reply
+            data = sock.recv(65536)
+            if not data:
+                raise ConnectionError("Connection closed by server.")
+            self._parser.feed(data)
+
+    def _connected(self) -> socket.socket:
+        if self._socket is not None and time.monotonic() - self._last_used > STALE_AFTER:
+            readable, _, _ = select.select([self._socket], [], [], 0)
+            if readable:  # nothing is owed to us: an EOF, or junk
+                self.close()
+        if self._socket is None:
+            self._socket = self._open()
+            self._parser = hiredis.Reader()
+            handshake = self.shard.handshake()
+            if handshake:
+                self._socket.sendall(pack_commands(handshake))
+                for _ in handshake:
+                    reply = self._read(self._socket)
+                    if isinstance(reply, Exception):
+                        self.close()
+                        raise ConnectionError(str(reply))
+        return self._socket
+
+    def _open(self) -> socket.socket:
+        settings: Any = self.shard.settings
+        timeout = settings.socket_connect_timeout
+        path = getattr(settings, "path", None)
+        if path:
+            sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            sock.settimeout(timeout)
+            sock.connect(path)
+        else:
+            host, port = self.shard.address()
+            sock = socket.create_connection((host, port), timeout=timeout)
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            if settings.socket_keepalive:
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)
+                for option, value in (settings.socket_keepalive_options or {}).items():
+                    sock.setsockopt(socket.IPPROTO_TCP, option, value)
+            if hasattr(settings, "ssl_context"):
+                context: ssl.SSLContext = settings.ssl_context.get()
+                sock = context.wrap_socket(sock, server_hostname=host)
+        sock.settimeout(settings.socket_timeout)
+        return sock
+
+    def close(self) -> None:
+        sock, self._socket = self._socket, None
+        if sock is not None:
+            sock.close()
+
+
+class BlockingConnections(threading.local):
+    """This thread's blocking connections, by shard index (made on first use)."""
+
+    def __init__(self, shards: Sequence[Shard]) -> None:
+        self._shards = shards
+        self._pid = os.getpid()
+        self._connections: dict[int, BlockingConnection] = {}
+
+    def __getitem__(self, index: int) -> BlockingConnection:
+        if self._pid != os.getpid():  # a forked child must not share its parent's sockets
+            self._pid, self._connections = os.getpid(), {}
+        connection = self._connections.get(index)
+        if connection is None:
+            connection = self._connections[index] = BlockingConnection(self._shards[index])
+        return connection

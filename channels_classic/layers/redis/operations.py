@@ -1,0 +1,193 @@
+"""The layer's writing operations, written once and run two ways.
+
+Each operation is a plan: a generator that yields the commands it needs next (a list of
+(shard, command) pairs, run together) and gets their replies back. ``drive`` runs a plan on
+the event loop's pipelined connections (the async API, used by the interface server and the
+worker loop); ``drive_blocking`` on the calling thread's own blocking connections (the
+synchronous API, used by consumer threads and Django views, with no event loop in between).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Generator, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from redis.exceptions import NoScriptError
+
+from ...exceptions import ChannelFull
+from ...names import check_channel_name, check_group_name, non_local_name
+from . import scripts
+from .hosts import consistent_hash
+
+if TYPE_CHECKING:
+    from .blocking import BlockingConnections
+    from .connection import CommandPipe
+    from .layer import RedisChannelLayer
+
+logger = logging.getLogger(__name__)
+
+RESERVED_KEY = "__asgi_channel__"
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class ScriptCall:
+    """A Lua script to run by its SHA1 (by its source, if the server has forgotten it)."""
+
+    script: scripts.Script
+    keys: Sequence[Any]
+    args: Sequence[Any]
+
+    def command(self, *, load: bool = False) -> tuple[Any, ...]:
+        return self.script.command(self.keys, self.args, load=load)
+
+
+Command = tuple[Any, ...] | ScriptCall
+Step = list[tuple[int, Command]]
+Plan = Generator[Step, list[Any], T]
+
+
+def _wire_form(command: Command) -> tuple[Any, ...]:
+    return command.command() if isinstance(command, ScriptCall) else command
+
+
+async def drive(plan: Plan[T], pipes: Sequence[CommandPipe]) -> T:
+    """Runs ``plan`` on the event loop's connections; the commands of a step are pipelined."""
+    replies: list[Any] | None = None
+    while True:
+        try:
+            step = plan.send(replies)  # type: ignore[arg-type]
+        except StopIteration as done:
+            return done.value  # type: ignore[no-any-return]
+        results: list[Any]
+        if len(step) == 1:  # a send: the hot path of the interface server, no gather
+            shard, command = step[0]
+            try:
+                results = [await pipes[shard].call(*_wire_form(command))]
+            except NoScriptError as error:
+                results = [error]
+        else:
+            results = await asyncio.gather(
+                *(pipes[shard].call(*_wire_form(command)) for shard, command in step),
+                return_exceptions=True,
+            )
+        for index, ((shard, command), result) in enumerate(zip(step, results, strict=True)):
+            if isinstance(result, NoScriptError) and isinstance(command, ScriptCall):
+                results[index] = await pipes[shard].call(*command.command(load=True))
+            elif isinstance(result, BaseException):
+                raise result
+        replies = results
+
+
+def drive_blocking(plan: Plan[T], connections: BlockingConnections) -> T:
+    """Runs ``plan`` on this thread's blocking connections: one write and one read per shard
+    for each step."""
+    replies: list[Any] | None = None
+    while True:
+        try:
+            step = plan.send(replies)  # type: ignore[arg-type]
+        except StopIteration as done:
+            return done.value  # type: ignore[no-any-return]
+        by_shard: dict[int, list[int]] = {}
+        for index, (shard, _) in enumerate(step):
+            by_shard.setdefault(shard, []).append(index)
+        results: list[Any] = [None] * len(step)
+        for shard, indexes in by_shard.items():
+            connection = connections[shard]
+            answers = connection.call_many([_wire_form(step[i][1]) for i in indexes])
+            for index, answer in zip(indexes, answers, strict=True):
+                command = step[index][1]
+                if isinstance(answer, NoScriptError) and isinstance(command, ScriptCall):
+                    (answer,) = connection.call_many([command.command(load=True)])
+                if isinstance(answer, BaseException):
+                    raise answer
+                results[index] = answer
+        replies = results
+
+
+def send(layer: RedisChannelLayer, channel: str, message: Any) -> Plan[None]:
+    """One message to one channel: one script, one round trip. ChannelFull at capacity."""
+    check_channel_name(channel)
+    if "!" in channel:
+        member = layer.encode(channel, message, {RESERVED_KEY: channel})
+        shard = layer.shards_of(channel)[0]
+    else:
+        member = layer.encode(channel, message)
+        shard = layer.next_send_shard()
+    capacity = layer.get_capacity(channel)
+    score = layer.score()
+    args = [repr(score - layer.expiry), int(layer.expiry), repr(score), member, capacity]
+    (full,) = yield [(shard, ScriptCall(scripts.push, [layer.key_of(channel)], args))]
+    if full:
+        raise ChannelFull(
+            f"Channel {channel!r} is full ({capacity} messages waiting): its receivers are "
+            "not keeping up, or none is running"
+        )
+
+
+def group_add(layer: RedisChannelLayer, group: str, channel: str) -> Plan[None]:
+    """Adds ``channel`` to ``group``; it stays a member ``group_expiry`` s after this."""
+    check_group_name(group)
+    check_channel_name(channel)
+    key = layer.group_key(group)
+    shard = consistent_hash(group, len(layer.shards))
+    yield [
+        (shard, ("ZADD", key, repr(time.time()), channel)),
+        (shard, ("EXPIRE", key, int(layer.group_expiry))),
+    ]
+
+
+def group_discard(layer: RedisChannelLayer, group: str, channel: str) -> Plan[None]:
+    """Removes ``channel`` from ``group``; nothing happens if it was not a member."""
+    check_group_name(group)
+    check_channel_name(channel)
+    yield [(consistent_hash(group, len(layer.shards)), ("ZREM", layer.group_key(group), channel))]
+
+
+def group_send(layer: RedisChannelLayer, group: str, message: Any) -> Plan[None]:
+    """One message to every member of ``group``: the members, then one script per shard.
+    Members at capacity are skipped and counted in a warning, never raised about."""
+    check_group_name(group)
+    layer.check_message(group, message)
+    cutoff = repr(time.time() - layer.group_expiry)
+    group_shard = consistent_hash(group, len(layer.shards))
+    (members,) = yield [
+        (group_shard, ScriptCall(scripts.group_members, [layer.group_key(group)], [cutoff]))
+    ]
+    if not members:
+        return
+    # One stored message per Redis key, naming every member it is for (as channels_redis).
+    targets: dict[bytes, list[str]] = {}
+    for member in members:
+        channel = member.decode()
+        targets.setdefault(layer.key_of(channel), []).append(channel)
+    by_shard: dict[int, list[tuple[bytes, bytes, int]]] = {}
+    for key, channels in targets.items():
+        stored = layer.encode(group, message, {RESERVED_KEY: channels})
+        shard = consistent_hash(non_local_name(channels[0]), len(layer.shards))
+        by_shard.setdefault(shard, []).append((key, stored, layer.get_capacity(channels[0])))
+    score = layer.score()
+    head = [repr(score - layer.expiry), int(layer.expiry), repr(score)]
+    results = yield [
+        (
+            shard,
+            ScriptCall(
+                scripts.push,
+                [key for key, _, _ in entries],
+                head + [value for _, stored, capacity in entries for value in (stored, capacity)],
+            ),
+        )
+        for shard, entries in by_shard.items()
+    ]
+    full = sum(results)
+    if full:
+        logger.warning(
+            "redis layer: group %r: %d of %d member channels are at capacity and were skipped",
+            group,
+            full,
+            len(targets),
+        )
