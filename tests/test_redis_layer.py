@@ -9,7 +9,7 @@ import re
 import pytest
 import redis
 
-from channels_classic.exceptions import ChannelFull
+from channels_classic.exceptions import ChannelFull, ChannelLayerUnavailable
 from channels_classic.layers.redis import RedisChannelLayer
 
 
@@ -295,3 +295,38 @@ async def test_layer_reports_its_settings_errors(redis_url):
         RedisChannelLayer(hosts=[redis_url], capacity=0)
     with pytest.raises(TypeError, match="prefix must be a str"):
         RedisChannelLayer(hosts=[redis_url], prefix=b"x")
+
+
+async def test_blocking_api_sends_and_groups(layer, redis_url):
+    """The blocking twins (used by consumer threads and views) send, add, discard and group
+    send like the async methods, and report a full channel the same way."""
+    small = RedisChannelLayer(hosts=[redis_url], prefix=layer.prefix, capacity=1)
+    await asyncio.to_thread(small.send_sync, "test.blocking", {"n": 1})
+    with pytest.raises(ChannelFull, match="'test.blocking' is full"):
+        await asyncio.to_thread(small.send_sync, "test.blocking", {"n": 2})
+    assert await layer.receive("test.blocking") == {"n": 1}
+    reply = await layer.new_channel()
+    await asyncio.to_thread(layer.group_add_sync, "test-blocking", reply)
+    await asyncio.to_thread(layer.group_add_sync, "test-blocking", "test.other")
+    await asyncio.to_thread(layer.group_discard_sync, "test-blocking", "test.other")
+    await asyncio.to_thread(layer.group_send_sync, "test-blocking", {"to": "group"})
+    assert await layer.receive(reply) == {"to": "group"}
+    await receive_nothing(layer, "test.other")
+    await small.close()
+
+
+async def test_blocking_api_reloads_forgotten_scripts_and_survives_restarts(private_redis, prefix):
+    """After SCRIPT FLUSH or a Redis restart, a blocking send loads its script again and
+    uses a fresh connection instead of failing; while Redis is down it raises clearly."""
+    server = private_redis()
+    layer = RedisChannelLayer(hosts=[server.url], prefix=prefix)
+    await asyncio.to_thread(layer.send_sync, "test.reload", {"n": 1})
+    redis.Redis.from_url(server.url).script_flush()
+    await asyncio.to_thread(layer.send_sync, "test.reload", {"n": 2})
+    server.stop()
+    with pytest.raises(ChannelLayerUnavailable, match="is unavailable"):
+        await asyncio.to_thread(layer.send_sync, "test.reload", {"n": 3})
+    server.start()
+    await asyncio.to_thread(layer.send_sync, "test.reload", {"n": 4})
+    assert await asyncio.wait_for(layer.receive("test.reload"), 5) == {"n": 4}
+    await layer.close()
