@@ -1,8 +1,8 @@
 """What the interface server does when the layer will not take a message (SPEC WS17).
 
-A full channel (ChannelFull) or an unreachable layer never crashes a connection's task or
-the server: each message kind has one named outcome, and every occurrence is logged and
-counted (``counts``, by channel and outcome).
+A full channel (ChannelFull), an unreachable layer, or any other error of the layer never
+crashes a connection's task or the server: each message kind has one named outcome, and
+every occurrence is logged and counted (``counts``, by channel and outcome).
 """
 
 from __future__ import annotations
@@ -10,6 +10,8 @@ from __future__ import annotations
 import enum
 import logging
 from collections import Counter
+
+from ..exceptions import ChannelFull
 
 logger = logging.getLogger(__name__)
 
@@ -41,7 +43,8 @@ def refused(channel: str, error: Exception) -> Outcome:
     """Records that ``channel`` refused a message; returns what to do about it."""
     outcome = ON_FULL[channel]
     counts[channel, outcome] += 1
-    log = logger.debug if outcome is Outcome.DROPPED else logger.warning
+    expected = isinstance(error, (ChannelFull, ConnectionError))
+    log = logger.debug if outcome is Outcome.DROPPED and expected else logger.warning
     log(
         "interface: %s could not take a message (%s: %s): %s (%d so far). Are workers "
         "running and keeping up?",
@@ -50,5 +53,6 @@ def refused(channel: str, error: Exception) -> Outcome:
         error,
         outcome.value,
         counts[channel, outcome],
+        exc_info=None if expected else error,
     )
     return outcome

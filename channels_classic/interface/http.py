@@ -16,7 +16,7 @@ import uuid
 from http import HTTPStatus
 from typing import TYPE_CHECKING, Any
 
-from ..exceptions import ChannelFull, ChannelLayerUnavailable, InvalidReply
+from ..exceptions import InvalidReply
 from . import backpressure, messages
 from .replies import http_events
 
@@ -112,7 +112,7 @@ class HttpConnection:
                     await backend.send(
                         body_channel, dict(messages.http_body_chunk(chunk, more, order))
                     )
-        except (ChannelFull, ChannelLayerUnavailable) as error:
+        except Exception as error:  # a full channel, Redis down, or another layer's error
             backpressure.refused("http.request", error)
             await send_error_page(
                 self._send, 503, "The server is too busy to take this request; try again."
@@ -179,5 +179,5 @@ class HttpConnection:
         message = messages.http_disconnect(self.reply_channel, self.path)
         try:
             await self.app.backend.send("http.disconnect", dict(message))
-        except (ChannelFull, ChannelLayerUnavailable) as error:
+        except Exception as error:  # a full channel, Redis down, or another layer's error
             backpressure.refused("http.disconnect", error)

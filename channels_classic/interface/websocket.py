@@ -15,7 +15,7 @@ import enum
 import logging
 from typing import TYPE_CHECKING, Any
 
-from ..exceptions import ChannelFull, ChannelLayerUnavailable, InvalidReply
+from ..exceptions import InvalidReply
 from . import backpressure, messages
 from .backpressure import Outcome
 from .replies import websocket_events
@@ -82,7 +82,7 @@ class WebsocketConnection:
         try:
             await self.app.backend.send(channel, message)
             return True
-        except (ChannelFull, ChannelLayerUnavailable) as error:
+        except Exception as error:  # a full channel, Redis down, or another layer's error
             outcome = backpressure.refused(channel, error)
         if outcome is Outcome.CLOSE_TRY_AGAIN_LATER:
             self.muted = True

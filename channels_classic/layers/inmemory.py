@@ -123,7 +123,10 @@ class InMemoryChannelLayer(BaseChannelLayer):
             if len(waiter.received) >= waiter.limit:
                 self._waiters.remove(waiter)
             if first:
-                waiter.loop.call_soon_threadsafe(_wake, waiter.future)
+                if asyncio._get_running_loop() is waiter.loop:
+                    waiter.loop.call_soon(_wake, waiter.future)
+                else:
+                    waiter.loop.call_soon_threadsafe(_wake, waiter.future)
         if not queue:
             del self._channels[channel]
 
