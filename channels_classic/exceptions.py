@@ -74,3 +74,31 @@ class UnsuitableSessionEngine(ImproperlyConfigured, ValueError):
 
     Django's ``ImproperlyConfigured``, and a ``ValueError`` as 1.x raised.
     """
+
+
+class WebsocketCloseException(ChannelSocketException):
+    """Raised by a consumer to close the message's WebSocket, optionally with a close code
+    (1000-1003, 1007-1014 or 3000-4999; default 1000). Works on any reply channel (1.x
+    refused daphne's reply channel names and killed the worker: Q3)."""
+
+    def __init__(self, code: int | None = None) -> None:
+        from .interface.replies import is_valid_close_code
+
+        if code is not None and (
+            not isinstance(code, int) or isinstance(code, bool) or not is_valid_close_code(code)
+        ):
+            raise ValueError(
+                f"Invalid WebSocket close code {code!r}: use 1000-1003, 1007-1014 or 3000-4999"
+            )
+        super().__init__(code)
+        self.code = code
+
+    def run(self, message: Any) -> None:
+        if message.reply_channel is None:
+            raise ValueError(f"{message!r} has no reply channel: there is no socket to close")
+        message.reply_channel.send({"close": self.code or True})
+
+
+class SendNotAvailableOnDemultiplexer(Exception):
+    """A demultiplexer (or a consumer behind one) tried to send directly: replies go through
+    the ``multiplexer`` argument, which wraps them in the stream's envelope."""
