@@ -11,3 +11,9 @@ CHANNELS_WEBSOCKET_ACCEPT_TIMEOUT = float(os.environ.get("TEST_ACCEPT_TIMEOUT", 
 ROOT_URLCONF = "tests.e2e_urls"
 CHANNELS_HTTP_TIMEOUT = float(os.environ.get("TEST_HTTP_TIMEOUT", "30"))
 CHANNELS_MAX_REQUEST_BODY_SIZE = int(os.environ.get("TEST_MAX_BODY", str(10 * 1024 * 1024)))
+
+if "TEST_INGRESS_CAPACITY" in os.environ:
+    CHANNEL_LAYERS["default"]["CONFIG"]["channel_capacity"] = {  # noqa: F405
+        "http.request": int(os.environ["TEST_INGRESS_CAPACITY"]),
+        "websocket.*": int(os.environ["TEST_INGRESS_CAPACITY"]),
+    }

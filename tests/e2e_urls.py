@@ -36,6 +36,17 @@ def stream(request):
     return StreamingHttpResponse(parts(), content_type="text/plain")
 
 
+def slow_stream(request):
+    """Ten parts over two seconds: longer than the HTTP timeout some tests set."""
+
+    def parts():
+        for n in range(10):
+            time.sleep(0.2)
+            yield f"slow {n}\n".encode()
+
+    return StreamingHttpResponse(parts(), content_type="text/plain")
+
+
 def wait_for_news(request):
     """A long poll: promises a later answer from the consumer of /poll/answer/."""
     Group(POLLERS).add(request.reply_channel)
@@ -45,6 +56,7 @@ def wait_for_news(request):
 urlpatterns = [
     path("upload/", upload),
     path("stream/", stream),
+    path("slow-stream/", slow_stream),
     path("poll/wait/", wait_for_news),
     *demo_urlpatterns,
 ]

@@ -216,3 +216,42 @@ async def test_http_disconnect_only_when_the_client_left_early(stack):
         received += await asyncio.wait_for(reports.receive_batch([REPORTS], 10), 1)
     assert [message for _, message in received] == [{"http_disconnect": "/poll/wait/"}]
     await reports.close()
+
+
+def test_a_stream_may_outlive_the_http_timeout(private_redis, tmp_path):
+    """The timeout only applies until a response starts: a 2 s stream with a 1 s timeout
+    arrives whole (SPEC Q23), and the server still times out the next silent request."""
+    stack = Stack(private_redis().url, tmp_path)
+    stack.env["TEST_HTTP_TIMEOUT"] = "1"
+    stack.manage("migrate", "--noinput")
+    worker = stack.start_worker("--threads", "2")
+    stack.start_daphne()
+    try:
+        status, _, body = request(stack, "GET", "/slow-stream/")
+        assert status == 200
+        assert body == b"".join(f"slow {n}\n".encode() for n in range(10))
+        worker.stop()
+        assert request(stack, "GET", "/")[0] == 503
+    finally:
+        stack.stop()
+        print(stack.logs())
+
+
+def test_a_full_request_queue_gets_503_at_once(private_redis, tmp_path):
+    """When http.request is at capacity (no worker draining it), a request is answered 503
+    at once instead of waiting for the timeout."""
+    stack = Stack(private_redis().url, tmp_path)
+    stack.env.update(TEST_INGRESS_CAPACITY="1", TEST_HTTP_TIMEOUT="5")
+    stack.start_daphne()
+    try:
+        waiting = threading.Thread(target=request, args=(stack, "GET", "/"))
+        waiting.start()
+        time.sleep(0.5)
+        started = time.monotonic()
+        status, _, body = request(stack, "GET", "/")
+        assert status == 503 and b"too busy" in body
+        assert time.monotonic() - started < 1
+        waiting.join(10)
+    finally:
+        stack.stop()
+        print(stack.logs())

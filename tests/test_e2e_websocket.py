@@ -187,3 +187,24 @@ def test_runworker_refuses_the_in_memory_layer(tmp_path):
     )
     assert result.returncode == 1
     assert "only works inside one process" in result.stderr
+
+
+async def test_a_full_receive_channel_closes_the_socket_with_1013(private_redis, tmp_path):
+    """When websocket.receive is at capacity, the socket that could not add its frame is
+    closed with 1013 (try again later), and the server goes on accepting sockets."""
+    stack = Stack(private_redis().url, tmp_path)
+    stack.env["TEST_INGRESS_CAPACITY"] = "2"
+    stack.start_worker("--only-channels", "websocket.connect")
+    daphne = stack.start_daphne()
+    try:
+        async with connect(stack.url("/chat/")) as socket:
+            for n in range(3):
+                await socket.send(f"frame {n}")
+            await asyncio.wait_for(socket.wait_closed(), 5)
+            assert socket.close_code == 1013
+        assert "websocket.receive could not take a message" in daphne.log()
+        async with connect(stack.url("/chat/")) as socket:
+            await socket.ping()
+    finally:
+        stack.stop()
+        print(stack.logs())

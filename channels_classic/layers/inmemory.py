@@ -123,7 +123,7 @@ class InMemoryChannelLayer(BaseChannelLayer):
             if len(waiter.received) >= waiter.limit:
                 self._waiters.remove(waiter)
             if first:
-                if asyncio._get_running_loop() is waiter.loop:
+                if _running_loop() is waiter.loop:
                     waiter.loop.call_soon(_wake, waiter.future)
                 else:
                     waiter.loop.call_soon_threadsafe(_wake, waiter.future)
@@ -234,6 +234,13 @@ class InMemoryChannelLayer(BaseChannelLayer):
 
     async def close(self) -> None:
         """Nothing to close: the layer holds no connections."""
+
+
+def _running_loop() -> asyncio.AbstractEventLoop | None:
+    try:
+        return asyncio.get_running_loop()
+    except RuntimeError:
+        return None
 
 
 def _wake(future: asyncio.Future[None]) -> None:
