@@ -8,7 +8,7 @@ BENCH_PREFIX   the layer's Redis key prefix (default "asgi"), so that stacks run
 
 Both layers get the same REDIS_URL and a capacity far above anything the benchmark queues,
 so that no figure is shaped by a full channel. Routing is bench/routing.py: the demo's
-routes plus the broadcast group.
+routes plus the broadcast group; URLs are bench/urls.py: the demo's plus /bench/hello/.
 """
 
 import os
@@ -37,6 +37,8 @@ if BENCH_LAYER not in LAYERS:
         f"BENCH_LAYER={BENCH_LAYER!r} is not a benchmarked layer: set it to one of "
         f"{', '.join(sorted(LAYERS))}"
     )
+
+ROOT_URLCONF = "bench.urls"
 
 CHANNEL_LAYERS = {
     "default": {

@@ -111,23 +111,12 @@ class Stack:
             check=True,
         )
 
-    def start_daphne(self, *extra: str) -> ServerProcess:
+    def start_daphne(self, *extra: str, app: str = "djchan.asgi:channel_layer") -> ServerProcess:
+        """daphne serving ``app`` (the interface server, unless told otherwise)."""
         self.port = free_port()
+        command = [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(self.port)]
         daphne = ServerProcess(
-            f"daphne-{self.port}",
-            [
-                sys.executable,
-                "-m",
-                "daphne",
-                "-b",
-                "127.0.0.1",
-                "-p",
-                str(self.port),
-                *extra,
-                "djchan.asgi:channel_layer",
-            ],
-            self.env,
-            self.log_dir,
+            f"daphne-{self.port}", [*command, *extra, app], self.env, self.log_dir
         )
         self.processes.append(daphne)
         daphne.wait_for_port(self.port)
