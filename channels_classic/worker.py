@@ -233,15 +233,17 @@ class Worker:
                 waiting.append((channel, content))
                 return
             self._busy[reply_channel] = deque()
-        task = asyncio.ensure_future(self._handle(channel, content, self._submit(channel, content)))
+        assert self._loop is not None
+        task = self._loop.create_task(
+            self._handle(channel, content, self._submit(channel, content))
+        )
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
     def _submit(self, channel: str, content: dict[str, Any]) -> asyncio.Future[Any]:
         """Starts the consumer of a message in the pool at once (not when a task first runs)."""
-        return asyncio.get_running_loop().run_in_executor(
-            self._pool, self._consume, channel, content
-        )
+        assert self._loop is not None
+        return self._loop.run_in_executor(self._pool, self._consume, channel, content)
 
     async def _handle(
         self, channel: str, content: dict[str, Any], running: asyncio.Future[Any]

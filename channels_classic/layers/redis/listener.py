@@ -52,6 +52,7 @@ class ShardListener:
         self, receiver: Receiver, layer: RedisChannelLayer, shard: int, wake_key: bytes
     ) -> None:
         self._receiver = receiver
+        self._loop = asyncio.get_running_loop()
         self._layer = layer
         self._shard = shard
         self._wake_key = wake_key
@@ -76,7 +77,7 @@ class ShardListener:
         """Writes the next command once the receivers just handed messages have run: their
         reactions (a reply sent, a new receive) come first, and the demand is then known."""
         self.state = State.NEXT
-        asyncio.get_running_loop().call_soon(self._step)
+        self._loop.call_soon(self._step)
 
     def _step(self) -> None:
         """Writes the next command the receiver's demand calls for, or goes idle."""

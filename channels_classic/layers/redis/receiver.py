@@ -55,6 +55,7 @@ class Receiver:
 
     def __init__(self, layer: RedisChannelLayer, pipes: Sequence[CommandPipe]) -> None:
         self._layer = layer
+        self._loop = asyncio.get_running_loop()  # the receiver belongs to this loop
         self._pipes = pipes
         self._waiters: dict[str, deque[Waiter]] = {}
         # Redis key -> [number of waiter registrations, sum of their limits]
@@ -79,7 +80,7 @@ class Receiver:
         ready = self._from_buffers(names, limit)
         if ready:
             return ready
-        waiter = Waiter(names, limit, asyncio.get_running_loop().create_future())
+        waiter = Waiter(names, limit, self._loop.create_future())
         self._register(waiter)
         try:
             await waiter.future
@@ -178,7 +179,7 @@ class Receiver:
     def _schedule_put_back(self) -> None:
         if not self._put_back_scheduled:
             self._put_back_scheduled = True
-            asyncio.get_running_loop().call_soon(self._put_back_unwanted)
+            self._loop.call_soon(self._put_back_unwanted)
 
     def _put_back_unwanted(self) -> None:
         self._put_back_scheduled = False
