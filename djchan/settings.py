@@ -23,6 +23,7 @@ ALLOWED_HOSTS = [
 INSTALLED_APPS = [
     # First, so that its runserver and runworker are the ones Django runs.
     "channels_classic",
+    "channels_classic.delay",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",

@@ -1,0 +1,18 @@
+"""The delay server (SPEC DL1–DL8): messages sent to ``asgi.delay`` reach their destination
+channel once their delay has passed.
+
+Add ``"channels_classic.delay"`` to ``INSTALLED_APPS``, run ``manage.py migrate`` and one
+``manage.py rundelay`` per database. Then send ``{"channel": <destination>, "content":
+<message dict>, "delay": <milliseconds>}`` to ``asgi.delay``, or call ``send_delayed``.
+Importing this package needs no configured settings (the model lives in ``.models``).
+"""
+
+from .protocol import DELAY_CHANNEL, DelayRequest, InvalidDelayRequest, delay_request, send_delayed
+
+__all__ = [
+    "DELAY_CHANNEL",
+    "DelayRequest",
+    "InvalidDelayRequest",
+    "delay_request",
+    "send_delayed",
+]

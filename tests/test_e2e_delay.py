@@ -1,0 +1,108 @@
+"""End to end: a private Redis and real ``rundelay`` processes; delayed messages are read with
+the project's Redis layer as any other process would."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from channels_classic.delay import DELAY_CHANNEL, delay_request
+from channels_classic.layers.redis import RedisChannelLayer
+from tests.processes import ServerProcess, Stack
+
+pytestmark = pytest.mark.e2e
+
+#: How far from its delay a message may arrive (the issue's tolerance).
+TOLERANCE = 1.0
+LISTENING = "delay: listening on asgi.delay"
+
+
+@pytest.fixture
+def stack(private_redis, tmp_path):
+    """A migrated database and a Redis of this test's own; process logs print on failure."""
+    running = Stack(private_redis().url, tmp_path)
+    running.manage("migrate", "--noinput")
+    yield running
+    running.stop()
+    print(running.logs())
+
+
+@pytest.fixture
+async def layer(stack):
+    """The project's Redis layer on the stack's Redis, with the settings' (default) prefix."""
+    channel_layer = RedisChannelLayer(hosts=[stack.redis_url])
+    yield channel_layer
+    await channel_layer.close()
+
+
+def start_rundelay(stack: Stack, *extra: str) -> ServerProcess:
+    process = ServerProcess(
+        f"rundelay-{len(stack.processes)}",
+        [sys.executable, "manage.py", "rundelay", *extra],
+        stack.env,
+        stack.log_dir,
+    )
+    stack.processes.append(process)
+    process.wait_for_log(LISTENING)
+    return process
+
+
+async def test_messages_arrive_after_their_delay_past_a_bad_one(stack, layer):
+    """Two delayed messages arrive on their channel in due order, each within a second of its
+    delay, bytes intact; a bad request between them is logged and does not stop the server,
+    which exits 0 on SIGTERM."""
+    server = start_rundelay(stack)
+    started = time.monotonic()
+    await layer.send(DELAY_CHANNEL, dict(delay_request("test.later", {"body": b"\x00\xff"}, 2000)))
+    await layer.send(DELAY_CHANNEL, {"channel": "test.later", "content": "oops", "delay": 10})
+    await layer.send(DELAY_CHANNEL, dict(delay_request("test.later", {"n": 1}, 1000)))
+    arrivals = []
+    for _ in range(2):
+        message = await asyncio.wait_for(layer.receive("test.later"), 2 + 2 * TOLERANCE)
+        arrivals.append((message, time.monotonic() - started))
+    assert [message for message, _ in arrivals] == [{"n": 1}, {"body": b"\x00\xff"}]
+    assert abs(arrivals[0][1] - 1.0) <= TOLERANCE
+    assert abs(arrivals[1][1] - 2.0) <= TOLERANCE
+    assert (
+        "delay: skipped a message: 'content' of a message on asgi.delay must be the dict to "
+        "deliver to 'test.later', got str 'oops'"
+    ) in server.log()
+    assert server.alive()
+    server.signal(signal.SIGTERM)
+    assert server.process.wait(10) == 0
+    assert "delay: SIGTERM received while" in server.log()
+    assert "delay: stopped after storing 2 and sending 2 messages" in server.log()
+
+
+async def test_a_stored_message_outlives_a_restart(stack, layer):
+    """A message stored by one rundelay is sent on time by the next one, after a restart."""
+    first = start_rundelay(stack, "-v", "2")
+    started = time.monotonic()
+    await layer.send(DELAY_CHANNEL, dict(delay_request("test.durable", {"n": 1}, 4000)))
+    first.wait_for_log("delay: stored 1 message(s)")
+    first.signal(signal.SIGTERM)
+    assert first.process.wait(10) == 0
+    start_rundelay(stack)
+    message = await asyncio.wait_for(layer.receive("test.durable"), 4 + 2 * TOLERANCE)
+    assert message == {"n": 1}
+    assert abs(time.monotonic() - started - 4.0) <= TOLERANCE
+
+
+def test_rundelay_refuses_an_unmigrated_database(private_redis, tmp_path):
+    """Without the delay table, rundelay exits 1 and names the migrate command to run."""
+    stack = Stack(private_redis().url, tmp_path)
+    result = subprocess.run(
+        [sys.executable, "manage.py", "rundelay"],
+        cwd=stack.env["PYTHONPATH"],
+        env=stack.env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 1
+    assert "run 'manage.py migrate channels_delay'" in result.stderr
