@@ -1,18 +1,19 @@
 """The worker: takes messages from the layer and runs their consumers (SPEC W1–W15).
 
-One asyncio loop receives; consumers run in a thread pool, and each thread sends what its
-consumer sent straight to the layer (the layers' blocking API) once the consumer has returned,
-even if it raised (SPEC P3), so a reply needs no trip back through the loop. The worker takes at
-most as many messages as it has threads (so it never hoards work another worker could do):
-with the project's layers one receive call waits on every routed channel at once and takes
-up to the number of free threads; with other layers one receive loop per channel feeds a
-queue bounded by the thread count.
+One asyncio loop receives; consumers run in threads (``consumer_threads``). What a consumer
+sent goes out once it has returned, even if it raised (SPEC P3): from its own thread,
+straight to the layer, when the worker has nothing else in hand (a reply needs no trip back
+through the loop), and from the loop under load (where sends share round trips). The worker
+takes at most as many messages as it has threads (so it never hoards work another worker
+could do): with the project's layers one receive call waits on every routed channel at once
+and takes up to the number of free threads; with other layers one receive loop per channel
+feeds a queue bounded by the thread count.
 
-Messages of one reply channel never run at the same time in one worker: a
-message whose connection is busy waits for the one running. A consumer's exception is
-logged with its name and the channel, and the worker goes on; layer errors are logged and
-retried with back-off. SIGTERM or SIGINT stops receiving, finishes and flushes what was
-taken, and returns; a second signal exits at once.
+Messages of one reply channel never run at the same time in one worker: a message whose
+connection is busy waits for the one running. A consumer's exception is logged with its name
+and the channel, and the worker goes on; layer errors are logged and retried with back-off.
+SIGTERM or SIGINT stops receiving, finishes and flushes what was taken, and returns; a second
+signal exits at once.
 """
 
 from __future__ import annotations
@@ -24,10 +25,10 @@ import os
 import signal
 from collections import deque
 from collections.abc import Callable, Iterable
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Protocol
 
 from . import outbox
+from .consumer_threads import ConsumerThreads
 from .exceptions import ChannelFull, ChannelSocketException, ConsumeLater, DenyConnection
 from .layers.facade import ClassicLayer
 from .layers.receiving import Received, has_batch_receive, receive_batch
@@ -45,6 +46,11 @@ IDLE_WAIT = 0.1
 RETRY_FIRST, RETRY_MAX = 0.1, 5.0
 #: Exit status after a second stop signal (the first one exits 0 when done).
 EXIT_FORCED = 1
+
+#: A message taken from the layer: (channel, content).
+Taken = tuple[str, dict[str, Any]]
+#: What a consumer's thread hands back: requeue it?, and the sends left to the loop (if any).
+Consumed = tuple[bool, "outbox.Outbox | None"]
 
 
 def consumer_name(consumer: Any) -> str:
@@ -109,9 +115,9 @@ class Worker:
         self._taken = 0
         self._slot_freed: asyncio.Event | None = None
         # reply channel -> messages waiting for the consumer of that connection to finish
-        self._busy: dict[str, deque[tuple[str, dict[str, Any]]]] = {}
+        self._busy: dict[str, deque[Taken]] = {}
         self._tasks: set[asyncio.Task[None]] = set()
-        self._pool: ThreadPoolExecutor | None = None
+        self._threads: ConsumerThreads[Taken, Consumed] | None = None
 
     def channel_names(self) -> list[str]:
         return select_channels(
@@ -169,7 +175,7 @@ class Worker:
             )
         self._loop = asyncio.get_running_loop()
         self._slot_freed = asyncio.Event()
-        self._pool = ThreadPoolExecutor(self.threads, thread_name_prefix="consumer")
+        self._threads = ConsumerThreads(self.threads, self._loop, self._consume, self._finished)
         source = _source(self.backend, channels, self.threads)
         logger.info("worker: listening on channels %s", ", ".join(channels))
         worker_ready.send(sender=self)
@@ -182,11 +188,12 @@ class Worker:
             except asyncio.CancelledError:
                 if not (self._stop_requested and receiving.cancelled()):
                     raise
-            while self._tasks:
-                await asyncio.wait(set(self._tasks))
+            while self._taken:
+                self._slot_freed.clear()
+                await self._slot_freed.wait()
         finally:
             await source.close()
-            self._pool.shutdown(wait=True)
+            self._threads.shutdown()
             logger.info("worker: stopped after %d messages", self.handled)
 
     async def _receive_loop(self, source: _Source) -> None:
@@ -233,41 +240,50 @@ class Worker:
                 waiting.append((channel, content))
                 return
             self._busy[reply_channel] = deque()
+        assert self._threads is not None
+        self._threads.submit((channel, content))
+
+    def _finished(self, taken: Taken, result: Consumed | BaseException) -> None:
+        """On the loop, when a consumer's thread is done: what remains, then the next."""
+        channel, content = taken
+        if isinstance(result, BaseException):
+            logger.error("worker: handling a message from %s failed", channel, exc_info=result)
+            self._done(channel, content)
+            return
+        requeue, box = result
+        if box is None and not requeue:
+            self._done(channel, content)
+            return
         assert self._loop is not None
-        task = self._loop.create_task(
-            self._handle(channel, content, self._submit(channel, content))
-        )
+        task = self._loop.create_task(self._follow_up(channel, content, box, requeue))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
-    def _submit(self, channel: str, content: dict[str, Any]) -> asyncio.Future[Any]:
-        """Starts the consumer of a message in the pool at once (not when a task first runs)."""
-        assert self._loop is not None
-        return self._loop.run_in_executor(self._pool, self._consume, channel, content)
-
-    async def _handle(
-        self, channel: str, content: dict[str, Any], running: asyncio.Future[Any]
+    async def _follow_up(
+        self, channel: str, content: dict[str, Any], box: outbox.Outbox | None, requeue: bool
     ) -> None:
-        while True:
-            try:
-                requeue, box = await running
-                if box is not None:
-                    await box.flush_async()
-                if requeue:
-                    await self._requeue(channel, content)
-            except Exception:
-                logger.exception("worker: handling a message from %s failed", channel)
-            self.handled += 1
-            self._taken -= 1
-            assert self._slot_freed is not None
-            self._slot_freed.set()
-            next_message = self._next_for(content.get("reply_channel"))
-            if next_message is None:
-                return
-            channel, content = next_message
-            running = self._submit(channel, content)
+        """The sends left to the loop (it was busy: they share round trips there), and a
+        ConsumeLater requeue."""
+        try:
+            if box is not None:
+                await box.flush_async()
+            if requeue:
+                await self._requeue(channel, content)
+        except Exception:
+            logger.exception("worker: finishing a message from %s failed", channel)
+        finally:
+            self._done(channel, content)
 
-    def _next_for(self, reply_channel: Any) -> tuple[str, dict[str, Any]] | None:
+    def _done(self, channel: str, content: dict[str, Any]) -> None:
+        self.handled += 1
+        self._taken -= 1
+        assert self._slot_freed is not None and self._threads is not None
+        self._slot_freed.set()
+        next_message = self._next_for(content.get("reply_channel"))
+        if next_message is not None:
+            self._threads.submit(next_message)
+
+    def _next_for(self, reply_channel: Any) -> Taken | None:
         """The next waiting message of the same connection, if any (else it is not busy)."""
         if not isinstance(reply_channel, str):
             return None
@@ -277,10 +293,11 @@ class Worker:
         self._busy.pop(reply_channel, None)
         return None
 
-    def _consume(self, channel: str, content: dict[str, Any]) -> tuple[bool, Any]:
+    def _consume(self, taken: Taken) -> Consumed:
         """Runs in a pool thread: the consumer of one message, between the consumer signals,
         its sends collected and sent once it is done (even if it raised: SPEC P3), straight
         from this thread. Returns whether to requeue the message (ConsumeLater)."""
+        channel, content = taken
         message = Message(content, channel, self.channel_layer)
         if content.get("__retries__", 0) >= self.message_retries:
             message.__doomed__ = True  # type: ignore[attr-defined]
