@@ -1,0 +1,26 @@
+"""Tools for testing consumers (SPEC T1–T10), as ``channels.test`` offered them in 1.x.
+
+- ``ChannelTestCase`` / ``TransactionChannelTestCase``: every test gets fresh in-memory
+  channel layers, routed like the configured ones.
+- ``Client`` / ``WSClient``: send messages as a client and run their consumers in the
+  test, as a worker runs them (buffered sends included); ``WSClient`` speaks for a WebSocket,
+  with cookies, headers and logins. ``HttpClient`` is its deprecated 1.x name.
+- ``apply_routes``: other routes for a block, a test or a test class.
+- ``ChannelLiveServerTestCase``: a real daphne and worker for browser or socket tests.
+"""
+
+from .base import ChannelTestCase, ChannelTestCaseMixin, TransactionChannelTestCase, apply_routes
+from .client import Client
+from .liveserver import ChannelLiveServerTestCase
+from .websocket import HttpClient, WSClient
+
+__all__ = [
+    "ChannelLiveServerTestCase",
+    "ChannelTestCase",
+    "ChannelTestCaseMixin",
+    "Client",
+    "HttpClient",
+    "TransactionChannelTestCase",
+    "WSClient",
+    "apply_routes",
+]

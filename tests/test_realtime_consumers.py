@@ -1,0 +1,182 @@
+"""The demo's consumers (realtime/consumers.py), driven with the project's own test tools:
+each test gets fresh in-memory layers routed by routing.py, and WSClient sockets send the
+messages the interface server would."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.contrib.auth.models import User
+
+from channels_classic.exceptions import DenyConnection
+from channels_classic.test import ChannelTestCase, WSClient
+from realtime.models import Presence
+from realtime.rooms import MAX_TEXT
+
+ROOM = "/rooms/lobby/"
+#: An origin in ALLOWED_HOSTS: room sockets from other origins are refused.
+ORIGIN = "http://localhost:8000"
+
+
+class RealtimeTestCase(ChannelTestCase):
+    def socket(self, user: User | None = None, origin: str | None = ORIGIN) -> WSClient:
+        """A client for one socket, logged in as ``user`` if given, from ``origin``."""
+        client = WSClient()
+        if origin is not None:
+            client.set_header("origin", origin)
+        if user is not None:
+            client.force_login(user)
+        return client
+
+    def join(self, user: User | None = None, path: str = ROOM) -> WSClient:
+        """A socket that connected to a room (accepted) and read what joining sent it."""
+        client = self.socket(user)
+        client.send_and_consume("websocket.connect", path=path)
+        self.drain(client)
+        return client
+
+    def drain(self, client: WSClient) -> list[Any]:
+        """Every frame waiting for ``client``, decoded."""
+        frames = []
+        while (frame := client.receive()) is not None:
+            frames.append(frame)
+        return frames
+
+    def post(self, client: WSClient, text: Any) -> None:
+        client.send_and_consume("websocket.receive", text=text, path=ROOM)
+
+
+class EchoTests(RealtimeTestCase):
+    def test_text_frames_are_echoed(self):
+        """A /chat/ socket gets each text frame back, prefixed."""
+        client = WSClient()
+        client.send_and_consume("websocket.receive", text="hello", path="/chat/")
+        assert client.receive(json=False) == "You said: hello"
+        assert client.receive() is None
+
+    def test_empty_and_binary_frames_get_no_answer(self):
+        """An empty text frame or a binary frame gets no echo."""
+        client = WSClient()
+        client.send_and_consume("websocket.receive", text="", path="/chat/sub")
+        client.send_and_consume("websocket.receive", {"bytes": b"\x00"}, path="/chat/")
+        assert client.receive() is None
+
+
+class RoomConnectTests(RealtimeTestCase):
+    def test_anonymous_socket_joins_as_a_guest(self):
+        """An anonymous socket is accepted, recorded as a guest and told who is there; no
+        join frame names it."""
+        client = self.socket()
+        client.send_and_consume("websocket.connect", path=ROOM)
+        assert self.drain(client) == [{"type": "presence", "users": [], "guests": 1}]
+        presence = Presence.objects.get(reply_channel=client.reply_channel)
+        assert (presence.room, presence.name) == ("lobby", "")
+
+    def test_logged_in_socket_is_announced_to_the_room(self):
+        """A logged-in user's socket is accepted and the room, the user included, hears it
+        joined; presence lists the user."""
+        guest = self.join()
+        ada = self.socket(User.objects.create_user("ada"))
+        ada.send_and_consume("websocket.connect", path=ROOM)
+        for client in (guest, ada):
+            join, presence = self.drain(client)
+            assert (join["type"], join["user"]) == ("join", "ada")
+            assert presence == {"type": "presence", "users": ["ada"], "guests": 1}
+        assert Presence.objects.get(reply_channel=ada.reply_channel).name == "ada"
+
+    def test_rooms_are_separate(self):
+        """Joining one room tells nobody in another."""
+        other_room = self.join(path="/rooms/kitchen/")
+        self.join(User.objects.create_user("ada"))
+        assert self.drain(other_room) == []
+
+    def test_sockets_from_other_origins_are_refused(self):
+        """A room socket opened by a page of another site, or with no origin, is refused
+        before anything is recorded or sent."""
+        eve = User.objects.create_user("eve")
+        for origin in ("http://evil.example", None):
+            client = self.socket(eve, origin)
+            with pytest.raises(DenyConnection, match="refused by AllowedHostsOnlyOriginValidator"):
+                client.send_and_consume("websocket.connect", path=ROOM)
+            assert client.receive() is None
+        assert not Presence.objects.exists()
+
+    def test_paths_that_are_not_rooms_are_not_routed(self):
+        """A room name with characters outside [A-Za-z0-9_-] matches no route."""
+        with pytest.raises(AssertionError, match="No route of channel layer 'default' matches"):
+            self.socket().send_and_consume("websocket.connect", path="/rooms/a room/")
+
+
+class RoomReceiveTests(RealtimeTestCase):
+    def test_posts_of_a_logged_in_user_reach_the_whole_room(self):
+        """A chat frame from a logged-in user is broadcast to every socket in the room, with
+        the user's name from the login (not from the frame)."""
+        ada = self.join(User.objects.create_user("ada"))
+        guest = self.join()
+        self.drain(ada)
+        self.post(ada, {"text": "hello room", "user": "mallory"})
+        for client in (ada, guest):
+            (message,) = self.drain(client)
+            assert {k: message[k] for k in ("type", "user", "text")} == {
+                "type": "message",
+                "user": "ada",
+                "text": "hello room",
+            }
+            assert message["ts"].endswith("+00:00")
+
+    def test_anonymous_posts_get_an_error_and_reach_nobody(self):
+        """An anonymous socket may read but not post: it alone gets an error frame."""
+        ada = self.join(User.objects.create_user("ada"))
+        guest = self.join()
+        self.drain(ada)
+        self.post(guest, {"text": "hi"})
+        assert self.drain(guest) == [{"type": "error", "error": "log in to post in this room"}]
+        assert self.drain(ada) == []
+
+    def test_bad_frames_get_error_frames(self):
+        """Each malformed frame gets an error frame saying what is wrong; nothing is
+        broadcast."""
+        ada = self.join(User.objects.create_user("ada"))
+        guest = self.join()
+        self.drain(ada)
+        cases = [
+            ("not json", 'frames must be JSON like {"text": "hello"}'),
+            ('["text"]', 'frames need a "text" field holding a string'),
+            ({"text": 42}, 'frames need a "text" field holding a string'),
+            ({"text": "   "}, "the text is empty"),
+            ({"text": "x" * (MAX_TEXT + 1)}, f"the text is longer than {MAX_TEXT} characters"),
+        ]
+        for text, error in cases:
+            self.post(ada, text)
+            assert self.drain(ada) == [{"type": "error", "error": error}], text
+        ada.send_and_consume("websocket.receive", {"bytes": b"\x01"}, path=ROOM)
+        assert self.drain(ada) == [
+            {"type": "error", "error": "send text frames: binary frames are not chat messages"}
+        ]
+        assert self.drain(guest) == []
+
+
+class RoomDisconnectTests(RealtimeTestCase):
+    def test_a_user_leaving_is_announced_and_forgotten(self):
+        """When a logged-in user's socket closes, the room hears it left, presence drops the
+        user, and the socket no longer gets the room's messages."""
+        ada = self.join(User.objects.create_user("ada"))
+        grace = self.join(User.objects.create_user("grace"))
+        self.drain(ada)
+        ada.send_and_consume("websocket.disconnect", path=ROOM)
+        leave, presence = self.drain(grace)
+        assert (leave["type"], leave["user"]) == ("leave", "ada")
+        assert presence == {"type": "presence", "users": ["grace"], "guests": 0}
+        assert not Presence.objects.filter(reply_channel=ada.reply_channel).exists()
+        self.post(grace, {"text": "still there?"})
+        assert self.drain(ada) == []
+        assert self.drain(grace)[0]["text"] == "still there?"
+
+    def test_a_guest_leaves_quietly(self):
+        """A guest leaving sends only the new presence: no leave frame names it."""
+        ada = self.join(User.objects.create_user("ada"))
+        guest = self.join()
+        self.drain(ada)
+        guest.send_and_consume("websocket.disconnect", path=ROOM)
+        assert self.drain(ada) == [{"type": "presence", "users": ["ada"], "guests": 0}]
