@@ -102,3 +102,11 @@ class WebsocketCloseException(ChannelSocketException):
 class SendNotAvailableOnDemultiplexer(Exception):
     """A demultiplexer (or a consumer behind one) tried to send directly: replies go through
     the ``multiplexer`` argument, which wraps them in the stream's envelope."""
+
+
+class InvalidDelayRequest(ValueError):
+    """A message on ``asgi.delay`` breaks the rules; the text shows the bad value and the fix.
+
+    Raised to senders by ``delay_request`` and ``send_delayed``; the delay server logs it and
+    skips that message (1.x stopped the server: SPEC Q17).
+    """

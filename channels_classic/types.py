@@ -7,7 +7,7 @@ duplicate headers. Each shape is built in one place (``interface.messages``).
 
 from __future__ import annotations
 
-from typing import NotRequired, TypedDict
+from typing import Any, NotRequired, TypedDict
 
 Headers = list[list[bytes]]
 Address = list[str | int] | None
@@ -97,3 +97,11 @@ class HttpDisconnect(TypedDict):
 
     reply_channel: str
     path: str
+
+
+class DelayRequest(TypedDict):
+    """A message on ``asgi.delay``: send ``content`` to ``channel`` in ``delay`` ms."""
+
+    channel: str
+    content: dict[str, Any]
+    delay: int | float

@@ -21,8 +21,6 @@ from __future__ import annotations
 import asyncio
 import fnmatch
 import logging
-import os
-import signal
 from collections import deque
 from collections.abc import Callable, Iterable
 from typing import Any, Protocol
@@ -32,8 +30,8 @@ from .consumer_threads import ConsumerThreads
 from .exceptions import ChannelFull, ChannelSocketException, ConsumeLater, DenyConnection
 from .layers.facade import ClassicLayer
 from .layers.receiving import Received, has_batch_receive, receive_batch
-from .layers.sync import runner
 from .message import Message
+from .service import Service
 from .signals import consumer_finished, consumer_started, worker_ready
 
 logger = logging.getLogger(__name__)
@@ -44,9 +42,6 @@ MESSAGE_RETRIES = 10
 IDLE_WAIT = 0.1
 #: Back-off after a failed receive (Redis down): doubles up to the maximum.
 RETRY_FIRST, RETRY_MAX = 0.1, 5.0
-#: Exit status after a second stop signal (the first one exits 0 when done).
-EXIT_FORCED = 1
-
 #: A message taken from the layer: (channel, content).
 Taken = tuple[str, dict[str, Any]]
 #: What a consumer's thread hands back: requeue it?, and the sends left to the loop (if any).
@@ -75,13 +70,15 @@ def select_channels(
     )
 
 
-class Worker:
+class Worker(Service):
     """Runs the consumers routed on ``channel_layer``.
 
     ``run()`` owns an event loop and the stop signals; ``serve()`` is the same work as a
     coroutine for a loop someone else runs. ``stop_when_idle`` and ``max_messages`` bound
     the loop (for tests and one-off jobs).
     """
+
+    name = "worker"
 
     def __init__(
         self,
@@ -105,13 +102,11 @@ class Worker:
         self.exclude_channels = list(exclude_channels or ())
         self.callback = callback
         self.message_retries = message_retries
-        self.install_signals = install_signals
+        super().__init__(install_signals=install_signals)
         self.stop_when_idle = stop_when_idle
         self.max_messages = max_messages
         self.handled = 0
-        self._loop: asyncio.AbstractEventLoop | None = None
         self._receiving: asyncio.Task[None] | None = None
-        self._stop_requested = False
         self._taken = 0
         self._slot_freed: asyncio.Event | None = None
         # reply channel -> messages waiting for the consumer of that connection to finish
@@ -124,40 +119,10 @@ class Worker:
             self.channel_layer.router.channels, self.only_channels, self.exclude_channels
         )
 
-    # Running
+    # Running (``run()`` and stop signals: see ``Service``)
 
-    def run(self) -> None:
-        """Runs until stopped (signal, idle or max_messages), in a loop of its own."""
-        asyncio.run(self._run_bound())
-
-    async def _run_bound(self) -> None:
-        loop = asyncio.get_running_loop()
-        runner.bind(loop)
-        if self.install_signals:
-            for signum in (signal.SIGTERM, signal.SIGINT):
-                loop.add_signal_handler(signum, self._on_signal, signum)
-        try:
-            await self.serve()
-        finally:
-            runner.unbind(loop)
-            if self.install_signals:
-                for signum in (signal.SIGTERM, signal.SIGINT):
-                    loop.remove_signal_handler(signum)
-
-    def _on_signal(self, signum: int) -> None:
-        if self._stop_requested:
-            logger.warning("worker: second %s, exiting at once", signal.Signals(signum).name)
-            os._exit(EXIT_FORCED)
-        state = "busy, finishing what it took" if self._taken else "idle, exiting"
-        logger.info("worker: %s received while %s", signal.Signals(signum).name, state)
-        self.stop()
-
-    def stop(self) -> None:
-        """Asks the worker to stop receiving and return once what it took is done.
-        Safe from any thread."""
-        self._stop_requested = True
-        if self._loop is not None:
-            self._loop.call_soon_threadsafe(self._interrupt)
+    def _state(self) -> str:
+        return "busy, finishing what it took" if self._taken else "idle, exiting"
 
     def _interrupt(self) -> None:
         # The receive loop only waits for messages, a free thread or a back-off: all of them
@@ -173,20 +138,21 @@ class Worker:
                 f"{sorted(self.channel_layer.router.channels)}, only {self.only_channels}, "
                 f"excluding {self.exclude_channels}); check channel_routing and the options"
             )
-        self._loop = asyncio.get_running_loop()
+        self._started()
+        assert self._loop is not None
         self._slot_freed = asyncio.Event()
         self._threads = ConsumerThreads(self.threads, self._loop, self._consume, self._finished)
         source = _source(self.backend, channels, self.threads)
         logger.info("worker: listening on channels %s", ", ".join(channels))
         worker_ready.send(sender=self)
         receiving = self._receiving = asyncio.ensure_future(self._receive_loop(source))
-        if self._stop_requested:
+        if self.stop_requested:
             receiving.cancel()
         try:
             try:
                 await receiving
             except asyncio.CancelledError:
-                if not (self._stop_requested and receiving.cancelled()):
+                if not (self.stop_requested and receiving.cancelled()):
                     raise
             while self._taken:
                 self._slot_freed.clear()
@@ -199,7 +165,7 @@ class Worker:
     async def _receive_loop(self, source: _Source) -> None:
         assert self._slot_freed is not None
         delay = RETRY_FIRST
-        while not self._stop_requested and not self._reached_max():
+        while not self.stop_requested and not self._reached_max():
             free = self.threads - self._taken
             if self.max_messages is not None:
                 free = min(free, self.max_messages - self.handled - self._taken)

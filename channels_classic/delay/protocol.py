@@ -9,33 +9,19 @@ from __future__ import annotations
 
 import math
 import reprlib
-from typing import Any, TypedDict
+from typing import Any
 
 from ..channel import Channel
+from ..exceptions import InvalidDelayRequest
 from ..layers.registry import DEFAULT_CHANNEL_LAYER
 from ..names import check_channel_name
+from ..types import DelayRequest
 
 #: The channel the delay server receives requests on.
 DELAY_CHANNEL = "asgi.delay"
 
 _KEYS = ("channel", "content", "delay")
 _SHAPE = "{'channel': <destination name>, 'content': <message dict>, 'delay': <milliseconds>}"
-
-
-class DelayRequest(TypedDict):
-    """A message on ``asgi.delay``: send ``content`` to ``channel`` in ``delay`` ms."""
-
-    channel: str
-    content: dict[str, Any]
-    delay: int | float
-
-
-class InvalidDelayRequest(ValueError):
-    """A message on ``asgi.delay`` breaks the rules; the text shows the bad value and the fix.
-
-    Raised to senders by ``delay_request`` and ``send_delayed``; the delay server logs it and
-    skips that message (1.x stopped the server: SPEC Q17).
-    """
 
 
 def check_delay_request(message: object) -> DelayRequest:

@@ -19,8 +19,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
-import signal
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -32,8 +30,8 @@ from django.utils import timezone
 from ..exceptions import ChannelFull
 from ..layers.facade import ClassicLayer
 from ..layers.receiving import Received, receive_batch
-from ..layers.sync import runner
-from ..worker import EXIT_FORCED, IDLE_WAIT, RETRY_FIRST, RETRY_MAX
+from ..service import Service
+from ..worker import IDLE_WAIT, RETRY_FIRST, RETRY_MAX
 from .models import DelayedMessage
 from .protocol import DELAY_CHANNEL, InvalidDelayRequest, check_delay_request
 
@@ -50,7 +48,7 @@ SEND_LIMIT = 100
 _LAYER_ERRORS = (OSError, redis.exceptions.RedisError)
 
 
-class DelayServer:
+class DelayServer(Service):
     """Delays the messages sent to ``asgi.delay`` on ``channel_layer``.
 
     ``run()`` owns an event loop and the stop signals; ``serve()`` is the same work as a
@@ -58,6 +56,8 @@ class DelayServer:
     ``stop_when_idle`` bounds the loop (for tests): it returns once nothing is stored and no
     request came for a moment.
     """
+
+    name = "delay"
 
     def __init__(
         self,
@@ -68,50 +68,18 @@ class DelayServer:
     ) -> None:
         self.channel_layer = channel_layer
         self.backend = channel_layer.channel_layer
-        self.install_signals = install_signals
+        super().__init__(install_signals=install_signals)
         self.stop_when_idle = stop_when_idle
         self.stored = 0
         self.sent = 0
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._stop_requested = False
         self._waiting: asyncio.Task[Any] | None = None
         # Requests taken from the layer and not stored yet (kept while storing them fails).
         self._taken: list[dict[str, Any]] = []
 
-    # Running
+    # Running (``run()`` and stop signals: see ``Service``)
 
-    def run(self) -> None:
-        """Runs until stopped (signal, or idle with ``stop_when_idle``) in a loop of its own."""
-        asyncio.run(self._run_bound())
-
-    async def _run_bound(self) -> None:
-        loop = asyncio.get_running_loop()
-        runner.bind(loop)
-        if self.install_signals:
-            for signum in (signal.SIGTERM, signal.SIGINT):
-                loop.add_signal_handler(signum, self._on_signal, signum)
-        try:
-            await self.serve()
-        finally:
-            runner.unbind(loop)
-            if self.install_signals:
-                for signum in (signal.SIGTERM, signal.SIGINT):
-                    loop.remove_signal_handler(signum)
-
-    def _on_signal(self, signum: int) -> None:
-        name = signal.Signals(signum).name
-        if self._stop_requested:
-            logger.warning("delay: second %s, exiting at once", name)
-            os._exit(EXIT_FORCED)
-        state = "waiting, exiting" if self._waiting else "busy, finishing the current round"
-        logger.info("delay: %s received while %s", name, state)
-        self.stop()
-
-    def stop(self) -> None:
-        """Asks the server to return once the current round is done. Safe from any thread."""
-        self._stop_requested = True
-        if self._loop is not None:
-            self._loop.call_soon_threadsafe(self._interrupt)
+    def _state(self) -> str:
+        return "waiting, exiting" if self._waiting else "busy, finishing the current round"
 
     def _interrupt(self) -> None:
         # Only waits are cancelled (the layers give back what a cancelled receive took);
@@ -120,11 +88,11 @@ class DelayServer:
             self._waiting.cancel()
 
     async def serve(self) -> None:
-        self._loop = asyncio.get_running_loop()
+        self._started()
         logger.info("delay: listening on %s", DELAY_CHANNEL)
         backoff = RETRY_FIRST
         try:
-            while not self._stop_requested:
+            while not self.stop_requested:
                 try:
                     idle = await self._round()
                 except Exception as error:
@@ -194,7 +162,7 @@ class DelayServer:
         """Awaits ``awaitable`` for at most ``timeout`` s; None on timeout, or once stop() was
         called (which cancels it)."""
         task = asyncio.ensure_future(awaitable)
-        if self._stop_requested:
+        if self.stop_requested:
             task.cancel()
         self._waiting = task
         try:
@@ -203,7 +171,7 @@ class DelayServer:
         except TimeoutError:
             return None
         except asyncio.CancelledError:
-            if self._stop_requested and task.cancelled():
+            if self.stop_requested and task.cancelled():
                 return None
             raise
         finally:

@@ -8,12 +8,12 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from ... import logs
-from ...exceptions import InvalidChannelLayerError
 from ...handler import view_consumer
-from ...layers.registry import DEFAULT_CHANNEL_LAYER, get_channel_layer
+from ...layers.registry import DEFAULT_CHANNEL_LAYER
 from ...message import Message
 from ...signals import worker_process_ready
 from ...worker import Worker
+from ..layers import shared_layer
 
 
 class Command(BaseCommand):
@@ -37,19 +37,9 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         verbosity = options["verbosity"]
-        logs.configure(verbosity)
         if options["threads"] < 1:
             raise CommandError(f"--threads must be at least 1, got {options['threads']}")
-        try:
-            layer = get_channel_layer(options["layer"])
-        except InvalidChannelLayerError as error:
-            raise CommandError(str(error)) from error
-        if layer.local_only():
-            raise CommandError(
-                f"The channel layer {layer} only works inside one process, so a separate "
-                "worker cannot share it: configure a Redis layer "
-                "('channels_classic.layers.redis.RedisChannelLayer'), or use runserver."
-            )
+        layer = shared_layer(options["layer"], "a worker")
         layer.router.check_default(http_consumer=view_consumer())
         worker = self.worker_class(
             layer,
@@ -65,6 +55,8 @@ class Command(BaseCommand):
                 f"--only-channels {options['only_channels']}, --exclude-channels "
                 f"{options['exclude_channels']}. Check channel_routing and these options."
             )
+        # Only now: a refused command leaves the process's logging as it was.
+        logs.configure(verbosity)
         self.stderr.write(
             f"Running worker against channel layer {layer} with {options['threads']} "
             f"thread(s), on: {', '.join(channels)}"

@@ -8,8 +8,8 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import connections, router
 
 from .... import logs
-from ....exceptions import InvalidChannelLayerError
-from ....layers.registry import DEFAULT_CHANNEL_LAYER, get_channel_layer
+from ....layers.registry import DEFAULT_CHANNEL_LAYER
+from ....management.layers import shared_layer
 from ...models import DelayedMessage
 from ...protocol import DELAY_CHANNEL
 from ...server import DelayServer
@@ -33,16 +33,7 @@ class Command(BaseCommand):
                 f"--sleep {options['sleep']} is ignored: the delay server sends each message "
                 "when it is due, without polling; drop the option."
             )
-        try:
-            layer = get_channel_layer(options["layer"])
-        except InvalidChannelLayerError as error:
-            raise CommandError(str(error)) from error
-        if layer.local_only():
-            raise CommandError(
-                f"The channel layer {layer} only works inside one process, so the delay server "
-                "cannot receive what other processes send: configure a Redis layer "
-                "('channels_classic.layers.redis.RedisChannelLayer')."
-            )
+        layer = shared_layer(options["layer"], "the delay server")
         database = router.db_for_write(DelayedMessage)
         table = DelayedMessage._meta.db_table
         if table not in connections[database].introspection.table_names():
