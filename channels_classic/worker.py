@@ -29,7 +29,7 @@ from . import outbox
 from .consumer_threads import ConsumerThreads
 from .exceptions import ChannelFull, ChannelSocketException, ConsumeLater, DenyConnection
 from .layers.facade import ClassicLayer
-from .layers.receiving import Received, has_batch_receive, receive_batch
+from .layers.receiving import Backoff, Received, has_batch_receive, receive_forever
 from .message import Message
 from .service import Service
 from .signals import consumer_finished, consumer_started, worker_ready
@@ -40,8 +40,6 @@ logger = logging.getLogger(__name__)
 MESSAGE_RETRIES = 10
 #: With stop_when_idle, a receive that finds nothing for this long means idle.
 IDLE_WAIT = 0.1
-#: Back-off after a failed receive (Redis down): doubles up to the maximum.
-RETRY_FIRST, RETRY_MAX = 0.1, 5.0
 #: A message taken from the layer: (channel, content).
 Taken = tuple[str, dict[str, Any]]
 #: What a consumer's thread hands back: requeue it?, and the sends left to the loop (if any).
@@ -164,7 +162,7 @@ class Worker(Service):
 
     async def _receive_loop(self, source: _Source) -> None:
         assert self._slot_freed is not None
-        delay = RETRY_FIRST
+        backoff = Backoff()
         while not self.stop_requested and not self._reached_max():
             free = self.threads - self._taken
             if self.max_messages is not None:
@@ -176,15 +174,15 @@ class Worker(Service):
             try:
                 batch = await source.take(free, IDLE_WAIT if self.stop_when_idle else None)
             except Exception as error:
+                delay = backoff.next()
                 logger.error(
                     "worker: receiving from the layer failed (%s); retrying in %.1f s",
                     error,
                     delay,
                 )
                 await asyncio.sleep(delay)
-                delay = min(delay * 2, RETRY_MAX)
                 continue
-            delay = RETRY_FIRST
+            backoff.reset()
             if not batch:
                 if self.stop_when_idle and not self._taken:
                     return
@@ -388,17 +386,9 @@ class _PerChannelSource:
         ]
 
     async def _receive(self, backend: Any, channel: str) -> None:
-        delay = RETRY_FIRST
-        while True:
-            try:
-                ((_, message),) = await receive_batch(backend, [channel], 1)
-            except Exception as error:
-                logger.error("worker: receiving on %s failed (%s)", channel, error)
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, RETRY_MAX)
-                continue
-            delay = RETRY_FIRST
-            await self._queue.put((channel, message))
+        async for batch in receive_forever(backend, [channel], 1, who="worker"):
+            for received in batch:
+                await self._queue.put(received)
 
     async def take(self, limit: int, idle_wait: float | None) -> Received:
         try:

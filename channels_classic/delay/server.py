@@ -29,9 +29,9 @@ from django.utils import timezone
 
 from ..exceptions import ChannelFull
 from ..layers.facade import ClassicLayer
-from ..layers.receiving import Received, receive_batch
+from ..layers.receiving import Backoff, Received, receive_batch
 from ..service import Service
-from ..worker import IDLE_WAIT, RETRY_FIRST, RETRY_MAX
+from ..worker import IDLE_WAIT
 from .models import DelayedMessage
 from .protocol import DELAY_CHANNEL, InvalidDelayRequest, check_delay_request
 
@@ -90,19 +90,19 @@ class DelayServer(Service):
     async def serve(self) -> None:
         self._started()
         logger.info("delay: listening on %s", DELAY_CHANNEL)
-        backoff = RETRY_FIRST
+        backoff = Backoff()
         try:
             while not self.stop_requested:
                 try:
                     idle = await self._round()
                 except Exception as error:
+                    delay = backoff.next()
                     logger.error(
-                        "delay: %s: %s; retrying in %.1f s", type(error).__name__, error, backoff
+                        "delay: %s: %s; retrying in %.1f s", type(error).__name__, error, delay
                     )
-                    await self._interruptible(asyncio.sleep(backoff), None)
-                    backoff = min(backoff * 2, RETRY_MAX)
+                    await self._interruptible(asyncio.sleep(delay), None)
                     continue
-                backoff = RETRY_FIRST
+                backoff.reset()
                 if idle and self.stop_when_idle:
                     return
             await self._give_back_taken()

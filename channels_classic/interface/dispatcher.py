@@ -12,15 +12,13 @@ import asyncio
 import logging
 from typing import Any
 
-from ..layers.receiving import has_batch_receive
+from ..layers.receiving import has_batch_receive, receive_forever
 from ..names import non_local_name
 
 logger = logging.getLogger(__name__)
 
 #: The most reply messages one receive hands over.
 REPLY_BATCH = 100
-#: Back-off after a failed receive (Redis down): doubles up to the maximum.
-RETRY_FIRST, RETRY_MAX = 0.1, 5.0
 
 
 class ReplyDispatcher:
@@ -53,18 +51,9 @@ class ReplyDispatcher:
             receiver.cancel()
 
     async def _receive_for_all(self, process_channel: str) -> None:
-        delay = RETRY_FIRST
-        while True:
-            try:
-                batch = await self._backend.receive_batch([process_channel], REPLY_BATCH)
-            except Exception as error:
-                logger.error(
-                    "interface: receiving replies failed (%s); retrying in %.1f s", error, delay
-                )
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, RETRY_MAX)
-                continue
-            delay = RETRY_FIRST
+        async for batch in receive_forever(
+            self._backend, [process_channel], REPLY_BATCH, who="interface"
+        ):
             for channel, message in batch:
                 inbox = self._inboxes.get(channel)
                 if inbox is None:
@@ -73,16 +62,8 @@ class ReplyDispatcher:
                     inbox.put_nowait(message)
 
     async def _receive_for_one(self, name: str) -> None:
-        delay = RETRY_FIRST
-        while name in self._inboxes:
-            try:
-                message = await self._backend.receive(name)
-            except Exception as error:
-                logger.error("interface: receiving on %s failed (%s)", name, error)
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, RETRY_MAX)
-                continue
-            delay = RETRY_FIRST
-            inbox = self._inboxes.get(name)
-            if inbox is not None:
-                inbox.put_nowait(message)
+        async for batch in receive_forever(self._backend, [name], 1, who="interface"):
+            for _, message in batch:
+                inbox = self._inboxes.get(name)
+                if inbox is not None:
+                    inbox.put_nowait(message)

@@ -1,17 +1,63 @@
-"""Receiving from several channels at once, whatever the backend.
+"""Receiving from several channels at once, whatever the backend, and for as long as it takes.
 
 The project's layers have ``receive_batch(channels, limit)``. A channels 4 layer such as
 channels_redis receives on one channel per call, so several channels are raced: one receive
-per channel, the first answer wins and the others are cancelled.
+per channel, the first answer wins and the others are cancelled. Receive loops never end on
+a layer error (Redis down): they log it and try again after a back-off.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+import logging
+from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
+logger = logging.getLogger(__name__)
+
 Received = list[tuple[str, dict[str, Any]]]
+
+#: After a failed receive the next try waits RETRY_FIRST seconds, doubling up to RETRY_MAX.
+RETRY_FIRST, RETRY_MAX = 0.1, 5.0
+
+
+class Backoff:
+    """How long to wait before retrying after a layer error: doubles, resets on success."""
+
+    def __init__(self) -> None:
+        self.delay = RETRY_FIRST
+
+    def next(self) -> float:
+        """The wait before this retry (the one after waits twice as long)."""
+        delay, self.delay = self.delay, min(self.delay * 2, RETRY_MAX)
+        return delay
+
+    def reset(self) -> None:
+        self.delay = RETRY_FIRST
+
+
+async def receive_forever(
+    layer: Any, channels: Sequence[str], limit: int, *, who: str
+) -> AsyncIterator[Received]:
+    """Yields each batch received on ``channels``, for ever; a failed receive is logged
+    (naming ``who``) and retried after a back-off."""
+    backoff = Backoff()
+    while True:
+        try:
+            batch = await receive_batch(layer, channels, limit)
+        except Exception as error:
+            delay = backoff.next()
+            logger.error(
+                "%s: receiving on %s failed (%s); retrying in %.1f s",
+                who,
+                ", ".join(channels),
+                error,
+                delay,
+            )
+            await asyncio.sleep(delay)
+            continue
+        backoff.reset()
+        yield batch
 
 
 def has_batch_receive(layer: Any) -> bool:
