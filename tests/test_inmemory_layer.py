@@ -94,3 +94,11 @@ async def test_flush_and_bad_input():
         await layer.send("test.f", "text")
     with pytest.raises(TypeError, match="Channel name 'a b' is invalid"):
         await layer.send("a b", {})
+
+
+async def test_receive_ready_answers_at_once():
+    """receive_ready returns what is queued now, or nothing, without waiting."""
+    layer = InMemoryChannelLayer()
+    assert await asyncio.wait_for(layer.receive_ready(["test.r"], 3), 0.5) == []
+    await layer.send("test.r", {"n": 1})
+    assert await layer.receive_ready(["test.r"], 3) == [("test.r", {"n": 1})]

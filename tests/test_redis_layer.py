@@ -330,3 +330,33 @@ async def test_blocking_api_reloads_forgotten_scripts_and_survives_restarts(priv
     await asyncio.to_thread(layer.send_sync, "test.reload", {"n": 4})
     assert await asyncio.wait_for(layer.receive("test.reload"), 5) == {"n": 4}
     await layer.close()
+
+
+async def test_receive_ready_answers_at_once(layer):
+    """receive_ready returns what is there without waiting: nothing on an empty channel,
+    the waiting messages otherwise; a process channel's other messages stay for their own
+    receivers."""
+    assert await asyncio.wait_for(layer.receive_ready(["test.ready"], 5), 0.5) == []
+    await layer.send("test.ready", {"n": 1})
+    await layer.send("test.ready", {"n": 2})
+    assert await layer.receive_ready(["test.ready"], 5) == [
+        ("test.ready", {"n": 1}),
+        ("test.ready", {"n": 2}),
+    ]
+    first, second = await layer.new_channel(), await layer.new_channel()
+    await layer.send(second, {"to": "second"})
+    await layer.send(first, {"to": "first"})
+    assert await layer.receive_ready([first], 5) == [(first, {"to": "first"})]
+    assert await layer.receive(second) == {"to": "second"}
+
+
+async def test_receive_ready_does_not_steal_a_wake_up(layer):
+    """A one-off receive_ready between a blocked receive and a later send does not leave the
+    blocked receive asleep."""
+    waiting = asyncio.ensure_future(layer.receive("test.wake.one"))
+    await asyncio.sleep(0.05)
+    late = asyncio.ensure_future(layer.receive("test.wake.two"))
+    await layer.receive_ready(["test.wake.three"])
+    await layer.send("test.wake.two", {"n": 2})
+    assert await asyncio.wait_for(late, 2) == {"n": 2}
+    waiting.cancel()

@@ -27,7 +27,7 @@ if TYPE_CHECKING:
 
 #: How long a blocking ``receive(..., block=True)`` waits before returning (None, None).
 BLOCKING_RECEIVE_TIMEOUT = 5.0
-#: How long a non-blocking ``receive`` waits: about one round trip to Redis.
+#: How long a non-blocking ``receive`` waits on a layer that cannot answer at once.
 NON_BLOCKING_RECEIVE_TIMEOUT = 0.05
 
 
@@ -104,18 +104,26 @@ class ClassicLayer:
         self, channels: Sequence[str], block: bool = False
     ) -> tuple[str, dict[str, Any]] | tuple[None, None]:
         """1.x receive: the first message on any of ``channels`` as (channel, message), or
-        (None, None) if none came within a round trip (``block=False``) or 5 s."""
-        timeout = BLOCKING_RECEIVE_TIMEOUT if block else NON_BLOCKING_RECEIVE_TIMEOUT
-        received = runner.run(self._receive_one, list(channels), timeout)
+        (None, None) if there is none now (``block=False``) or within 5 s (``block=True``).
+
+        Without ``block``, the project's layers answer from what is already there; other
+        layers are given about one round trip."""
+        received = runner.run(self._receive_one, list(channels), block)
         return received if received else (None, None)
 
     receive_many = receive
 
     async def _receive_one(
-        self, channels: list[str], timeout: float
+        self, channels: list[str], block: bool
     ) -> tuple[str, dict[str, Any]] | None:
+        ready = getattr(self.channel_layer, "receive_ready", None)
+        if not block and ready is not None:
+            received = await ready(channels, 1)
+            return received[0] if received else None
         try:
-            async with asyncio.timeout(timeout):
+            async with asyncio.timeout(
+                BLOCKING_RECEIVE_TIMEOUT if block else NON_BLOCKING_RECEIVE_TIMEOUT
+            ):
                 ((channel, message),) = await receive_batch(self.channel_layer, channels, 1)
         except TimeoutError:
             return None

@@ -140,19 +140,9 @@ class InMemoryChannelLayer(BaseChannelLayer):
     async def receive_batch(self, channels: Sequence[str], limit: int = 1) -> Received:
         """Waits for messages on any of ``channels`` (a name ending in '!' matches every
         process channel under it); returns 1 to ``limit`` (channel, message) pairs."""
-        if isinstance(channels, str) or not channels:
-            raise TypeError(f"channels must be a non-empty list of names, got {channels!r}")
-        for channel in channels:
-            check_channel_name(channel)
-        waiter = _Waiter(list(channels), max(1, int(limit)))
+        waiter = _Waiter(self._check_receivable(channels), max(1, int(limit)))
         with self._lock:
-            for name, queue in list(self._channels.items()):
-                if waiter.accepts(name):
-                    self._expire(queue)
-                    while queue and len(waiter.received) < waiter.limit:
-                        waiter.received.append((name, queue.popleft()[1]))
-                    if not queue:
-                        del self._channels[name]
+            self._take_ready(waiter)
             if waiter.received:
                 return waiter.received
             self._waiters.append(waiter)
@@ -172,6 +162,29 @@ class InMemoryChannelLayer(BaseChannelLayer):
             if waiter in self._waiters:
                 self._waiters.remove(waiter)
             return waiter.received
+
+    async def receive_ready(self, channels: Sequence[str], limit: int = 1) -> Received:
+        """Like ``receive_batch`` but without waiting: 0 to ``limit`` messages already there."""
+        waiter = _Waiter(self._check_receivable(channels), max(1, int(limit)))
+        with self._lock:
+            self._take_ready(waiter)
+        return waiter.received
+
+    @staticmethod
+    def _check_receivable(channels: Sequence[str]) -> list[str]:
+        if isinstance(channels, str) or not channels:
+            raise TypeError(f"channels must be a non-empty list of names, got {channels!r}")
+        return [check_channel_name(channel) for channel in channels]
+
+    def _take_ready(self, waiter: _Waiter) -> None:
+        """Gives ``waiter`` what is queued for it now. Call with the lock held."""
+        for name, queue in list(self._channels.items()):
+            if waiter.accepts(name):
+                self._expire(queue)
+                while queue and len(waiter.received) < waiter.limit:
+                    waiter.received.append((name, queue.popleft()[1]))
+                if not queue:
+                    del self._channels[name]
 
     async def new_channel(self, prefix: str = "specific") -> str:
         """Returns a new process channel name."""

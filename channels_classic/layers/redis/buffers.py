@@ -12,24 +12,11 @@ from __future__ import annotations
 import logging
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any
 
 from ...names import non_local_name
+from .delivery import Delivery
 
 logger = logging.getLogger(__name__)
-
-
-@dataclass(slots=True)
-class Delivery:
-    """One message taken from Redis, and what is needed to put it back there."""
-
-    channel: str
-    message: dict[str, Any]
-    score: float
-    shard: int
-    key: bytes
-    member: bytes
 
 
 class Buffers:

@@ -26,6 +26,7 @@ from . import operations
 from .blocking import BlockingConnections
 from .codec import MessageCodec
 from .connection import CommandPipe
+from .delivery import RESERVED_KEY
 from .hosts import consistent_hash, decode_hosts
 from .receiver import Received, Receiver
 
@@ -159,10 +160,10 @@ class RedisChannelLayer(BaseChannelLayer):
         """Raises TypeError/ValueError, saying what to change, unless ``message`` can be sent."""
         if not isinstance(message, dict):
             raise TypeError(f"Message for {channel!r} must be a dict, got {type(message).__name__}")
-        if operations.RESERVED_KEY in message:
+        if RESERVED_KEY in message:
             raise ValueError(
                 f"Message for {channel!r} contains the reserved key "
-                f"{operations.RESERVED_KEY!r}: the layer uses it for routing; rename that key"
+                f"{RESERVED_KEY!r}: the layer uses it for routing; rename that key"
             )
 
     def encode(self, channel: str, message: Any, extra: dict[str, Any] | None = None) -> bytes:
@@ -203,6 +204,10 @@ class RedisChannelLayer(BaseChannelLayer):
         or such a name cut after its '!' (every process channel with that prefix); the pairs
         always carry full channel names.
         """
+        self._check_receivable(channels)
+        return await self._state().receiver.receive(channels, max(1, int(limit)))
+
+    def _check_receivable(self, channels: Sequence[str]) -> None:
         if isinstance(channels, str) or not channels:
             raise TypeError(f"channels must be a non-empty list of names, got {channels!r}")
         for channel in channels:
@@ -212,7 +217,11 @@ class RedisChannelLayer(BaseChannelLayer):
                     f"Cannot receive on {channel!r}: process channels can only be received "
                     "on by the layer object whose new_channel() made them"
                 )
-        return await self._state().receiver.receive(channels, max(1, int(limit)))
+
+    async def receive_ready(self, channels: Sequence[str], limit: int = 1) -> Received:
+        """Like ``receive_batch`` but without waiting: 0 to ``limit`` messages already there."""
+        self._check_receivable(channels)
+        return await self._state().receiver.take_ready(channels, max(1, int(limit)))
 
     async def new_channel(self, prefix: str = "specific") -> str:
         """Returns a new process channel name that only this layer object receives on."""

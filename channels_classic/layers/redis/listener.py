@@ -21,9 +21,8 @@ from typing import TYPE_CHECKING, Any
 from redis.exceptions import NoScriptError
 
 from . import scripts
-from .buffers import Delivery
-from .codec import UndecodableMessage
 from .connection import CONNECTION_ERRORS, CommandPipe, unavailable
+from .delivery import decode_popped, decode_taken
 
 if TYPE_CHECKING:
     from .layer import RedisChannelLayer
@@ -115,7 +114,7 @@ class ShardListener:
             else:
                 remaining, popped = reply[0], reply[1:]
                 self._checked = frozenset(k for k, n in zip(keys, remaining, strict=True) if n == 0)
-                self._receiver.dispatch(self._decode_taken(keys, popped))
+                self._receiver.dispatch(decode_taken(self._layer, self._shard, keys, popped))
                 self._step_soon()
 
         self._pipe.call_back(self._guarded(taken), scripts.take.command(script_keys, script_args))
@@ -144,7 +143,9 @@ class ShardListener:
             counts = [count for count, _ in replies[1:]]
             self._checked = frozenset(k for k, n in zip(keys, counts, strict=True) if n == 0)
             if popped is not None and popped[0] != self._wake_key:
-                self._receiver.dispatch(self._decode(popped[0], popped[1:]))
+                self._receiver.dispatch(
+                    decode_popped(self._layer, self._shard, popped[0], popped[1:])
+                )
             self._step_soon()
 
         self._pipe.call_back(
@@ -180,39 +181,6 @@ class ShardListener:
         if isinstance(error, CONNECTION_ERRORS):
             error = unavailable(self._layer.shards[self._shard], error)
         self._receiver.fail_shard(self._shard, error)
-
-    def _decode_taken(self, keys: list[bytes], taken: list[Any]) -> list[Delivery]:
-        deliveries: list[Delivery] = []
-        for position in range(0, len(taken), 2):
-            deliveries += self._decode(keys[taken[position] - 1], taken[position + 1])
-        return deliveries
-
-    def _decode(self, key: bytes, members_and_scores: list[bytes]) -> list[Delivery]:
-        """Turns popped (member, score, ...) of one key into deliveries, one per channel."""
-        deliveries: list[Delivery] = []
-        layer = self._layer
-        for position in range(0, len(members_and_scores), 2):
-            member = members_and_scores[position]
-            score = float(members_and_scores[position + 1])
-            try:
-                message = layer.codec.decode(member)
-            except UndecodableMessage as error:
-                logger.warning(
-                    "redis layer: undecodable message on key %r dropped (%s); do all "
-                    "processes share the same symmetric_encryption_keys?",
-                    key,
-                    error,
-                )
-                continue
-            targets = message.pop("__asgi_channel__", None)
-            if targets is None:
-                targets = [layer.channel_of_key(key)]
-            elif isinstance(targets, str):
-                targets = [targets]
-            for index, channel in enumerate(targets):
-                copy = message if index == 0 else dict(message)
-                deliveries.append(Delivery(channel, copy, score, self._shard, key, member))
-        return deliveries
 
     async def close(self) -> None:
         """Stops taking: waits (briefly) for the command in flight, then drops the connection."""

@@ -21,6 +21,7 @@ from redis.exceptions import NoScriptError
 from ...exceptions import ChannelFull
 from ...names import check_channel_name, check_group_name, non_local_name
 from . import scripts
+from .delivery import RESERVED_KEY
 from .hosts import consistent_hash
 
 if TYPE_CHECKING:
@@ -30,7 +31,6 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-RESERVED_KEY = "__asgi_channel__"
 T = TypeVar("T")
 
 

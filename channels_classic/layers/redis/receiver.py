@@ -22,8 +22,9 @@ from typing import TYPE_CHECKING, Any
 
 from ...names import non_local_name
 from . import scripts
-from .buffers import Buffers, Delivery
+from .buffers import Buffers
 from .connection import CONNECTION_ERRORS, CommandPipe, spawn
+from .delivery import Delivery, decode_taken
 from .listener import ShardListener
 
 if TYPE_CHECKING:
@@ -67,6 +68,9 @@ class Receiver:
         self._buffers = Buffers(layer.get_capacity)
         wake_key = f"{layer.prefix}{layer.client_prefix}.wake!!".encode()
         self._wake_key = wake_key
+        # The take script clears a key first (a listener's wake-up key); one-off takes give it
+        # one that never exists, so that no listener's wake-up is lost.
+        self._no_key = f"{layer.prefix}{layer.client_prefix}.none!!".encode()
         self._listeners = [
             ShardListener(self, layer, shard, wake_key) for shard in range(len(layer.shards))
         ]
@@ -89,6 +93,31 @@ class Receiver:
             self.dispatch(waiter.received)
             raise
         return [(delivery.channel, delivery.message) for delivery in waiter.received]
+
+    async def take_ready(self, names: Sequence[str], limit: int) -> Received:
+        """Up to ``limit`` messages already waiting on ``names``, without waiting for more:
+        those taken ahead of their receiver, else one take script per shard."""
+        ready = self._from_buffers(names, limit)
+        if ready:
+            return ready
+        layer = self._layer
+        keys_by_shard: dict[int, dict[bytes, int]] = {}
+        for name in names:
+            key = layer.key_of(name)
+            # A process key holds other channels' messages too: take a batch, keep the rest.
+            key_limit = -layer.receive_batch_size if layer.is_process_key(key) else limit
+            for shard in layer.shards_of(name):
+                keys_by_shard.setdefault(shard, {})[key] = key_limit
+        cutoff = repr(time.time() - layer.expiry)
+        for shard, limits in keys_by_shard.items():
+            keys = list(limits)
+            reply = await scripts.take(
+                self._pipes[shard],
+                [self._no_key, *keys],
+                [cutoff, limit, *limits.values()],
+            )
+            self.dispatch(decode_taken(layer, shard, keys, reply[1:]))
+        return self._from_buffers(names, limit)
 
     def _from_buffers(self, names: Sequence[str], limit: int) -> Received:
         if not self._buffers:

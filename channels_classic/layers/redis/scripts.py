@@ -32,11 +32,12 @@ end
 return full
 """
 
-# Pops waiting messages without blocking. KEYS[1]: this process's wake-up key (cleared, since
-# the caller is awake); KEYS[2..n]: channel keys. ARGV[1]: expiry cutoff score; ARGV[2]: a
-# budget shared by keys with a positive limit; ARGV[i + 1]: the most to pop from KEYS[i]
-# (negative: that many, outside the budget). Returns {{remaining count per channel key},
-# key number, {member, score, ...}, ...} with key numbers counted from 1 over the channel keys.
+# Pops waiting messages without blocking. KEYS[1]: a key to clear (a listener's wake-up key,
+# since the listener is awake; or one that never exists); KEYS[2..n]: channel keys.
+# ARGV[1]: expiry cutoff score; ARGV[2]: a budget shared by keys with a positive limit;
+# ARGV[i + 1]: the most to pop from KEYS[i] (negative: that many, outside the budget).
+# Returns {{remaining count per channel key}, key number, {member, score, ...}, ...} with key
+# numbers counted from 1 over the channel keys.
 TAKE = """
 redis.call('DEL', KEYS[1])
 local cutoff = '(' .. ARGV[1]
