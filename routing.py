@@ -2,6 +2,7 @@
 
 from channels_classic.routing import route
 from realtime import consumers
+from realtime.live import LIVE_PATH, RoomLive
 from realtime.rooms import ROOM_PATH
 
 channel_routing = [
@@ -9,4 +10,5 @@ channel_routing = [
     route("websocket.connect", consumers.room_connect, path=ROOM_PATH),
     route("websocket.receive", consumers.room_receive, path=ROOM_PATH),
     route("websocket.disconnect", consumers.room_disconnect, path=ROOM_PATH),
+    RoomLive.as_route(path=LIVE_PATH),
 ]

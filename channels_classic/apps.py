@@ -19,3 +19,6 @@ class ChannelsClassicConfig(AppConfig):
         # Consumers are requests of a kind: stale DB connections are closed around them.
         consumer_started.connect(close_old_connections, dispatch_uid="channels_classic.db_start")
         consumer_finished.connect(close_old_connections, dispatch_uid="channels_classic.db_end")
+        from .binding.registry import bindings  # imports auth models: only once apps are loaded
+
+        bindings.ready()

@@ -11,3 +11,16 @@ class Presence(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} in {self.room}"
+
+
+class RoomTopic(models.Model):
+    """A room's topic, once someone has set it. Every save reaches the room's live sockets
+    (``realtime.live.RoomTopicBinding``)."""
+
+    room = models.CharField(max_length=50, primary_key=True)
+    topic = models.CharField(max_length=200, blank=True)
+    set_by = models.CharField(max_length=150, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"{self.room}: {self.topic}"

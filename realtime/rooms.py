@@ -16,8 +16,10 @@ from channels_classic import Group
 
 from .models import Presence
 
-#: The path of a room socket; the named group is the room.
-ROOM_PATH = r"^/rooms/(?P<room>[A-Za-z0-9_-]{1,50})/$"
+#: A room's name in socket paths; the named group is the room.
+ROOM_NAME = r"(?P<room>[A-Za-z0-9_-]{1,50})"
+#: The path of a room's chat socket.
+ROOM_PATH = rf"^/rooms/{ROOM_NAME}/$"
 MAX_TEXT = 4096
 
 

@@ -45,10 +45,17 @@ def join(page, room: str) -> None:
     page.wait_for_selector(f"#status[data-state=open]:has-text('In room {room}')")
 
 
+def set_topic(page, topic: str) -> None:
+    page.fill("#topic-form input[name=topic]", topic)
+    page.click("#topic-form button")
+
+
 def test_two_people_chat_in_a_room(site, browser, tmp_path):
     """Ann and Bob log in and join one room; each sees the other arrive under their user
     name, their messages carry their names, a guest may read but not post, and Ann sees Bob
-    leave. Screenshots land in the test's temp dir if anything fails."""
+    leave. The room's topic, set on one page, shows on the others (the guest's page finds it
+    on joining); the guest may not set it. Screenshots land in the test's temp dir if
+    anything fails."""
     base = site.url("", scheme="http")
     contexts = [browser.new_context() for _ in range(3)]
     ann, bob, guest = (context.new_page() for context in contexts)
@@ -65,9 +72,20 @@ def test_two_people_chat_in_a_room(site, browser, tmp_path):
         ann.click("#send button")
         bob.wait_for_selector("#messages li.message:has-text('ann: hello from ann')")
 
+        set_topic(ann, "Release day")
+        bob.wait_for_selector("#topic:has-text('Release day')")
+        bob.wait_for_selector("#topic-by:has-text('set by ann')")
+
         guest.goto(base + "/")
         join(guest, "lobby")
         guest.wait_for_selector("#guests:has-text('1 guest')")
+        guest.wait_for_selector("#topic:has-text('Release day')")
+        set_topic(guest, "Guests rule")
+        guest.wait_for_selector("#topic-error:has-text('log in to change the topic')")
+        set_topic(bob, "Release done")
+        for page in (ann, guest):
+            page.wait_for_selector("#topic:has-text('Release done')")
+            page.wait_for_selector("#topic-by:has-text('set by bob')")
         guest.fill("#send input[name=text]", "may I?")
         guest.click("#send button")
         guest.wait_for_selector("#messages li.error:has-text('log in to post')")
