@@ -1,6 +1,6 @@
 """WebSocket benchmark: djchan on daphne beside a bare daphne echo app, in one invocation.
 
-    .venv/bin/python bench/ws_bench.py [--quick] [--rounds 3] [--threads 4]
+    .venv/bin/python bench/ws_bench.py [--quick] [--rounds 3] [--threads 8]
 
 Starts a private Redis, then, round after round so that machine noise hits every stack
 alike, each stack in turn: its processes on free 127.0.0.1 ports, the scenarios, then stops
@@ -267,7 +267,7 @@ def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="small sizes: a minute-long check")
     parser.add_argument("--rounds", type=int, default=3, help="runs of every stack")
-    parser.add_argument("--threads", type=int, default=4, help="runworker --threads")
+    parser.add_argument("--threads", type=int, default=8, help="runworker --threads")
     parser.add_argument("--echoes", type=int, default=2000, help="sequential echoes, 1 client")
     parser.add_argument("--clients", type=int, default=50, help="concurrent clients")
     parser.add_argument("--per-client", type=int, default=200, help="echoes per client")
