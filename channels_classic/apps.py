@@ -5,7 +5,7 @@ from django.core.signals import setting_changed
 from django.db import close_old_connections
 
 from .layers.registry import channel_layers
-from .signals import consumer_finished, consumer_started
+from .signals import DB_CLOSING
 
 
 class ChannelsClassicConfig(AppConfig):
@@ -17,8 +17,8 @@ class ChannelsClassicConfig(AppConfig):
         # A changed CHANNEL_LAYERS setting (tests) must not leave old layers cached.
         setting_changed.connect(channel_layers.reset, dispatch_uid="channels_classic.layers")
         # Consumers are requests of a kind: stale DB connections are closed around them.
-        consumer_started.connect(close_old_connections, dispatch_uid="channels_classic.db_start")
-        consumer_finished.connect(close_old_connections, dispatch_uid="channels_classic.db_end")
+        for signal, uid in DB_CLOSING:
+            signal.connect(close_old_connections, dispatch_uid=uid)
         from .binding.registry import bindings  # imports auth models: only once apps are loaded
 
         bindings.ready()

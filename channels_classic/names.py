@@ -4,6 +4,7 @@ show the bad name and say what a good one looks like."""
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 
 MAX_NAME_LENGTH = 100
 CHANNEL_NAME = re.compile(r"^[a-zA-Z\d\-_.]+(![\d\w\-_.]*)?$")
@@ -33,6 +34,24 @@ def check_group_name(name: object) -> str:
             f"Group name {name!r} is invalid: use fewer than {MAX_NAME_LENGTH} {_ALLOWED}"
         )
     return name
+
+
+def check_group_names(names: object, where: str) -> list[str]:
+    """``names`` as a list if it is a list (or other iterable) of valid group names; TypeError
+    naming ``where`` (what returned them) otherwise. A bare string is refused: iterating it
+    would join a group per character."""
+    if isinstance(names, str | bytes) or not isinstance(names, Iterable):
+        raise TypeError(
+            f"{where} must return a list of group names, got {names!r}; for one group return "
+            "a list of one name, e.g. ['lobby']"
+        )
+    listed = list(names)
+    for name in listed:
+        try:
+            check_group_name(name)
+        except TypeError as error:
+            raise TypeError(f"{where} returned {listed!r}: {error}") from None
+    return listed
 
 
 def non_local_name(name: str) -> str:

@@ -11,3 +11,10 @@ consumer_started = Signal()
 consumer_finished = Signal()
 worker_ready = Signal()
 worker_process_ready = Signal()
+
+#: The consumer signals that close stale database connections, with their dispatch uids: the
+#: app config connects ``close_old_connections`` to them, the test client lifts them.
+DB_CLOSING = (
+    (consumer_started, "channels_classic.db_start"),
+    (consumer_finished, "channels_classic.db_end"),
+)

@@ -1,8 +1,8 @@
 """What ``bin/run`` runs: the whole stack in one terminal, the way the Procfile deploys it.
 
 Starts a private Redis when REDIS_URL is not set, applies migrations, then runs the
-Procfile with honcho: daphne and WORKERS (default 2) runworker processes. Ctrl-C stops
-everything, Redis last.
+Procfile with honcho: daphne, WORKERS (default 2) runworker processes and the delay server.
+Ctrl-C stops everything, Redis last.
 """
 
 from __future__ import annotations

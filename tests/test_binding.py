@@ -410,13 +410,13 @@ def test_sends_inside_a_consumer_wait_until_it_returns():
         (
             "fay",
             "team",
-            r"Odd\.group_names\(\) must return a list of group names, got 'team'; for one "
-            r"group return a list of one name",
+            r"Odd\.group_names\(<User: fay>\) must return a list of group names, got 'team'; "
+            r"for one group return a list of one name",
         ),
         (
             "flo",
             ["bad name!"],
-            r"Odd\.group_names\(\) returned \['bad name!'\] for <User: flo>: Group name "
+            r"Odd\.group_names\(<User: flo>\) returned \['bad name!'\]: Group name "
             r"'bad name!' is invalid",
         ),
     ],

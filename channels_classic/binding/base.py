@@ -42,7 +42,7 @@ from django.db.models import Field, Model, signals
 from .. import auth, sessions
 from ..channel import Group
 from ..message import Message
-from ..names import check_group_name
+from ..names import check_group_names
 from .registry import bindings
 
 CREATE, UPDATE, DELETE = "create", "update", "delete"
@@ -186,20 +186,8 @@ class Binding:
 
     @classmethod
     def _group_set(cls, instance: Model) -> set[str]:
-        names = cls.group_names(instance)
-        where = f"{cls.__qualname__}.group_names()"
-        if isinstance(names, str | bytes) or not isinstance(names, Iterable):
-            raise TypeError(
-                f"{where} must return a list of group names, got {names!r}; for one group "
-                "return a list of one name"
-            )
-        names = list(names)
-        for group in names:
-            try:
-                check_group_name(group)
-            except TypeError as error:
-                raise TypeError(f"{where} returned {names!r} for {instance!r}: {error}") from None
-        return set(names)
+        where = f"{cls.__qualname__}.group_names({instance!r})"
+        return set(check_group_names(cls.group_names(instance), where))
 
     @classmethod
     def pre_save_receiver(cls, sender: type[Model], instance: Model, **kwargs: Any) -> None:

@@ -42,6 +42,7 @@ from django.db.models import Model
 
 from .. import sessions
 from ..generic import WebsocketMultiplexer
+from ..generic.websockets import refuse_slight_ordering
 from ..message import Message
 from .base import CREATE, UPDATE, Binding
 
@@ -65,12 +66,7 @@ class WebsocketBinding(Binding):
     @classmethod
     def _check_class(cls) -> None:
         super()._check_class()
-        if cls.slight_ordering:
-            raise ValueError(
-                f"{cls.__qualname__}.slight_ordering = True: slight ordering was removed in "
-                "Channels 1.0; remove it, or set strict_ordering = True to run each socket's "
-                "messages in order"
-            )
+        refuse_slight_ordering(cls)
 
     # Outbound
 

@@ -31,16 +31,25 @@ from __future__ import annotations
 
 import json
 import reprlib
-from collections.abc import Iterable
 from typing import Any
 
 from .. import auth, sessions
 from ..channel import Channel, Group
 from ..interface.replies import check_websocket_reply
 from ..message import Message
-from ..names import check_group_name
+from ..names import check_group_names
 from ..routing import Consumer
 from .base import BaseConsumer
+
+
+def refuse_slight_ordering(cls: type) -> None:
+    """Raises ValueError if ``cls`` asks for slight ordering, which Channels 1.0 removed."""
+    if getattr(cls, "slight_ordering", False):
+        raise ValueError(
+            f"{cls.__qualname__}.slight_ordering = True: slight ordering was removed in "
+            "Channels 1.0; remove it, or set strict_ordering = True to run each socket's "
+            "messages in order"
+        )
 
 
 def frame_reply(
@@ -104,12 +113,7 @@ class WebsocketConsumer(BaseConsumer):
     @classmethod
     def _check_class(cls) -> None:
         super()._check_class()
-        if cls.slight_ordering:
-            raise ValueError(
-                f"{cls.__qualname__}.slight_ordering = True: slight ordering was removed in "
-                "Channels 1.0; remove it, or set strict_ordering = True to run each socket's "
-                "messages in order"
-            )
+        refuse_slight_ordering(cls)
 
     def get_handler(self, message: Message, **kwargs: Any) -> Consumer:
         """The method for the message, with the decorators the flags ask for; sets
@@ -133,20 +137,9 @@ class WebsocketConsumer(BaseConsumer):
         return self.groups or []
 
     def _connection_groups(self, kwargs: dict[str, Any]) -> list[str]:
-        groups = self.connection_groups(**kwargs)
-        where = f"{type(self).__qualname__}.connection_groups()"
-        if isinstance(groups, str | bytes) or not isinstance(groups, Iterable):
-            raise TypeError(
-                f"{where} must return a list of group names, got {groups!r}; for one group "
-                "return a list of one name, e.g. ['lobby']"
-            )
-        names = list(groups)
-        for name in names:
-            try:
-                check_group_name(name)
-            except TypeError as error:
-                raise TypeError(f"{where} returned {names!r}: {error}") from None
-        return names
+        return check_group_names(
+            self.connection_groups(**kwargs), f"{type(self).__qualname__}.connection_groups()"
+        )
 
     def _reply_channel(self) -> Channel:
         reply_channel = self.message.reply_channel

@@ -28,14 +28,8 @@ from ..exceptions import ChannelSocketException
 from ..layers.facade import ClassicLayer
 from ..layers.registry import DEFAULT_CHANNEL_LAYER, channel_layers
 from ..message import Message
-from ..signals import consumer_finished, consumer_started
+from ..signals import DB_CLOSING, consumer_finished, consumer_started
 
-#: How the app config connects ``close_old_connections`` to the consumer signals; the test
-#: client takes those receivers off while a consumer runs.
-_DB_CLOSE_RECEIVERS = (
-    (consumer_started, "channels_classic.db_start"),
-    (consumer_finished, "channels_classic.db_end"),
-)
 #: Random letters after the alias in a client's reply channel name (as in 1.x).
 REPLY_CHANNEL_LETTERS = 5
 
@@ -53,11 +47,11 @@ def _connections_left_open() -> Iterator[None]:
     """Takes ``close_old_connections`` off the consumer signals for the block, as Django's
     test client does around its requests: closing the connection would end the test's
     transaction."""
-    removed = [signal for signal, uid in _DB_CLOSE_RECEIVERS if signal.disconnect(dispatch_uid=uid)]
+    removed = [signal for signal, uid in DB_CLOSING if signal.disconnect(dispatch_uid=uid)]
     try:
         yield
     finally:
-        for signal, uid in _DB_CLOSE_RECEIVERS:
+        for signal, uid in DB_CLOSING:
             if signal in removed:
                 signal.connect(close_old_connections, dispatch_uid=uid)
 
