@@ -13,8 +13,24 @@ WEBSOCKET_ACCEPT_TIMEOUT = 5.0
 WS_PROTOCOLS: tuple[str, ...] = ()
 #: CHANNELS_HTTP_TIMEOUT: seconds an HTTP request waits for a response to start (then 503).
 HTTP_TIMEOUT = 120.0
+#: CHANNELS_HTTP_IDLE_TIMEOUT: seconds a started response may go without a message from its
+#: worker (a worker that died mid-stream sends none); then the interface ends it. Like
+#: nginx's proxy_read_timeout: raise it for streams that are quiet longer (server-sent events).
+HTTP_IDLE_TIMEOUT = 60.0
 #: CHANNELS_MAX_REQUEST_BODY_SIZE: bytes of request body carried to a worker (more: 413).
 MAX_REQUEST_BODY_SIZE = 10 * 1024 * 1024
+#: Request and response bodies travel in messages of at most this many bytes: a larger request
+#: body continues on a body channel, a larger response in ``more_content`` chunks (SPEC HD8).
+BODY_CHUNK_SIZE = 512 * 1024
+#: Seconds a worker waits for a request body arriving in chunks, then answers 408 (SPEC HD6).
+BODY_RECEIVE_TIMEOUT = 60.0
+#: A response message for a full reply channel is retried every REPLY_RETRY_EVERY seconds for
+#: REPLY_RETRY_FOR seconds, then dropped (1.x retried for ever and could pin a worker: HD14).
+REPLY_RETRY_FOR = 30.0
+REPLY_RETRY_EVERY = 0.05
+#: While a worker streams a response, it asks the layer at most this often (seconds) whether
+#: the interface reported the client gone, and stops iterating if so.
+STREAM_DISCONNECT_CHECK_INTERVAL = 1.0
 #: CHANNELS_REPLY_CHANNEL_PREFIX: reply channel names start with this (as daphne 1.x's did).
 REPLY_CHANNEL_PREFIX = "daphne.response"
 #: CHANNELS_ORDERING_GAP_TIMEOUT: seconds an @enforce_ordering socket waits for a missing
@@ -31,6 +47,7 @@ class InterfaceOptions:
     websocket_accept_timeout: float = WEBSOCKET_ACCEPT_TIMEOUT
     ws_protocols: tuple[str, ...] = WS_PROTOCOLS
     http_timeout: float = HTTP_TIMEOUT
+    http_idle_timeout: float = HTTP_IDLE_TIMEOUT
     max_request_body_size: int = MAX_REQUEST_BODY_SIZE
     reply_channel_prefix: str = REPLY_CHANNEL_PREFIX
 
