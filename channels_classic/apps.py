@@ -4,6 +4,7 @@ from django.apps import AppConfig
 from django.core.signals import setting_changed
 from django.db import close_old_connections
 
+from . import settings_cache
 from .layers.registry import channel_layers
 from .signals import DB_CLOSING
 
@@ -14,8 +15,9 @@ class ChannelsClassicConfig(AppConfig):
     verbose_name = "Channels (classic)"
 
     def ready(self) -> None:
-        # A changed CHANNEL_LAYERS setting (tests) must not leave old layers cached.
+        # A changed setting (tests) must not leave old layers or old values cached.
         setting_changed.connect(channel_layers.reset, dispatch_uid="channels_classic.layers")
+        setting_changed.connect(settings_cache.forget, dispatch_uid="channels_classic.settings")
         # Consumers are requests of a kind: stale DB connections are closed around them.
         for signal, uid in DB_CLOSING:
             signal.connect(close_old_connections, dispatch_uid=uid)

@@ -1,9 +1,10 @@
-"""Where a socket's early messages wait for ``sessions.enforce_ordering`` (SPEC SE5, N6).
+"""``enforce_ordering``: a socket's messages run strictly in order (SPEC SE5, SE6, N6).
 
-A message that comes before its turn is parked in a wait channel of its own, and a mark is
-left in the channel session store: the consumer of the message before it tells with one
-cheap lookup that its successor waits, instead of receiving on a wait channel after every
-message (a receive that finds nothing costs a whole non-blocking receive wait).
+The socket's next order is kept in its channel session. A message that comes before its
+turn is parked in a wait channel of its own, and a mark is left in the channel session
+store: the consumer of the message before it tells with one cheap lookup that its successor
+waits, instead of receiving on a wait channel after every message (a receive that finds
+nothing costs a whole non-blocking receive wait).
 
 A parked message also arms a gap check (SPEC Q10, fixed): a one-off timer on the process's
 layer loop that, ``gap_timeout()`` seconds later, sends a copy of the message marked with
@@ -14,11 +15,13 @@ or sleeps: the timer is a loop callback, and the check is an ordinary message.
 from __future__ import annotations
 
 import asyncio
+import functools
 import hashlib
 import logging
 import math
+from collections.abc import Callable
 from types import ModuleType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar, overload
 
 from django.conf import settings
 from django.contrib.sessions.backends.base import CreateError
@@ -26,12 +29,31 @@ from django.core.exceptions import ImproperlyConfigured
 
 from .channel import Channel
 from .defaults import ORDERING_GAP_TIMEOUT
+from .exceptions import ConsumeLater
 from .layers.sync import runner
+from .message import Message
+from .sessions import (
+    ORDERING_MARK_PREFIX,
+    channel_session,
+    channel_session_engine,
+    channel_session_key,
+    derived_key,
+    find_message,
+    save_channel_session,
+    session_for_reply_channel,
+)
+from .settings_cache import read_once
 
 if TYPE_CHECKING:
     from .layers.facade import ClassicLayer
 
 logger = logging.getLogger(__name__)
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+#: Where a channel session keeps the order of its socket's next message (1.x's key).
+NEXT_ORDER_KEY = "__channels_next_order"
 
 #: Wait channels are this prefix, a hash of the reply channel and the message's order: normal
 #: channels (X5: no '?' in channels 4 names) any worker receives on, one per parked message,
@@ -44,7 +66,10 @@ ORIGINAL_CHANNEL = "original_channel"
 #: when the check was armed.
 CHECK_KEY = "__channels_order_check"
 GAP_TIMEOUT_SETTING = "CHANNELS_ORDERING_GAP_TIMEOUT"
-_MARK_PREFIX = "cho"
+#: The hint a skip of order 0 adds: the usual cause is an undecorated connect consumer (SE6).
+UNDECORATED_CONNECT_HINT = (
+    " (is the websocket.connect consumer decorated with @enforce_ordering too?)"
+)
 
 
 def wait_channel_name(reply_channel: str, order: int) -> str:
@@ -52,6 +77,7 @@ def wait_channel_name(reply_channel: str, order: int) -> str:
     return f"{WAIT_CHANNEL_PREFIX}{hashlib.sha1(reply_channel.encode()).hexdigest()}.{order}"
 
 
+@read_once(GAP_TIMEOUT_SETTING)
 def gap_timeout() -> float:
     """Seconds a socket waits for a missing message: CHANNELS_ORDERING_GAP_TIMEOUT, else
     ORDERING_GAP_TIMEOUT. Raises ImproperlyConfigured for anything but a positive number."""
@@ -78,8 +104,7 @@ class WaitRoom:
         self._engine = engine
 
     def _mark_key(self, order: int) -> str:
-        digest = hashlib.sha1(f"{self.reply_channel}#{order}".encode()).hexdigest()
-        return _MARK_PREFIX + digest[:29]
+        return derived_key(ORDERING_MARK_PREFIX, f"{self.reply_channel}#{order}")
 
     def park(self, content: dict[str, Any], channel: str) -> None:
         """Keeps a message that came early, then marks its order as waiting."""
@@ -143,9 +168,7 @@ class WaitRoom:
             missing if first_waiting == missing + 1 else f"{missing} to {first_waiting - 1}",
             gap_timeout(),
             first_waiting,
-            " (is the websocket.connect consumer decorated with @enforce_ordering too?)"
-            if missing == 0
-            else "",
+            UNDECORATED_CONNECT_HINT if missing == 0 else "",
         )
 
 
@@ -190,3 +213,139 @@ async def _deliver(backend: Any, channel: str, check: dict[str, Any]) -> None:
             type(error).__name__,
             error,
         )
+
+
+@overload
+def enforce_ordering(func: Callable[P, R], slight: bool = False) -> Callable[P, R | None]: ...
+@overload
+def enforce_ordering(
+    func: None = None, slight: bool = False
+) -> Callable[[Callable[P, R]], Callable[P, R | None]]: ...
+def enforce_ordering(func: Callable[P, R] | None = None, slight: bool = False) -> Any:
+    """Runs a socket's messages strictly in ``order``: 0 (``websocket.connect``), 1, 2, ...
+    Implies @channel_session. Decorate every consumer of the socket, connect and disconnect
+    included: an undecorated one leaves a gap (SE6). Usable bare or called:
+    ``@enforce_ordering`` or ``@enforce_ordering()``; ``slight=True`` (removed in 1.0) raises
+    ValueError.
+
+    What it adds across workers. One worker already runs a socket's messages one at a time,
+    in the order it took them; but that is not the socket's order (the worker takes from
+    connect, receive and disconnect at once, and ConsumeLater sends a message to the back),
+    and other workers take the socket's other messages and run them at the same time. With
+    enforce_ordering, whichever workers take them, a message runs only after the one before
+    it finished and the socket's next order was saved in its channel session. A message that
+    comes early waits in a wait channel of its own, holding no thread, and the consumer of the
+    message before it sends it back to its channel (after its own sends). A message whose
+    turn is past (skipped, or a duplicate) is dropped with a warning.
+
+    Gaps (1.x stalled forever, Q10). A message can go missing: the interface could not
+    deliver it, the layer expired it, its ConsumeLater retries ran out, its worker died. An
+    early message arms a gap check (``ordering.arm_gap_check``); if the socket has not moved
+    on CHANNELS_ORDERING_GAP_TIMEOUT seconds later, the missing orders are skipped with a
+    warning and the waiting messages run in order. The check needs the process that armed it
+    to keep running that long (a worker's loop, or the process's own layer loop) and a worker
+    on the message's channel. A consumer that runs longer than the timeout can be overtaken.
+
+    Cost: each message adds a lookup in the channel session store; an early one also a
+    send to its wait channel, a mark in the store and, a gap timeout later, a check message.
+    ConsumeLater raised by the consumer keeps the socket at its order, so the retry runs first.
+    """
+    if slight:
+        raise ValueError(
+            "enforce_ordering(slight=True) was removed in Channels 1.0: ordering is always "
+            "strict; use @enforce_ordering"
+        )
+
+    def decorator(func: Callable[P, R]) -> Callable[P, R | None]:
+        @functools.wraps(func)
+        def ordered(*args: P.args, **kwargs: P.kwargs) -> R | None:
+            message = find_message(args, "enforce_ordering")
+            room = WaitRoom(
+                message.channel.channel_layer, message.reply_channel.name, channel_session_engine()
+            )
+            expected = message.channel_session.get(NEXT_ORDER_KEY, 0)
+            order = _order(message)
+            if CHECK_KEY in message.content:
+                _look_for_gap(message, room, order, expected)
+            elif order == expected:
+                return _run_in_turn(message, room, order, lambda: func(*args, **kwargs))
+            elif order < expected:
+                room.dropped(order, message.channel.name, expected)
+            else:
+                _wait_for_turn(message, room, order)
+            return None
+
+        return channel_session(ordered)
+
+    return decorator if func is None else decorator(func)
+
+
+def _order(message: Message) -> int:
+    try:
+        return int(message["order"])
+    except (KeyError, TypeError, ValueError):
+        raise ValueError(
+            f"@enforce_ordering needs an integer 'order' key, and the message on "
+            f"{message.channel.name!r} has {message.get('order')!r}; use it on "
+            "websocket.connect/receive/disconnect consumers"
+        ) from None
+
+
+def _save_next_order(message: Any, next_order: int) -> None:
+    session = message.channel_session
+    session[NEXT_ORDER_KEY] = next_order
+    save_channel_session(session, channel_session_key(message.reply_channel.name))
+
+
+def _run_in_turn(message: Any, room: WaitRoom, order: int, consume: Callable[[], R]) -> R:
+    """Runs the consumer, moves the socket on (unless it raised ConsumeLater) and sends the
+    next message back if it is waiting."""
+    consumed = True
+    try:
+        return consume()
+    except ConsumeLater:
+        consumed = False
+        raise
+    finally:
+        if consumed:
+            _save_next_order(message, order + 1)
+            if room.is_parked(order + 1):
+                room.release(order + 1)
+
+
+def _wait_for_turn(message: Any, room: WaitRoom, order: int) -> None:
+    """Parks an early message. If its turn came meanwhile (the message before it finished
+    before the mark was there to see), releases it now; else arms its gap check."""
+    room.park(message.content, message.channel.name)
+    expected = session_for_reply_channel(room.reply_channel).get(NEXT_ORDER_KEY, 0)
+    if order < expected:
+        room.discard(order, expected)
+    elif order > expected or not room.release(order):
+        arm_gap_check(room.layer, message.channel.name, message.content, expected)
+
+
+def _look_for_gap(message: Any, room: WaitRoom, order: int, expected: int) -> None:
+    """Handles the gap check of the parked message with ``order``, armed when the socket
+    expected ``message[CHECK_KEY]``; it now expects ``expected``.
+
+    Still expecting the same order a whole gap timeout later, the socket runs the first
+    parked message from that order on, skipping the missing ones before it with a warning.
+    While the message waits, its check is armed again; the chain ends once it ran or nothing
+    is parked for it (it is then on its way to its channel).
+    """
+    if order < expected:
+        if room.is_parked(order):  # skipped while it was being parked
+            room.discard(order, expected, block=True)
+        return
+    if expected == message[CHECK_KEY]:
+        parked = (o for o in range(expected, order + 1) if room.is_parked(o))
+        first_waiting = next(parked, None)
+        if first_waiting is None:
+            return
+        if first_waiting > expected:
+            room.skipped(expected, first_waiting)
+            expected = first_waiting
+            _save_next_order(message, expected)
+        room.release(first_waiting, block=True)
+    if order >= expected:
+        arm_gap_check(room.layer, message.channel.name, message.content, expected)

@@ -1,51 +1,68 @@
-"""Sessions for consumers, and strict message order per socket (SPEC SE1–SE6).
+"""Sessions for consumers (SPEC SE1–SE4).
 
 A channel session is an ordinary Django session whose key is derived from the socket's reply
 channel, so every message of one socket sees the same data whichever worker runs it. An HTTP
 session is the browser's own, found from the message's cookie or ``?session_key=``.
-``enforce_ordering`` runs a socket's messages one after the other in ``order``, across
-workers (its wait channels and gap checks are in ``ordering``).
+``enforce_ordering``, which keeps its state in the channel session, lives in ``ordering``
+and is importable from here too, as in 1.x.
 
 Fixed from 1.x: a channel session emptied by its consumer is saved, so a logout sticks
-(Q11); a channel session the consumer flushed or cycled stays under its reply channel's key.
+(Q11); a channel session the consumer flushed or cycled stays under its reply channel's key;
+an expired channel session record (db and cached_db engines keep it until clearsessions)
+is replaced by an empty session instead of failing every later message of its socket.
 """
 
 from __future__ import annotations
 
 import functools
 import hashlib
+import re
 from collections.abc import Callable
 from importlib import import_module
 from types import ModuleType
-from typing import Any, ParamSpec, TypeVar, overload
+from typing import Any, ParamSpec, TypeVar
 
 from django.conf import settings
 from django.contrib.sessions.backends.base import CreateError, SessionBase, UpdateError
+from django.core.exceptions import ImproperlyConfigured
 from django.http import QueryDict
 from django.http.cookie import parse_cookie
 
 from .exceptions import ConsumeLater, UnsuitableSessionEngine
 from .message import Message
-from .ordering import CHECK_KEY, WaitRoom, arm_gap_check
+from .settings_cache import read_once
 
 P = ParamSpec("P")
 R = TypeVar("R")
 
-#: Channel session keys: this prefix and the first 29 hex digits of SHA-1(reply channel).
+#: Keys derived from a name (channel sessions, ordering marks) are a three-letter prefix and
+#: this many hex digits of SHA-1(name): 32 characters, the length of Django's own keys.
+DERIVED_KEY_DIGITS = 29
+#: The prefix of channel session keys (SE1).
 CHANNEL_SESSION_PREFIX = "chn"
+#: The prefix of the keys of ``ordering``'s marks, kept in the channel session store.
+ORDERING_MARK_PREFIX = "cho"
+#: Exactly the derived keys: never accepted as HTTP session keys. Django's random keys can
+#: start with a prefix (1 in 46,656 do) but are almost never hex after it (< 1 in 10^10).
+_DERIVED_KEY = re.compile(
+    rf"(?:{CHANNEL_SESSION_PREFIX}|{ORDERING_MARK_PREFIX})[0-9a-f]{{{DERIVED_KEY_DIGITS}}}"
+)
+ENGINE_SETTINGS = ("CHANNEL_SESSION_ENGINE", "SESSION_ENGINE")
 _SIGNED_COOKIES = "django.contrib.sessions.backends.signed_cookies"
 
 
+@read_once(*ENGINE_SETTINGS)
 def channel_session_engine() -> ModuleType:
     """The session engine of channel sessions: CHANNEL_SESSION_ENGINE, else SESSION_ENGINE.
 
     Raises UnsuitableSessionEngine for the signed-cookies engine, which keeps its data in the
-    browser's cookie: a worker has nowhere to store a channel session with it.
+    browser's cookie: a worker has nowhere to store a channel session with it; and
+    ImproperlyConfigured for a name that is not a session engine's module.
     """
-    setting = "CHANNEL_SESSION_ENGINE"
+    setting, fallback = ENGINE_SETTINGS
     name = getattr(settings, setting, None)
     if name is None:
-        setting, name = "SESSION_ENGINE", settings.SESSION_ENGINE
+        setting, name = fallback, getattr(settings, fallback)
     if name == _SIGNED_COOKIES:
         raise UnsuitableSessionEngine(
             f"settings.{setting} = {name!r} cannot hold channel sessions: signed-cookie "
@@ -53,13 +70,28 @@ def channel_session_engine() -> ModuleType:
             "CHANNEL_SESSION_ENGINE to a server-side engine, e.g. "
             "'django.contrib.sessions.backends.cache' or '...backends.db'"
         )
-    return import_module(name)
+    try:
+        engine = import_module(name)
+    except (ImportError, TypeError, ValueError, AttributeError) as error:
+        problem = f"it does not import ({type(error).__name__}: {error})"
+    else:
+        if hasattr(engine, "SessionStore"):
+            return engine
+        problem = "the module has no SessionStore class"
+    raise ImproperlyConfigured(
+        f"settings.{setting} = {name!r} is not a session engine: {problem}. Give the dotted "
+        "path of a session engine module, e.g. 'django.contrib.sessions.backends.cache'"
+    )
+
+
+def derived_key(prefix: str, name: str) -> str:
+    """The session key ``prefix`` + DERIVED_KEY_DIGITS hex digits of SHA-1(``name``)."""
+    return prefix + hashlib.sha1(name.encode()).hexdigest()[:DERIVED_KEY_DIGITS]
 
 
 def channel_session_key(reply_channel: str) -> str:
     """The session key of a reply channel's channel session (32 characters)."""
-    digest = hashlib.sha1(reply_channel.encode()).hexdigest()
-    return CHANNEL_SESSION_PREFIX + digest[:29]
+    return derived_key(CHANNEL_SESSION_PREFIX, reply_channel)
 
 
 def session_for_reply_channel(reply_channel: str) -> SessionBase:
@@ -67,12 +99,11 @@ def session_for_reply_channel(reply_channel: str) -> SessionBase:
 
     Raises UnsuitableSessionEngine when the configured engine is signed cookies.
     """
-    return _load_channel_session(reply_channel)[0]
+    return _load_channel_session(channel_session_key(reply_channel))[0]
 
 
-def _load_channel_session(reply_channel: str) -> tuple[SessionBase, bool]:
-    """The channel session, loaded now, and whether its record exists."""
-    key = channel_session_key(reply_channel)
+def _load_channel_session(key: str) -> tuple[SessionBase, bool]:
+    """The channel session with ``key``, loaded now, and whether a live record of it exists."""
     session = channel_session_engine().SessionStore(session_key=key)
     session.keys()  # loads now: the data as it is when the consumer starts
     found = session.session_key is not None  # every engine forgets a key it finds no record for
@@ -86,7 +117,28 @@ def _pin_key(session: SessionBase, key: str) -> None:
     session._session_key = key
 
 
-def _save_channel_session(session: SessionBase, key: str) -> None:
+def _create_channel_session(session: SessionBase, key: str) -> None:
+    """Creates the record of a channel session that was not found.
+
+    Raises ConsumeLater when another worker created it meanwhile: the message runs again,
+    with that session. A record can also exist unseen: an expired one, which the db and
+    cached_db engines neither load nor overwrite (only clearsessions deletes it). That one is
+    deleted and the session created afresh, or every message of the socket would fail so.
+    """
+    try:
+        session.save(must_create=True)
+        return
+    except CreateError:
+        if _load_channel_session(key)[1]:
+            raise ConsumeLater() from None
+    session.delete(key)
+    try:
+        session.save(must_create=True)
+    except CreateError:
+        raise ConsumeLater() from None
+
+
+def save_channel_session(session: SessionBase, key: str) -> None:
     """Saves a channel session under ``key``, creating its record again if the consumer
     flushed it (a logout; also Django's get_user() after a password change) or cycled it."""
     moved_to = session.session_key
@@ -121,8 +173,9 @@ def find_message(args: tuple[Any, ...], decorator: str) -> Any:
 def channel_session(func: Callable[P, R]) -> Callable[P, R]:
     """Gives the consumer ``message.channel_session``: the session of its reply channel.
 
-    The session is created on the socket's first message; if another worker creates it at the
-    same moment, ConsumeLater puts the message back to run again (the worker retries it).
+    The session is created on the socket's first message (and again if its record expired);
+    if another worker creates it at the same moment, ConsumeLater puts the message back to run
+    again (the worker retries it).
     After the consumer, even when it raised, the session is saved if it was modified, emptied
     included. Nested inside another @channel_session it only saves what changed.
     """
@@ -140,19 +193,16 @@ def channel_session(func: Callable[P, R]) -> Callable[P, R]:
         if hasattr(message, "channel_session"):
             session = message.channel_session
         else:
-            session, found = _load_channel_session(message.reply_channel.name)
+            session, found = _load_channel_session(key)
             if not found:
-                try:
-                    session.save(must_create=True)
-                except CreateError:
-                    raise ConsumeLater() from None
+                _create_channel_session(session, key)
             message.channel_session = session
         try:
             return func(*args, **kwargs)
         finally:
             session = message.channel_session
             if session.modified:
-                _save_channel_session(session, key)
+                save_channel_session(session, key)
 
     return inner
 
@@ -161,8 +211,9 @@ def http_session_key(message: Message) -> str | None:
     """The HTTP session key a message carries: the ``session_key`` query parameter, else the
     session cookie; None when it has neither (``websocket.receive`` has no headers).
 
-    Keys of channel sessions are refused (None): both may share one store, and a channel
-    session holds its socket's login, so its key must not work as an HTTP session key.
+    Keys shaped as derived keys (channel sessions, ordering marks) are refused (None): both
+    may share one store, and a channel session holds its socket's login, so its key must not
+    work as an HTTP session key.
     """
     key = QueryDict(message.get("query_string") or b"").get("session_key")
     if not key:
@@ -172,7 +223,7 @@ def http_session_key(message: Message) -> str | None:
             if name.lower() == b"cookie"
         )
         key = parse_cookie(cookie).get(settings.SESSION_COOKIE_NAME)
-    if not key or (len(key) == 32 and key.startswith(CHANNEL_SESSION_PREFIX)):
+    if not key or _DERIVED_KEY.fullmatch(key):
         return None
     return key
 
@@ -229,141 +280,11 @@ def channel_and_http_session(func: Callable[P, R]) -> Callable[P, R]:
     return http_session(channel_session(inner))
 
 
-#: Where a channel session keeps the order of its socket's next message (1.x's key).
-NEXT_ORDER_KEY = "__channels_next_order"
+def __getattr__(name: str) -> Any:
+    # 1.x imported enforce_ordering from here; it lives in .ordering, which builds on this
+    # module, so it is looked up on first use rather than imported in a cycle.
+    if name == "enforce_ordering":
+        from .ordering import enforce_ordering
 
-
-@overload
-def enforce_ordering(func: Callable[P, R], slight: bool = False) -> Callable[P, R | None]: ...
-@overload
-def enforce_ordering(
-    func: None = None, slight: bool = False
-) -> Callable[[Callable[P, R]], Callable[P, R | None]]: ...
-def enforce_ordering(func: Callable[P, R] | None = None, slight: bool = False) -> Any:
-    """Runs a socket's messages strictly in ``order``: 0 (``websocket.connect``), 1, 2, ...
-    Implies @channel_session. Decorate every consumer of the socket, connect and disconnect
-    included: an undecorated one leaves a gap (SE6). Usable bare or called:
-    ``@enforce_ordering`` or ``@enforce_ordering()``; ``slight=True`` (removed in 1.0) raises
-    ValueError.
-
-    What it adds across workers. One worker already runs a socket's messages one at a time,
-    in the order it took them; but that is not the socket's order (the worker takes from
-    connect, receive and disconnect at once, and ConsumeLater sends a message to the back),
-    and other workers take the socket's other messages and run them at the same time. With
-    enforce_ordering, whichever workers take them, a message runs only after the one before
-    it finished and the socket's next order was saved in its channel session. A message that
-    comes early waits in a wait channel of its own, holding no thread, and the consumer of the
-    message before it sends it back to its channel (after its own sends). A message whose
-    turn is past (skipped, or a duplicate) is dropped with a warning.
-
-    Gaps (1.x stalled forever, Q10). A message can go missing: the interface could not
-    deliver it, the layer expired it, its ConsumeLater retries ran out, its worker died. An
-    early message arms a gap check (``ordering.arm_gap_check``); if the socket has not moved
-    on CHANNELS_ORDERING_GAP_TIMEOUT seconds later, the missing orders are skipped with a
-    warning and the waiting messages run in order. The check needs the process that armed it
-    to keep running that long (a worker's loop, or the process's own layer loop) and a worker
-    on the message's channel. A consumer that runs longer than the timeout can be overtaken.
-
-    Cost: each message adds a lookup in the channel session store; an early one also a
-    send to its wait channel, a mark in the store and, a gap timeout later, a check message.
-    ConsumeLater raised by the consumer keeps the socket at its order, so the retry runs first.
-    """
-    if slight:
-        raise ValueError(
-            "enforce_ordering(slight=True) was removed in Channels 1.0: ordering is always "
-            "strict; use @enforce_ordering"
-        )
-
-    def decorator(func: Callable[P, R]) -> Callable[P, R | None]:
-        @functools.wraps(func)
-        def ordered(*args: P.args, **kwargs: P.kwargs) -> R | None:
-            message = find_message(args, "enforce_ordering")
-            room = WaitRoom(
-                message.channel.channel_layer, message.reply_channel.name, channel_session_engine()
-            )
-            expected = message.channel_session.get(NEXT_ORDER_KEY, 0)
-            order = _order(message)
-            if CHECK_KEY in message.content:
-                _look_for_gap(message, room, order, expected)
-            elif order == expected:
-                return _run_in_turn(message, room, order, lambda: func(*args, **kwargs))
-            elif order < expected:
-                room.dropped(order, message.channel.name, expected)
-            else:
-                _wait_for_turn(message, room, order)
-            return None
-
-        return channel_session(ordered)
-
-    return decorator if func is None else decorator(func)
-
-
-def _order(message: Message) -> int:
-    try:
-        return int(message["order"])
-    except (KeyError, TypeError, ValueError):
-        raise ValueError(
-            f"@enforce_ordering needs an integer 'order' key, and the message on "
-            f"{message.channel.name!r} has {message.get('order')!r}; use it on "
-            "websocket.connect/receive/disconnect consumers"
-        ) from None
-
-
-def _save_next_order(message: Any, next_order: int) -> None:
-    session = message.channel_session
-    session[NEXT_ORDER_KEY] = next_order
-    _save_channel_session(session, channel_session_key(message.reply_channel.name))
-
-
-def _run_in_turn(message: Any, room: WaitRoom, order: int, consume: Callable[[], R]) -> R:
-    """Runs the consumer, moves the socket on (unless it raised ConsumeLater) and sends the
-    next message back if it is waiting."""
-    consumed = True
-    try:
-        return consume()
-    except ConsumeLater:
-        consumed = False
-        raise
-    finally:
-        if consumed:
-            _save_next_order(message, order + 1)
-            if room.is_parked(order + 1):
-                room.release(order + 1)
-
-
-def _wait_for_turn(message: Any, room: WaitRoom, order: int) -> None:
-    """Parks an early message. If its turn came meanwhile (the message before it finished
-    before the mark was there to see), releases it now; else arms its gap check."""
-    room.park(message.content, message.channel.name)
-    expected = session_for_reply_channel(room.reply_channel).get(NEXT_ORDER_KEY, 0)
-    if order < expected:
-        room.discard(order, expected)
-    elif order > expected or not room.release(order):
-        arm_gap_check(room.layer, message.channel.name, message.content, expected)
-
-
-def _look_for_gap(message: Any, room: WaitRoom, order: int, expected: int) -> None:
-    """Handles the gap check of the parked message with ``order``, armed when the socket
-    expected ``message[CHECK_KEY]``; it now expects ``expected``.
-
-    Still expecting the same order a whole gap timeout later, the socket runs the first
-    parked message from that order on, skipping the missing ones before it with a warning.
-    While the message waits, its check is armed again; the chain ends once it ran or nothing
-    is parked for it (it is then on its way to its channel).
-    """
-    if order < expected:
-        if room.is_parked(order):  # skipped while it was being parked
-            room.discard(order, expected, block=True)
-        return
-    if expected == message[CHECK_KEY]:
-        parked = (o for o in range(expected, order + 1) if room.is_parked(o))
-        first_waiting = next(parked, None)
-        if first_waiting is None:
-            return
-        if first_waiting > expected:
-            room.skipped(expected, first_waiting)
-            expected = first_waiting
-            _save_next_order(message, expected)
-        room.release(first_waiting, block=True)
-    if order >= expected:
-        arm_gap_check(room.layer, message.channel.name, message.content, expected)
+        return enforce_ordering
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

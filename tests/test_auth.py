@@ -23,12 +23,13 @@ from channels_classic.auth import (
     http_session_user,
     transfer_user,
 )
-from channels_classic.interface import messages
 from channels_classic.layers.facade import ClassicLayer
 from channels_classic.layers.inmemory import InMemoryChannelLayer
 from channels_classic.message import Message
 from channels_classic.sessions import channel_session_key, session_for_reply_channel
 from channels_classic.worker import Worker
+from tests.session_support import FAST_HASHERS, keep_sessions_in, receive, send_all
+from tests.session_support import connect as socket_connect
 
 pytestmark = pytest.mark.django_db
 
@@ -36,11 +37,8 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture(autouse=True)
 def db_sessions(settings):
     """HTTP and channel sessions in the db engine; a fast password hasher."""
-    settings.SESSION_ENGINE = "django.contrib.sessions.backends.db"
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-    if hasattr(settings, "CHANNEL_SESSION_ENGINE"):
-        del settings.CHANNEL_SESSION_ENGINE
-    return settings
+    settings.PASSWORD_HASHERS = FAST_HASHERS
+    return keep_sessions_in(settings)
 
 
 @pytest.fixture
@@ -64,19 +62,14 @@ def login(user: User) -> str:
 def connect(layer: ClassicLayer, reply: str, *, key: str = "", via: str = "cookie") -> Message:
     """A websocket.connect Message as the interface server builds it, carrying ``key`` in
     the session cookie or (cross-domain) in the ``session_key`` query parameter."""
-    headers = [[b"host", b"testserver"]]
-    query = b""
     if key and via == "cookie":
-        headers.append([b"cookie", f"{settings.SESSION_COOKIE_NAME}={key}".encode()])
-    elif key:
-        query = f"session_key={key}".encode()
-    scope = {"path": "/chat/", "query_string": query, "headers": headers}
-    return Message(messages.websocket_connect(scope, reply), "websocket.connect", layer)
+        return socket_connect(layer, reply, cookie=f"{settings.SESSION_COOKIE_NAME}={key}")
+    return socket_connect(layer, reply, query=f"session_key={key}".encode() if key else b"")
 
 
-def receive(layer: ClassicLayer, reply: str, order: int) -> Message:
-    content = messages.websocket_receive(reply, "/chat/", order, {"text": "hi"})
-    return Message(dict(content), "websocket.receive", layer)
+def expire(key: str) -> None:
+    """Makes the db session ``key`` expired, its row left in place (until clearsessions)."""
+    Session.objects.filter(session_key=key).update(expire_date=timezone.now() - timedelta(1))
 
 
 @http_session_user
@@ -130,7 +123,7 @@ def test_forged_expired_and_channel_session_keys_give_anonymous(layer, alice):
     assert http_user(connect(layer, reply, key="forgedforgedforgedforged")).is_anonymous
     stolen = channel_session_key(alices_socket)
     assert http_user(connect(layer, reply, key=stolen, via="query")).is_anonymous
-    Session.objects.filter(session_key=key).update(expire_date=timezone.now() - timedelta(1))
+    expire(key)
     assert http_user(connect(layer, reply, key=key)).is_anonymous
     assert connect_user(connect(layer, reply, key=key)).is_anonymous
     assert channel_user(receive(layer, reply, 1)).is_anonymous
@@ -190,7 +183,7 @@ def test_channel_and_http_session_user_keeps_the_user_on_later_messages(layer, a
 @pytest.mark.django_db(transaction=True)
 def test_a_worker_gives_each_socket_its_own_user(alice):
     """Run by a real worker, a socket's messages see the user its connect logged in with,
-    and a socket without a login sees AnonymousUser."""
+    and a socket without a login, or with an expired one, sees AnonymousUser."""
     seen: dict[str, list[str]] = {}
     lock = threading.Lock()
 
@@ -206,12 +199,13 @@ def test_a_worker_gives_each_socket_its_own_user(alice):
             route("websocket.receive", channel_session_user(record)),
         ],
     )
-    key = login(alice)
-    alices, strangers = layer.new_channel("daphne.response"), layer.new_channel("daphne.response")
-    for reply, session_key in ((alices, key), (strangers, "")):
-        layer.send("websocket.connect", dict(connect(layer, reply, key=session_key).content))
+    key, expired_key = login(alice), login(alice)
+    expire(expired_key)
+    alices, strangers, expired = (layer.new_channel("daphne.response") for _ in range(3))
+    sockets_keys = ((alices, key), (strangers, ""), (expired, expired_key))
+    send_all(layer, *(connect(layer, reply, key=k) for reply, k in sockets_keys))
     Worker(layer, install_signals=False, stop_when_idle=True).run()
-    for reply in (alices, strangers):
-        layer.send("websocket.receive", dict(receive(layer, reply, 1).content))
+    send_all(layer, *(receive(layer, reply, 1) for reply, _ in sockets_keys))
     Worker(layer, install_signals=False, stop_when_idle=True).run()
-    assert seen == {alices: ["alice", "alice"], strangers: ["AnonymousUser", "AnonymousUser"]}
+    anonymous = ["AnonymousUser", "AnonymousUser"]
+    assert seen == {alices: ["alice", "alice"], strangers: anonymous, expired: anonymous}

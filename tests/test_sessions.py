@@ -1,82 +1,57 @@
-"""Channel and HTTP sessions on Django's real session engines, and enforce_ordering on the
-in-memory layer, called directly and run by a real worker."""
+"""Channel and HTTP sessions on Django's real session engines (db, cached_db, cache),
+called directly and run by a real worker."""
 
 from __future__ import annotations
 
 import hashlib
-import random
+import re
 import threading
-import time
-from collections import defaultdict
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import timedelta
 from typing import Any
 
 import pytest
+from django.contrib.sessions.backends.base import VALID_KEY_CHARS
 from django.contrib.sessions.backends.db import SessionStore as DbSessionStore
 from django.contrib.sessions.models import Session
 from django.core.exceptions import ImproperlyConfigured
 from django.db import connection
 from django.db.models.signals import pre_save
+from django.utils import timezone
+from django.utils.crypto import get_random_string
 
 from channels_classic import route
 from channels_classic.exceptions import ConsumeLater, UnsuitableSessionEngine
 from channels_classic.interface import messages
-from channels_classic.layers.facade import NON_BLOCKING_RECEIVE_TIMEOUT, ClassicLayer
-from channels_classic.layers.inmemory import InMemoryChannelLayer
-from channels_classic.layers.sync import runner
 from channels_classic.message import Message
-from channels_classic.names import check_channel_name
-from channels_classic.ordering import CHECK_KEY, ORIGINAL_CHANNEL, wait_channel_name
 from channels_classic.sessions import (
-    NEXT_ORDER_KEY,
+    ORDERING_MARK_PREFIX,
     channel_and_http_session,
     channel_session,
     channel_session_key,
-    enforce_ordering,
+    derived_key,
     http_session,
     session_for_reply_channel,
 )
 from channels_classic.worker import Worker
-
-CACHE_ENGINE = "django.contrib.sessions.backends.cache"
-DB_ENGINE = "django.contrib.sessions.backends.db"
-SIGNED_COOKIES_ENGINE = "django.contrib.sessions.backends.signed_cookies"
+from tests.session_support import (
+    CACHE_ENGINE,
+    CACHED_DB_ENGINE,
+    DB_ENGINE,
+    SIGNED_COOKIES_ENGINE,
+    connect,
+    keep_sessions_in,
+    make_layer,
+    receive,
+    send_all,
+)
 
 
 @pytest.fixture(autouse=True)
 def session_settings(settings):
     """Sessions in the db engine unless a test says otherwise, and an in-process cache."""
-    settings.SESSION_ENGINE = DB_ENGINE
-    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
-    if hasattr(settings, "CHANNEL_SESSION_ENGINE"):
-        del settings.CHANNEL_SESSION_ENGINE
-    return settings
-
-
-def make_layer(*routes: Any) -> ClassicLayer:
-    return ClassicLayer(InMemoryChannelLayer(), alias="test", routing=list(routes))
-
-
-def connect(
-    layer: ClassicLayer, reply: str, *, query: bytes = b"", cookie: str | None = None
-) -> Message:
-    """A websocket.connect Message as the interface server builds it."""
-    headers = [[b"host", b"testserver"]]
-    if cookie is not None:
-        headers.append([b"cookie", cookie.encode("latin-1")])
-    scope = {"path": "/chat/", "query_string": query, "headers": headers, "scheme": "ws"}
-    return Message(messages.websocket_connect(scope, reply), "websocket.connect", layer)
-
-
-def receive(layer: ClassicLayer, reply: str, order: int, text: str = "hi") -> Message:
-    content = messages.websocket_receive(reply, "/chat/", order, {"text": text})
-    return Message(dict(content), "websocket.receive", layer)
-
-
-def disconnect(layer: ClassicLayer, reply: str, order: int) -> Message:
-    content = messages.websocket_disconnect(reply, "/chat/", 1000, order)
-    return Message(dict(content), "websocket.disconnect", layer)
+    return keep_sessions_in(settings)
 
 
 def http_session_with(data: dict[str, Any]) -> str:
@@ -87,18 +62,14 @@ def http_session_with(data: dict[str, Any]) -> str:
     return session.session_key
 
 
-@contextmanager
-def running_worker(layer: ClassicLayer, threads: int, **options: Any) -> Iterator[Worker]:
-    """A real worker on ``layer`` in a thread of its own, stopped (through its loop) after."""
-    worker = Worker(layer, threads=threads, install_signals=False, **options)
-    thread = threading.Thread(target=worker.run, name="test-worker")
-    thread.start()
-    try:
-        yield worker
-    finally:
-        runner.loop.call_soon_threadsafe(worker.stop)
-        thread.join(10)
-        assert not thread.is_alive()
+def store_session(key: str, data: dict[str, Any], *, expires_in: timedelta) -> None:
+    """Writes a session row with ``key`` straight into the db engine's table (expired when
+    ``expires_in`` is negative)."""
+    Session.objects.create(
+        session_key=key,
+        session_data=DbSessionStore().encode(data),
+        expire_date=timezone.now() + expires_in,
+    )
 
 
 # session_for_reply_channel
@@ -133,6 +104,36 @@ def test_signed_cookie_sessions_are_refused_for_channel_sessions(settings, setti
         session_for_reply_channel("daphne.response.abc!def")
     assert isinstance(caught.value, ValueError)
     assert isinstance(caught.value, ImproperlyConfigured)
+
+
+@pytest.mark.parametrize(
+    ("value", "problem"),
+    [
+        ("", r"it does not import \(ValueError: Empty module name\)"),
+        ("no_such_app.sessions", r"it does not import \(ModuleNotFoundError: No module named"),
+        (".backends.db", r"it does not import \(TypeError: "),
+        ("json", r"the module has no SessionStore class"),
+    ],
+)
+def test_a_bad_channel_session_engine_is_refused_naming_the_setting(settings, value, problem):
+    """A CHANNEL_SESSION_ENGINE that is not a session engine's module is ImproperlyConfigured
+    naming the setting, the bad value and what is wrong with it."""
+    settings.CHANNEL_SESSION_ENGINE = value
+    with pytest.raises(
+        ImproperlyConfigured,
+        match=rf"settings\.CHANNEL_SESSION_ENGINE = {re.escape(repr(value))} is not a session "
+        rf"engine: {problem}.*Give the dotted path of a session engine module",
+    ):
+        session_for_reply_channel("daphne.response.abc!def")
+
+
+def test_a_bad_session_engine_is_named_when_channel_sessions_fall_back_to_it(settings):
+    """Without CHANNEL_SESSION_ENGINE the error names SESSION_ENGINE, the setting in use."""
+    settings.SESSION_ENGINE = "no_such_app.sessions"
+    with pytest.raises(
+        ImproperlyConfigured, match=r"settings\.SESSION_ENGINE = 'no_such_app\.sessions' is not"
+    ):
+        session_for_reply_channel("daphne.response.abc!def")
 
 
 # @channel_session
@@ -247,27 +248,45 @@ def test_channel_session_needs_a_message_with_a_reply_channel():
         consumer(Message({"x": 1}, "test.plain", layer))
 
 
-@pytest.mark.django_db
+@contextmanager
+def another_worker_creates_it_first(reply: str) -> Iterator[list[str]]:
+    """Makes another worker (another thread, with its own database connection) create the
+    channel session of ``reply`` just before this one's first create; yields a list that
+    records that race."""
+    key = channel_session_key(reply)
+    raced: list[str] = []
+
+    def create_in_another_connection():
+        other = session_for_reply_channel(reply)
+        other["created by"] = "the other worker"
+        other.save(must_create=True)
+        connection.close()
+
+    def create_first(sender, instance, **kwargs):
+        if instance.session_key == key and not raced:
+            raced.append("other worker")
+            thread = threading.Thread(target=create_in_another_connection)
+            thread.start()
+            thread.join()
+
+    pre_save.connect(create_first, sender=Session)
+    try:
+        yield raced
+    finally:
+        pre_save.disconnect(create_first, sender=Session)
+
+
+@pytest.mark.django_db(transaction=True)
 def test_a_concurrent_session_create_raises_consume_later():
     """When another worker creates the socket's session between the existence check and the
     create, the message is handed back with ConsumeLater instead of overwriting it."""
     layer = make_layer()
     reply = layer.new_channel("daphne.response")
-    key = channel_session_key(reply)
-    ran = []
-
-    def first_create_loses(sender, instance, **kwargs):
-        if instance.session_key == key and not ran:
-            ran.append("other worker")
-            DbSessionStore(session_key=key).save(must_create=True)
-
-    pre_save.connect(first_create_loses, sender=Session)
-    try:
-        with pytest.raises(ConsumeLater):
-            channel_session(lambda message: ran.append("consumer"))(connect(layer, reply))
-    finally:
-        pre_save.disconnect(first_create_loses, sender=Session)
-    assert ran == ["other worker"]
+    ran: list[str] = []
+    with another_worker_creates_it_first(reply) as raced, pytest.raises(ConsumeLater):
+        channel_session(lambda message: ran.append("consumer"))(connect(layer, reply))
+    assert (raced, ran) == (["other worker"], [])
+    assert dict(session_for_reply_channel(reply).items()) == {"created by": "the other worker"}
 
 
 @pytest.mark.django_db(transaction=True)
@@ -282,30 +301,36 @@ def test_the_worker_retries_a_message_that_lost_the_session_create_race():
 
     layer = make_layer(route("websocket.connect", consumer))
     reply = layer.new_channel("daphne.response")
-    key = channel_session_key(reply)
-    raced = []
-
-    def create_in_another_connection():
-        other = session_for_reply_channel(reply)
-        other["created by"] = "the other worker"
-        other.save(must_create=True)
-        connection.close()
-
-    def another_worker_creates_it_first(sender, instance, **kwargs):
-        if instance.session_key == key and not raced:
-            raced.append(True)
-            thread = threading.Thread(target=create_in_another_connection)
-            thread.start()
-            thread.join()
-
-    pre_save.connect(another_worker_creates_it_first, sender=Session)
-    try:
-        layer.send("websocket.connect", dict(connect(layer, reply).content))
+    with another_worker_creates_it_first(reply) as raced:
+        send_all(layer, connect(layer, reply))
         Worker(layer, threads=2, install_signals=False, stop_when_idle=True).run()
-    finally:
-        pre_save.disconnect(another_worker_creates_it_first, sender=Session)
-    assert raced == [True]
+    assert raced == ["other worker"]
     assert runs == [(1, {"created by": "the other worker"})]
+
+
+@pytest.mark.parametrize("engine", [DB_ENGINE, CACHED_DB_ENGINE])
+@pytest.mark.django_db(transaction=True)
+def test_an_expired_channel_session_is_replaced_by_an_empty_one(settings, engine):
+    """A socket whose channel session expired (the db engines keep the row until
+    clearsessions, and neither load nor overwrite it) runs its messages on a real worker
+    with a fresh, empty session, instead of having each one retried and dropped."""
+    settings.SESSION_ENGINE = engine
+    runs = []
+
+    @channel_session
+    def consumer(message):
+        runs.append((message.get("__retries__", 0), dict(message.channel_session.items())))
+        message.channel_session["seen"] = message.channel_session.get("seen", 0) + 1
+
+    layer = make_layer(route("websocket.connect", consumer), route("websocket.receive", consumer))
+    reply = layer.new_channel("daphne.response")
+    key = channel_session_key(reply)
+    store_session(key, {"user": "someone else"}, expires_in=-timedelta(minutes=1))
+    for message in (connect(layer, reply), receive(layer, reply, 1)):
+        send_all(layer, message)
+        Worker(layer, threads=2, install_signals=False, stop_when_idle=True).run()
+    assert runs == [(0, {}), (0, {"seen": 1})]
+    assert Session.objects.get(session_key=key).expire_date > timezone.now()
 
 
 # @http_session and @channel_and_http_session
@@ -393,6 +418,27 @@ def test_http_session_never_creates_a_session():
 
 
 @pytest.mark.django_db
+def test_django_keys_that_start_like_derived_keys_are_accepted(settings):
+    """Real Django keys may start with 'chn' or 'cho' (1 in 46,656 each): they are accepted;
+    only the exact shape of a derived key (the prefix and 29 hex digits) is refused."""
+    layer = make_layer()
+    reply = layer.new_channel("daphne.response")
+
+    @http_session
+    def consumer(message):
+        return None if message.http_session is None else message.http_session.get("owner")
+
+    for prefix in ("chn", "cho"):
+        key = prefix + "z" + get_random_string(28, VALID_KEY_CHARS)
+        store_session(key, {"owner": prefix}, expires_in=timedelta(hours=1))
+        cookie = f"{settings.SESSION_COOKIE_NAME}={key}"
+        assert consumer(connect(layer, reply, cookie=cookie)) == prefix
+    mark = derived_key(ORDERING_MARK_PREFIX, f"{reply}#1")
+    store_session(mark, {"owner": "a mark"}, expires_in=timedelta(hours=1))
+    assert consumer(connect(layer, reply, query=f"session_key={mark}".encode())) is None
+
+
+@pytest.mark.django_db
 def test_channel_and_http_session_keeps_the_http_session_for_later_messages(settings):
     """The connect's HTTP session key is stored in the channel session, and later messages
     (which carry no cookies) get the same HTTP session back; a forged key is not stored."""
@@ -410,292 +456,3 @@ def test_channel_and_http_session_keeps_the_http_session_for_later_messages(sett
     assert consumer(receive(layer, reply, 1)) == (key, "alice")
     assert consumer(connect(layer, forged, cookie=f"{name}=forgedforgedforged")) == (None, None)
     assert consumer(receive(layer, forged, 1)) == (None, None)
-
-
-# @enforce_ordering
-
-
-@pytest.fixture
-def cache_sessions(settings):
-    """Channel sessions in the cache engine (LocMemCache: shared by the worker's threads)."""
-    settings.CHANNEL_SESSION_ENGINE = CACHE_ENGINE
-    return settings
-
-
-def test_wait_channels_are_valid_normal_channel_names():
-    """A parked message's wait channel is a normal channel (no '!' or '?', X5) any worker can
-    receive on, of one per socket and order, short enough for any reply channel."""
-    for reply in ("daphne.response.abc!def", "r!" + "x" * 97):
-        name = wait_channel_name(reply, 12345)
-        assert check_channel_name(name) == name
-        assert name.startswith("__wait__.") and name.endswith(".12345") and "!" not in name
-    assert (
-        len({wait_channel_name("a!1", 1), wait_channel_name("a!2", 1), wait_channel_name("a!1", 2)})
-        == 3
-    )
-
-
-def test_enforce_ordering_refuses_slight_ordering_and_messages_without_order(cache_sessions):
-    """slight=True was removed in 1.0; a message with no integer order cannot be ordered."""
-    with pytest.raises(ValueError, match=r"slight=True\) was removed in Channels 1\.0"):
-        enforce_ordering(slight=True)
-    consumer = enforce_ordering()(lambda message: None)
-    layer = make_layer()
-    message = Message({"reply_channel": "r!1"}, "test.unordered", layer)
-    with pytest.raises(
-        ValueError, match=r"needs an integer 'order' key.*'test\.unordered' has None"
-    ):
-        consumer(message)
-
-
-def ordered_recorder(seen: list[int]) -> Callable[[Message], None]:
-    @enforce_ordering
-    def consumer(message):
-        seen.append(message["order"])
-
-    return consumer
-
-
-def test_an_early_message_waits_for_the_one_before_it(cache_sessions):
-    """An early message is parked in the wait channel, not run; the consumer of the message
-    before it sends it back to its channel, without the parking key."""
-    layer = make_layer()
-    reply = layer.new_channel("daphne.response")
-    seen: list[int] = []
-    consumer = ordered_recorder(seen)
-    consumer(connect(layer, reply))
-    consumer(receive(layer, reply, 2, "second"))
-    assert seen == [0]
-    consumer(receive(layer, reply, 1, "first"))
-    channel, released = layer.receive(["websocket.receive"], block=True)
-    assert (channel, released["order"], released["text"]) == ("websocket.receive", 2, "second")
-    assert ORIGINAL_CHANNEL not in released
-    consumer(Message(released, channel, layer))
-    assert seen == [0, 1, 2]
-    assert session_for_reply_channel(reply)[NEXT_ORDER_KEY] == 3
-
-
-def test_a_message_whose_turn_is_past_is_dropped_with_a_warning(cache_sessions, caplog):
-    """A duplicate (or a message that was skipped as missing and came late) does not run."""
-    layer = make_layer()
-    reply = layer.new_channel("daphne.response")
-    seen: list[int] = []
-    consumer = ordered_recorder(seen)
-    for message in (connect(layer, reply), receive(layer, reply, 1), receive(layer, reply, 1)):
-        consumer(message)
-    assert seen == [0, 1]
-    assert "dropped a message with order 1 on websocket.receive: the socket had moved on to 2" in (
-        caplog.text
-    )
-
-
-def test_more_early_messages_than_a_channel_holds_all_wait(cache_sessions):
-    """150 messages coming before the socket's connect (more than the 100 a channel holds)
-    all wait, then run in order: each waits in a channel of its own."""
-    cache_sessions.CHANNELS_ORDERING_GAP_TIMEOUT = 60
-    layer = make_layer()
-    reply = layer.new_channel("daphne.response")
-    seen: list[int] = []
-    consumer = ordered_recorder(seen)
-    for order in range(150, 0, -1):
-        consumer(receive(layer, reply, order))
-    assert seen == []
-    consumer(connect(layer, reply))
-    while len(seen) < 151:
-        channel, released = layer.receive(["websocket.receive"], block=True)
-        consumer(Message(released, channel, layer))
-    assert seen == list(range(151))
-
-
-def test_consume_later_keeps_the_socket_at_its_order(cache_sessions):
-    """A consumer's ConsumeLater does not move the socket on: later messages wait for the
-    retried one."""
-    layer = make_layer()
-    reply = layer.new_channel("daphne.response")
-    cache_sessions.CHANNELS_ORDERING_GAP_TIMEOUT = 60
-    seen: list[int] = []
-    tries: list[int] = []
-
-    @enforce_ordering
-    def consumer(message):
-        if message["order"] == 1:
-            tries.append(1)
-            if len(tries) == 1:
-                raise ConsumeLater
-        seen.append(message["order"])
-
-    consumer(connect(layer, reply))
-    with pytest.raises(ConsumeLater):
-        consumer(receive(layer, reply, 1))
-    consumer(receive(layer, reply, 2))
-    consumer(receive(layer, reply, 1))
-    channel, released = layer.receive(["websocket.receive"], block=True)
-    consumer(Message(released, channel, layer))
-    assert seen == [0, 1, 2]
-
-
-def test_a_gap_check_comes_back_on_the_channel_and_skips_the_missing_message(
-    cache_sessions, caplog
-):
-    """An early message arms a check that arrives on its channel after the gap timeout; if the
-    socket still waits for the same order, that order is skipped with a warning and the
-    early message is released."""
-    cache_sessions.CHANNELS_ORDERING_GAP_TIMEOUT = 0.2
-    layer = make_layer()
-    reply = layer.new_channel("daphne.response")
-    seen: list[int] = []
-    consumer = ordered_recorder(seen)
-    consumer(connect(layer, reply))
-    start = time.monotonic()
-    consumer(receive(layer, reply, 2))
-    channel, check = layer.receive(["websocket.receive"], block=True)
-    assert time.monotonic() - start >= 0.19
-    assert (check[CHECK_KEY], check["order"], check["reply_channel"]) == (1, 2, reply)
-    consumer(Message(check, channel, layer))
-    assert seen == [0]
-    assert "no message with order 1 came within 0.2 s of a later one; skipped" in caplog.text
-    channel, released = layer.receive(["websocket.receive"], block=True)
-    assert CHECK_KEY not in released
-    consumer(Message(released, channel, layer))
-    assert seen == [0, 2]
-
-
-@pytest.mark.parametrize("value", [0, -1, "soon", float("inf")])
-def test_the_gap_timeout_setting_is_checked(cache_sessions, value):
-    """A gap timeout that is not a positive number is refused, naming the setting."""
-    cache_sessions.CHANNELS_ORDERING_GAP_TIMEOUT = value
-    layer = make_layer()
-    reply = layer.new_channel("daphne.response")
-    consumer = ordered_recorder([])
-    consumer(connect(layer, reply))
-    with pytest.raises(
-        ImproperlyConfigured, match=r"settings\.CHANNELS_ORDERING_GAP_TIMEOUT = .* is invalid"
-    ):
-        consumer(receive(layer, reply, 2))
-
-
-def test_a_worker_runs_each_sockets_messages_in_order(cache_sessions, caplog):
-    """Messages sent shuffled, for several sockets, reach the consumers of a multi-threaded
-    worker in each socket's order, connect and disconnect included, with no gap skipped."""
-    cache_sessions.CHANNELS_ORDERING_GAP_TIMEOUT = 60
-    lock = threading.Lock()
-    seen: dict[str, list[tuple[str, int]]] = defaultdict(list)
-    done = threading.Event()
-    total = 4 * 6
-
-    @enforce_ordering
-    def consumer(message):
-        time.sleep(0.002)  # widen the window in which other threads run other sockets
-        with lock:
-            seen[message.reply_channel.name].append((message.channel.name, message["order"]))
-            if sum(map(len, seen.values())) == total:
-                done.set()
-
-    layer = make_layer(
-        route("websocket.connect", consumer),
-        route("websocket.receive", consumer),
-        route("websocket.disconnect", consumer),
-    )
-    sent = []
-    for _ in range(4):
-        reply = layer.new_channel("daphne.response")
-        sent += [connect(layer, reply), *(receive(layer, reply, n) for n in range(1, 5))]
-        sent.append(disconnect(layer, reply, 5))
-    random.Random(7).shuffle(sent)
-    for message in sent:
-        layer.send(message.channel.name, dict(message.content))
-    dispatched: dict[str, list[int]] = defaultdict(list)
-
-    def record_dispatch(channel, message):
-        if CHECK_KEY not in message.content:
-            dispatched[message.reply_channel.name].append(message["order"])
-
-    with running_worker(layer, threads=4, callback=record_dispatch):
-        assert done.wait(10), dict(seen)
-    assert any(orders != sorted(orders) for orders in dispatched.values())
-    expected = [("websocket.connect", 0)]
-    expected += [("websocket.receive", n) for n in range(1, 5)]
-    expected.append(("websocket.disconnect", 5))
-    assert len(seen) == 4
-    assert all(messages_seen == expected for messages_seen in seen.values()), dict(seen)
-    assert "skipped" not in caplog.text
-
-
-def test_two_workers_never_run_one_sockets_messages_at_once(cache_sessions):
-    """Two workers taking one socket's messages from the same channels run them one at a
-    time and in order, which a single worker's own serialisation cannot give."""
-    cache_sessions.CHANNELS_ORDERING_GAP_TIMEOUT = 60
-    lock = threading.Lock()
-    running: dict[str, int] = defaultdict(int)
-    overlaps: list[str] = []
-    seen: dict[str, list[int]] = defaultdict(list)
-
-    @enforce_ordering
-    def consumer(message):
-        reply = message.reply_channel.name
-        with lock:
-            running[reply] += 1
-            overlaps.extend([reply] if running[reply] > 1 else [])
-        time.sleep(0.002)
-        with lock:
-            seen[reply].append(message["order"])
-            running[reply] -= 1
-
-    layer = make_layer(route("websocket.connect", consumer), route("websocket.receive", consumer))
-    sent = []
-    for _ in range(3):
-        reply = layer.new_channel("daphne.response")
-        sent += [connect(layer, reply), *(receive(layer, reply, n) for n in range(1, 9))]
-    random.Random(3).shuffle(sent)
-    for message in sent:
-        layer.send(message.channel.name, dict(message.content))
-    workers = [
-        Worker(layer, threads=3, install_signals=False, stop_when_idle=True) for _ in range(2)
-    ]
-    threads = [threading.Thread(target=worker.run) for worker in workers]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(20)
-    assert all(worker.handled for worker in workers)
-    assert overlaps == []
-    assert list(seen.values()) == [list(range(9))] * 3
-
-
-def test_an_in_order_message_does_not_look_in_an_empty_wait_channel(cache_sessions):
-    """Only a mark left by a parked successor makes the consumer receive on the wait
-    channel, so in-order messages do not each pay a non-blocking receive's wait."""
-    layer = make_layer()
-    reply = layer.new_channel("daphne.response")
-    consumer = ordered_recorder([])
-    start = time.monotonic()
-    for order in range(20):
-        consumer(connect(layer, reply) if order == 0 else receive(layer, reply, order))
-    assert time.monotonic() - start < 20 * NON_BLOCKING_RECEIVE_TIMEOUT / 2
-
-
-def test_a_worker_skips_a_missing_message_after_the_gap_timeout(cache_sessions, caplog):
-    """With order 1 lost, the worker runs 0, then after the configured wait logs the skip and
-    runs the waiting 2 and 3 in order."""
-    cache_sessions.CHANNELS_ORDERING_GAP_TIMEOUT = 0.3
-    ran: list[tuple[int, float]] = []
-    done = threading.Event()
-
-    @enforce_ordering
-    def consumer(message):
-        ran.append((message["order"], time.monotonic()))
-        if message["order"] == 3:
-            done.set()
-
-    layer = make_layer(route("websocket.connect", consumer), route("websocket.receive", consumer))
-    reply = layer.new_channel("daphne.response")
-    sent_at = time.monotonic()
-    for message in (connect(layer, reply), receive(layer, reply, 3), receive(layer, reply, 2)):
-        layer.send(message.channel.name, dict(message.content))
-    with running_worker(layer, threads=2):
-        assert done.wait(10)
-    assert [order for order, _ in ran] == [0, 2, 3]
-    assert ran[1][1] - sent_at >= 0.3
-    assert f"socket {reply}: no message with order 1 came within 0.3 s of a later one" in (
-        caplog.text
-    )
