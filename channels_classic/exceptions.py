@@ -77,26 +77,36 @@ class UnsuitableSessionEngine(ImproperlyConfigured, ValueError):
 
 
 class WebsocketCloseException(ChannelSocketException):
-    """Raised by a consumer to close the message's WebSocket, optionally with a close code
-    (1000-1003, 1007-1014 or 3000-4999; default 1000). Works on any reply channel (1.x
-    refused daphne's reply channel names and killed the worker: Q3)."""
+    """Raised by a consumer to close the message's WebSocket with ``code``: a close code, or
+    None or True for 1000 (a normal closure), as ``WebsocketConsumer.close()`` takes it.
 
-    def __init__(self, code: int | None = None) -> None:
-        from .interface.replies import is_valid_close_code
+    A code a server may not send raises InvalidReply when the exception is made, with the
+    message and type ``close()`` gives (the codes are checked in one place, the interface's
+    reply rules: Q20). Works on any reply channel (1.x refused daphne's reply channel names
+    and killed the worker: Q3).
+    """
 
-        if code is not None and (
-            not isinstance(code, int) or isinstance(code, bool) or not is_valid_close_code(code)
-        ):
-            raise ValueError(
-                f"Invalid WebSocket close code {code!r}: use 1000-1003, 1007-1014 or 3000-4999"
+    def __init__(self, code: int | bool | None = None) -> None:
+        from .interface.replies import close_code
+
+        checked = close_code(True if code is None else code)
+        if checked is None:
+            raise InvalidReply(
+                "WebsocketCloseException(False) closes nothing: give a close code, or None "
+                "for a normal closure (1000)"
             )
-        super().__init__(code)
-        self.code = code
+        super().__init__(checked)
+        self.code = checked
 
     def run(self, message: Any) -> None:
+        """Sends the close to the message's reply channel; ValueError if it has none."""
         if message.reply_channel is None:
-            raise ValueError(f"{message!r} has no reply channel: there is no socket to close")
-        message.reply_channel.send({"close": self.code or True})
+            raise ValueError(
+                f"WebsocketCloseException was raised for a message on "
+                f"{message.channel.name!r} that has no reply channel, so there is no socket "
+                "to close; raise it from consumers of websocket.* messages"
+            )
+        message.reply_channel.send({"close": self.code})
 
 
 class SendNotAvailableOnDemultiplexer(Exception):

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from channels_classic import Channel, route_class
+from channels_classic.binding import WebsocketBinding
 from channels_classic.exceptions import ConsumeLater, SendNotAvailableOnDemultiplexer
 from channels_classic.generic import (
     JsonWebsocketConsumer,
@@ -291,6 +292,13 @@ class Ordered(WebsocketConsumer):
     strict_ordering = True
 
 
+class OrderedBinding(WebsocketBinding):
+    """Abstract (no model), so it listens to nothing: only its consumer is routed."""
+
+    model = None
+    strict_ordering = True
+
+
 class Unmapped(WebsocketConsumer):
     method_mapping = {"websocket.connect": "missing"}
 
@@ -309,12 +317,18 @@ class Unmapped(WebsocketConsumer):
             r"Bad\.consumers\['x'\] has strict_ordering = True, which cannot work "
             r"behind a demultiplexer .* set strict_ordering on .*Bad instead",
         ),
+        (
+            {"x": OrderedBinding.consumer},
+            r"Bad\.consumers\['x'\] has strict_ordering = True, which cannot work behind a "
+            r"demultiplexer",
+        ),
         ({"x": Unmapped}, r"Unmapped\.method_mapping maps 'websocket\.connect' to 'missing'"),
     ],
 )
 def test_misconfigured_demultiplexers_are_refused_when_routed(consumers, error):
-    """Bad consumers (not a dict, not callable, ordered on their own, or broken classes)
-    fail at route_class(), and at as_route() with attrs."""
+    """Bad consumers (not a dict, not callable, ordered on their own, a binding's consumer
+    whose class is ordered, or broken classes) fail at route_class(), and at as_route() with
+    attrs."""
 
     class Bad(WebsocketDemultiplexer):
         pass
@@ -324,3 +338,34 @@ def test_misconfigured_demultiplexers_are_refused_when_routed(consumers, error):
     Bad.consumers = consumers
     with pytest.raises(ValueError, match=error):
         route_class(Bad)
+
+
+class Unhashable:
+    """A consumer object that cannot be a dict key (it compares by value)."""
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Unhashable)
+
+    def __call__(self, message: Message, multiplexer: WebsocketMultiplexer, **kwargs: Any) -> None:
+        multiplexer.send({"heard": message.channel.name})
+
+
+def test_consumers_need_not_be_hashable():
+    """Any callable works behind the demultiplexer, unhashable ones included: each of the
+    socket's messages reaches it (it was refused on every message before)."""
+
+    class Plain(WebsocketDemultiplexer):
+        consumers = {"u": Unhashable()}
+
+    layer = make_layer(route_class(Plain))
+    socket = Socket(layer)
+    socket.send("websocket.connect")
+    socket.send("websocket.receive", text=frame("u", {}))
+    run(layer)
+    assert socket.replies() == [
+        {"accept": True},
+        on("u", {"heard": "websocket.connect"}),
+        on("u", {"heard": "websocket.receive"}),
+    ]

@@ -42,7 +42,7 @@ from django.db.models import Model
 
 from .. import sessions
 from ..generic import WebsocketMultiplexer
-from ..generic.websockets import refuse_slight_ordering
+from ..generic.websockets import _refuse_slight_ordering
 from ..message import Message
 from .base import CREATE, UPDATE, Binding
 
@@ -66,7 +66,7 @@ class WebsocketBinding(Binding):
     @classmethod
     def _check_class(cls) -> None:
         super()._check_class()
-        refuse_slight_ordering(cls)
+        _refuse_slight_ordering(cls)
 
     # Outbound
 

@@ -32,7 +32,6 @@ from __future__ import annotations
 import json
 import reprlib
 from collections.abc import Hashable
-from functools import cache
 from typing import Any, NoReturn
 
 from django.core.serializers.json import DjangoJSONEncoder
@@ -42,7 +41,7 @@ from ..exceptions import SendNotAvailableOnDemultiplexer
 from ..message import Message
 from ..routing import Consumer
 from .base import BaseConsumer
-from .websockets import JsonWebsocketConsumer, closing
+from .websockets import JsonWebsocketConsumer, _closing
 
 
 class WebsocketMultiplexer:
@@ -63,6 +62,8 @@ class WebsocketMultiplexer:
 
     @classmethod
     def encode_json(cls, content: Any) -> str:
+        """The JSON text of a frame (envelope and payload). Override it in a subclass, named
+        by the demultiplexer's ``multiplexer_class``, to change the encoding."""
         return json.dumps(content, cls=DjangoJSONEncoder)
 
     @classmethod
@@ -75,7 +76,7 @@ class WebsocketMultiplexer:
         """Sends ``payload`` on ``stream`` to every socket in group ``name`` of the default
         layer, then closes them if ``close`` is True or a close code (1.x closed with 1000
         whatever code it was given)."""
-        Group(name).send(closing(cls.encode(stream, payload), close))
+        Group(name).send(_closing(cls.encode(stream, payload), close))
 
 
 class WebsocketDemultiplexer(JsonWebsocketConsumer):
@@ -105,7 +106,7 @@ class WebsocketDemultiplexer(JsonWebsocketConsumer):
                     f"{where}[{stream!r}] is {consumer!r}; give a consumer function or a "
                     "consumer class"
                 )
-            if getattr(consumer, "strict_ordering", False):
+            if _asks_for_strict_ordering(consumer):
                 raise ValueError(
                     f"{where}[{stream!r}] has strict_ordering = True, which cannot work behind "
                     "a demultiplexer (each stream's consumer would wait for the socket's first "
@@ -185,15 +186,34 @@ def _refuse_send(consumer: Any, *args: Any, **kwargs: Any) -> NoReturn:
     )
 
 
-@cache
+def _asks_for_strict_ordering(consumer: Consumer) -> bool:
+    """True if ``consumer``, or the class a bound method belongs to (``Binding.consumer`` is
+    a classmethod), sets ``strict_ordering``."""
+    owner = getattr(consumer, "__self__", None)
+    return bool(
+        getattr(consumer, "strict_ordering", False) or getattr(owner, "strict_ordering", False)
+    )
+
+
+#: The subclass run for each consumer class behind a demultiplexer: one per class, with the
+#: class's name, for logs.
+_REFUSING_SEND: dict[type, type] = {}
+
+
 def _behind_demultiplexer(consumer: Consumer) -> Consumer:
     """``consumer`` as the demultiplexer runs it: a consumer class is replaced by a subclass
-    (one per class, with the class's name, for logs) whose ``send`` raises (Q16)."""
+    whose ``send`` raises (Q16); functions and other callables run as they are (they need
+    not be hashable)."""
     if not (isinstance(consumer, type) and issubclass(consumer, BaseConsumer)):
         return consumer
-    namespace = {
-        "__module__": consumer.__module__,
-        "__qualname__": consumer.__qualname__,
-        "send": _refuse_send,
-    }
-    return type(consumer.__name__, (consumer,), namespace)
+    subclass = _REFUSING_SEND.get(consumer)
+    if subclass is None:
+        namespace = {
+            "__module__": consumer.__module__,
+            "__qualname__": consumer.__qualname__,
+            "send": _refuse_send,
+        }
+        subclass = _REFUSING_SEND.setdefault(
+            consumer, type(consumer.__name__, (consumer,), namespace)
+        )
+    return subclass

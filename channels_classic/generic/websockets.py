@@ -23,8 +23,9 @@ Sends are buffered like every send in a consumer: they leave when the method has
 Fixed from 1.x, which sent what it was given for the interface server to refuse (or, for a
 string of groups, joined a group per character): replies are checked where they are made,
 and a bad one raises ValueError saying what is wrong. ``send`` refuses text and bytes
-together (1.x dropped the bytes) and invalid close codes (Q20); ``connection_groups`` must
-return a list of valid group names.
+together (1.x dropped the bytes) and invalid close codes (Q20). ``connection_groups`` must
+return a list of valid group names: anything else raises TypeError, as every bad channel or
+group name does.
 """
 
 from __future__ import annotations
@@ -42,7 +43,7 @@ from ..routing import Consumer
 from .base import BaseConsumer
 
 
-def refuse_slight_ordering(cls: type) -> None:
+def _refuse_slight_ordering(cls: type) -> None:
     """Raises ValueError if ``cls`` asks for slight ordering, which Channels 1.0 removed."""
     if getattr(cls, "slight_ordering", False):
         raise ValueError(
@@ -52,7 +53,7 @@ def refuse_slight_ordering(cls: type) -> None:
         )
 
 
-def frame_reply(
+def _frame_reply(
     text: str | None = None, bytes: bytes | None = None, close: bool | int = False
 ) -> dict[str, Any]:
     """The reply that sends one frame (exactly one of ``text`` and ``bytes``), then closes
@@ -63,17 +64,17 @@ def frame_reply(
             f"A WebSocket frame needs exactly one of text and bytes, got {given}; send one "
             "frame at a time, and close without a frame with close()"
         )
-    return closing({"text": text} if text is not None else {"bytes": bytes}, close)
+    return _closing({"text": text} if text is not None else {"bytes": bytes}, close)
 
 
-def close_reply(status: bool | int = True) -> dict[str, Any]:
+def _close_reply(status: bool | int = True) -> dict[str, Any]:
     """The reply that closes the socket: ``status`` True (code 1000) or a close code."""
     if status is False or status is None:
         raise ValueError(f"close() needs True or a close code, got {status!r}")
-    return closing({}, status)
+    return _closing({}, status)
 
 
-def closing(reply: dict[str, Any], close: bool | int) -> dict[str, Any]:
+def _closing(reply: dict[str, Any], close: bool | int) -> dict[str, Any]:
     """``reply``, closing the socket after it unless ``close`` is False or None; raises
     ValueError (``InvalidReply``) if the result is not a valid WebSocket reply."""
     if close is not False and close is not None:
@@ -113,7 +114,7 @@ class WebsocketConsumer(BaseConsumer):
     @classmethod
     def _check_class(cls) -> None:
         super()._check_class()
-        refuse_slight_ordering(cls)
+        _refuse_slight_ordering(cls)
 
     def get_handler(self, message: Message, **kwargs: Any) -> Consumer:
         """The method for the message, with the decorators the flags ask for; sets
@@ -188,12 +189,12 @@ class WebsocketConsumer(BaseConsumer):
     ) -> None:
         """Sends one frame to the socket (``text`` or ``bytes``), then closes it if
         ``close`` is True or a close code. To close without a frame, use ``close()``."""
-        self._reply_channel().send(frame_reply(text, bytes, close))
+        self._reply_channel().send(_frame_reply(text, bytes, close))
 
     def close(self, status: bool | int = True) -> None:
-        """Closes the socket: ``status`` True (code 1000) or a close code (1000-1003,
-        1007-1014 or 3000-4999)."""
-        self._reply_channel().send(close_reply(status))
+        """Closes the socket: ``status`` True (code 1000) or a close code. A code a server
+        may not send raises InvalidReply, saying which are valid."""
+        self._reply_channel().send(_close_reply(status))
 
     @classmethod
     def group_send(
@@ -205,7 +206,7 @@ class WebsocketConsumer(BaseConsumer):
     ) -> None:
         """Sends one frame to every socket in group ``name`` of the default layer, as
         ``send`` does to one."""
-        Group(name).send(frame_reply(text, bytes, close))
+        Group(name).send(_frame_reply(text, bytes, close))
 
 
 class JsonWebsocketConsumer(WebsocketConsumer):
@@ -247,8 +248,12 @@ class JsonWebsocketConsumer(WebsocketConsumer):
 
     @classmethod
     def decode_json(cls, text: str) -> Any:
+        """The content of a text frame. Override it for another encoding; raise ValueError
+        for text it cannot decode (``receive`` reports the frame, the socket stays open)."""
         return json.loads(text)
 
     @classmethod
     def encode_json(cls, content: Any) -> str:
+        """The text frame carrying ``content``, for ``send`` and ``group_send``. Override it
+        with ``decode_json`` to change the encoding (e.g. Django's JSON encoder for dates)."""
         return json.dumps(content)

@@ -27,7 +27,7 @@ from ..layers.inmemory import InMemoryChannelLayer
 from ..layers.registry import DEFAULT_CHANNEL_LAYER, channel_layers
 from ..message import Message
 from ..routing import Router, include
-from .client import next_message
+from .client import _next_message
 
 T = TypeVar("T")
 
@@ -61,7 +61,7 @@ class ChannelTestCaseMixin(SimpleTestCase):
     ) -> Message | None:
         """The next message on ``channel`` of ``alias``'s layer, or None if there is none;
         with ``require``, no message fails the test."""
-        message = next_message(channel_layers[alias], channel)
+        message = _next_message(channel_layers[alias], channel)
         if message is None and require:
             self.fail(f"Expected a message on channel {channel!r} of layer {alias!r}, got none")
         return message

@@ -34,7 +34,7 @@ from ..signals import DB_CLOSING, consumer_finished, consumer_started
 REPLY_CHANNEL_LETTERS = 5
 
 
-def next_message(layer: ClassicLayer, channel: str) -> Message | None:
+def _next_message(layer: ClassicLayer, channel: str) -> Message | None:
     """The next message waiting on ``channel`` of ``layer``, or None if there is none."""
     received, content = layer.receive([channel])
     if received is None or content is None:
@@ -56,7 +56,7 @@ def _connections_left_open() -> Iterator[None]:
                 signal.connect(close_old_connections, dispatch_uid=uid)
 
 
-def run_consumer(
+def _run_consumer(
     consumer: Callable[..., Any], message: Message, kwargs: Mapping[str, Any], sender: type
 ) -> Any:
     """Calls ``consumer(message, **kwargs)`` as the worker does and returns what it returned.
@@ -102,7 +102,7 @@ class Client:
 
     def get_next_message(self, channel: str) -> Message | None:
         """The next message on ``channel``, or None if there is none."""
-        return next_message(self.channel_layer, channel)
+        return _next_message(self.channel_layer, channel)
 
     def get_consumer_by_channel(self, channel: str) -> Callable[..., Any] | None:
         """The consumer a message ``{"text": ""}`` on ``channel`` would run, or None."""
@@ -152,7 +152,7 @@ class Client:
                 )
             return None
         consumer, kwargs = match
-        return run_consumer(consumer, message, kwargs, type(self))
+        return _run_consumer(consumer, message, kwargs, type(self))
 
     def send_and_consume(
         self, channel: str, content: Mapping[str, Any] | None = None, fail_on_none: bool = True
