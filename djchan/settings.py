@@ -2,6 +2,8 @@
 
 REDIS_URL             the channel layer's Redis; unset: an in-memory layer (runserver only;
                       bin/run starts an embedded Redis and sets it)
+REDIS_CACHE_URL       the Redis of the cache, which holds the sessions; unset: REDIS_URL's
+                      server, next database index (the cache's clear() is FLUSHDB)
 DJANGO_SECRET_KEY, DJANGO_DEBUG (1/0), DJANGO_ALLOWED_HOSTS (comma-separated)
 DJANGO_DATABASE       path of the SQLite database
 WORKER_THREADS        consumers each runworker process runs at once
@@ -9,6 +11,7 @@ WORKER_THREADS        consumers each runworker process runs at once
 
 import os
 from pathlib import Path
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -88,15 +91,39 @@ CHANNEL_LAYERS = {
     },
 }
 
-# Sessions live in Redis through Django's own Redis cache backend (in memory without Redis).
+
+def next_database(redis_url: str) -> str:
+    """``redis_url`` with the next database index (from ``?db=`` or the path, as redis-py
+    reads them; 0 when neither is given)."""
+    parts = urlsplit(redis_url)
+    query = dict(parse_qsl(parts.query))
+    if "db" in query or parts.scheme == "unix":
+        query["db"] = str(int(query.get("db", 0)) + 1)
+        return f"{redis_url.partition('?')[0]}?{urlencode(query)}"
+    return urlunsplit(parts._replace(path=f"/{int(parts.path.strip('/') or 0) + 1}"))
+
+
+# Sessions live in Redis through Django's own Redis cache backend (in memory without Redis),
+# in a database of their own: the cache's clear() runs FLUSHDB, which must not take the
+# layer's messages and groups with it.
+REDIS_CACHE_URL = os.environ.get("REDIS_CACHE_URL") or (REDIS_URL and next_database(REDIS_URL))
 CACHES = {
     "default": (
-        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
-        if REDIS_URL
+        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_CACHE_URL}
+        if REDIS_CACHE_URL
         else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
     )
 }
 SESSION_ENGINE = "django.contrib.sessions.backends.cache"
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": f"django.contrib.auth.password_validation.{name}"}
+    for name in (
+        "UserAttributeSimilarityValidator",
+        "MinimumLengthValidator",
+        "CommonPasswordValidator",
+        "NumericPasswordValidator",
+    )
+]
 LOGIN_REDIRECT_URL = "/"
 LOGOUT_REDIRECT_URL = "/"
 
