@@ -3,12 +3,18 @@
 A worker thread is synchronous, and WSGI is Django's synchronous entry point, so a request
 message becomes a WSGI environ and goes through ``WSGIHandler``: middleware, sessions, auth,
 CSRF, messages and the admin work as on any Django site. The response goes back to the reply
-channel as ``http.response`` messages: one for a small body, 512 KiB chunks for a large one,
-and for a streaming response a message per part as it is produced.
+channel as ``http.response`` messages: one for a small body, BODY_CHUNK_SIZE chunks for a
+large one, and for a streaming response a message per part as it is produced.
+
+A streaming response always ends: if its iterator raises, the error is logged and the
+response ends there (the client sees it end early); if the interface reports the client
+gone, or the reply channel stays full past the retry time, the worker stops iterating and
+frees its thread. A part that takes for ever to produce still holds the thread meanwhile.
 """
 
 from __future__ import annotations
 
+import asyncio
 import io
 import logging
 import sys
@@ -20,18 +26,28 @@ from django.contrib.staticfiles.handlers import StaticFilesHandler
 from django.core.handlers.wsgi import WSGIHandler, WSGIRequest
 from django.http import FileResponse, HttpResponse
 
+from .defaults import (
+    BODY_CHUNK_SIZE,
+    BODY_RECEIVE_TIMEOUT,
+    REPLY_RETRY_EVERY,
+    REPLY_RETRY_FOR,
+    STREAM_DISCONNECT_CHECK_INTERVAL,
+)
 from .exceptions import ChannelFull, RequestAborted, RequestTimeout, ResponseLater
+from .interface.messages import http_disconnect_channel
+from .layers.receiving import receive_batch
+from .layers.sync import runner
 from .message import Message
 
 logger = logging.getLogger(__name__)
 
-#: Response bodies travel in messages of at most this size (SPEC HD8).
-RESPONSE_CHUNK_SIZE = 512 * 1024
-#: A request body arriving in chunks must be complete within this many seconds (HD6).
-BODY_RECEIVE_TIMEOUT = 60.0
-#: A response message to a full reply channel is retried this long, then dropped (HD14).
-REPLY_RETRY_FOR = 30.0
-REPLY_RETRY_EVERY = 0.05
+#: The environ key set when a view raised ResponseLater: nothing is sent, whatever response
+#: middleware made of the placeholder response (SPEC HD13).
+RESPONSE_LATER = "channels.response_later"
+#: The most body chunks one receive takes.
+BODY_CHUNKS_PER_RECEIVE = 32
+#: The message that ends a streaming response.
+END_OF_RESPONSE: dict[str, Any] = {"content": b"", "more_content": False}
 
 
 class ChannelsRequest(WSGIRequest):
@@ -49,26 +65,24 @@ class ChannelsRequest(WSGIRequest):
         return self.message.reply_channel
 
 
-class _LaterResponse(HttpResponse):
-    """Stands for "no response from this view": another consumer will answer."""
-
-
 class ChannelsWSGIHandler(WSGIHandler):
-    """Django's WSGI handler, with ``ResponseLater`` from a view meaning "send nothing"."""
+    """Django's WSGI handler, with ``ResponseLater`` from a view meaning "send nothing": it
+    marks the request's environ, and response middleware sees a placeholder response."""
 
     request_class = ChannelsRequest
 
     def process_exception_by_middleware(self, exception: Exception, request: Any) -> Any:
         if isinstance(exception, ResponseLater):
-            return _LaterResponse()
+            request.environ[RESPONSE_LATER] = True
+            return HttpResponse()
         return super().process_exception_by_middleware(exception, request)
 
 
 def read_body(message: Message, timeout: float = BODY_RECEIVE_TIMEOUT) -> bytes:
     """The whole request body: ``body`` plus the chunks on ``body_channel`` (in ``order``).
 
-    Raises RequestTimeout when the chunks take longer than ``timeout``, RequestAborted when
-    the client gave up.
+    Raises RequestTimeout when the chunks are not all there within ``timeout`` seconds,
+    RequestAborted when the client gave up.
     """
     body = message.get("body", b"")
     body_channel = message.get("body_channel")
@@ -76,22 +90,29 @@ def read_body(message: Message, timeout: float = BODY_RECEIVE_TIMEOUT) -> bytes:
         return body
     layer = message.channel_layer
     assert layer is not None
+    try:
+        chunks = runner.run(_receive_chunks, layer.channel_layer, body_channel, timeout)
+    except TimeoutError:
+        raise RequestTimeout(
+            f"request body on {body_channel} incomplete after {timeout} s"
+        ) from None
+    return body + b"".join(chunks)
+
+
+async def _receive_chunks(backend: Any, body_channel: str, timeout: float) -> list[bytes]:
+    """The chunks of ``body_channel`` in ``order``; TimeoutError after ``timeout``."""
     parts: dict[int, bytes] = {}
     last: int | None = None
-    deadline = time.monotonic() + timeout
-    while last is None or len(parts) < last:
-        if time.monotonic() > deadline:
-            raise RequestTimeout(f"request body on {body_channel} incomplete after {timeout} s")
-        channel, chunk = layer.receive([body_channel], block=True)
-        if chunk is None:
-            continue
-        if chunk.get("closed"):
-            raise RequestAborted(f"the client abandoned the request body on {body_channel}")
-        order = chunk.get("order", len(parts) + 1)
-        parts[order] = chunk.get("content", b"")
-        if not chunk.get("more_content", False):
-            last = order
-    return body + b"".join(parts[order] for order in sorted(parts))
+    async with asyncio.timeout(timeout):
+        while last is None or len(parts) < last:
+            for _, chunk in await receive_batch(backend, [body_channel], BODY_CHUNKS_PER_RECEIVE):
+                if chunk.get("closed"):
+                    raise RequestAborted(f"the client abandoned the request body on {body_channel}")
+                order = chunk.get("order", len(parts) + 1)
+                parts[order] = chunk.get("content", b"")
+                if not chunk.get("more_content", False):
+                    last = order
+    return [parts[order] for order in sorted(parts)]
 
 
 def _wsgi_string(text: str) -> str:
@@ -150,35 +171,62 @@ def response_messages(
     if streaming:
         yield {**first, "content": b"", "more_content": True}
         for part in response:
-            for start in range(0, len(part), RESPONSE_CHUNK_SIZE):
-                yield {"content": part[start : start + RESPONSE_CHUNK_SIZE], "more_content": True}
-        yield {"content": b"", "more_content": False}
+            for start in range(0, len(part), BODY_CHUNK_SIZE):
+                yield {"content": part[start : start + BODY_CHUNK_SIZE], "more_content": True}
+        yield dict(END_OF_RESPONSE)
         return
     body = b"".join(response)
-    pieces = [body[i : i + RESPONSE_CHUNK_SIZE] for i in range(0, len(body), RESPONSE_CHUNK_SIZE)]
+    pieces = [body[i : i + BODY_CHUNK_SIZE] for i in range(0, len(body), BODY_CHUNK_SIZE)]
     pieces = pieces or [b""]
     for index, piece in enumerate(pieces):
         message = {"content": piece, "more_content": index < len(pieces) - 1}
         yield {**first, **message} if index == 0 else message
 
 
-def send_reply(message: Message, reply: dict[str, Any]) -> None:
-    """Sends a response message now, retrying while the reply channel is full."""
+def send_reply(
+    message: Message,
+    reply: dict[str, Any],
+    *,
+    retry_for: float = REPLY_RETRY_FOR,
+    retry_every: float = REPLY_RETRY_EVERY,
+) -> bool:
+    """Sends a response message now, retrying every ``retry_every`` seconds while the reply
+    channel is full; after ``retry_for`` seconds it is dropped. Returns whether it was sent."""
     assert message.reply_channel is not None
-    deadline = time.monotonic() + REPLY_RETRY_FOR
+    deadline = time.monotonic() + retry_for
     while True:
         try:
             message.reply_channel.send(reply, immediately=True)
-            return
+            return True
         except ChannelFull:
             if time.monotonic() > deadline:
                 logger.error(
-                    "handler: reply channel %s stayed full for %.0f s; response dropped",
+                    "handler: reply channel %s stayed full for %.1f s; response message "
+                    "dropped. Is the client reading?",
                     message.reply_channel.name,
-                    REPLY_RETRY_FOR,
+                    retry_for,
                 )
-                return
-            time.sleep(REPLY_RETRY_EVERY)
+                return False
+            time.sleep(retry_every)
+
+
+class _DepartureWatch:
+    """Tells a worker streaming a response whether the interface reported its client gone,
+    asking the layer (the request's own disconnect channel) at most every ``interval``."""
+
+    def __init__(self, message: Message, interval: float) -> None:
+        assert message.channel_layer is not None and message.reply_channel is not None
+        self._layer = message.channel_layer
+        self._channel = http_disconnect_channel(message.reply_channel.name)
+        self._interval = interval
+        self._next_check = 0.0
+
+    def client_left(self) -> bool:
+        now = time.monotonic()
+        if now < self._next_check:
+            return False
+        self._next_check = now + self._interval
+        return self._layer.receive([self._channel])[1] is not None
 
 
 class ViewConsumer:
@@ -186,10 +234,21 @@ class ViewConsumer:
 
     One Django handler per process (middleware loads once, on the first request).
     ``serve_static`` also serves STATIC_URL from the staticfiles finders (development).
+    A body arriving in chunks must be complete within ``body_receive_timeout`` seconds
+    (else 408); a streaming response checks every ``disconnect_check_interval`` seconds
+    whether its client left.
     """
 
-    def __init__(self, serve_static: bool = False) -> None:
+    def __init__(
+        self,
+        serve_static: bool = False,
+        *,
+        body_receive_timeout: float = BODY_RECEIVE_TIMEOUT,
+        disconnect_check_interval: float = STREAM_DISCONNECT_CHECK_INTERVAL,
+    ) -> None:
         self.serve_static = serve_static
+        self.body_receive_timeout = body_receive_timeout
+        self.disconnect_check_interval = disconnect_check_interval
         self._handler: Any = None
 
     @property
@@ -201,7 +260,7 @@ class ViewConsumer:
 
     def __call__(self, message: Message) -> None:
         try:
-            body = read_body(message)
+            body = read_body(message, self.body_receive_timeout)
         except RequestTimeout as error:
             logger.warning("handler: %s", error)
             send_reply(
@@ -218,21 +277,54 @@ class ViewConsumer:
             started.update(status=status, headers=headers)
             return lambda data: None
 
-        response = self.handler(wsgi_environ(message, body), start_response)
+        environ = wsgi_environ(message, body)
+        response = self.handler(environ, start_response)
         try:
-            if isinstance(response, _LaterResponse):
+            if environ.get(RESPONSE_LATER):
                 return
             if isinstance(response, FileResponse):
-                response.block_size = RESPONSE_CHUNK_SIZE
+                response.block_size = BODY_CHUNK_SIZE
             streaming = bool(getattr(response, "streaming", False))
-            for reply in response_messages(
-                started["status"], started["headers"], response, streaming
-            ):
-                send_reply(message, reply)
+            replies = response_messages(started["status"], started["headers"], response, streaming)
+            watch = _DepartureWatch(message, self.disconnect_check_interval) if streaming else None
+            self._send_all(message, replies, watch)
         finally:
             close = getattr(response, "close", None)
             if close is not None:
                 close()
+
+    def _send_all(
+        self, message: Message, replies: Iterator[dict[str, Any]], watch: _DepartureWatch | None
+    ) -> None:
+        """Sends each response message as it is made. A failing streaming iterator ends the
+        response early; a client gone (or not reading) stops the iteration."""
+        sent = 0
+        while True:
+            try:
+                reply = next(replies, None)
+            except Exception:
+                logger.exception(
+                    "handler: the streaming response to %s %s failed after %d message(s); "
+                    "ended it early",
+                    message["method"],
+                    message["path"],
+                    sent,
+                )
+                send_reply(message, dict(END_OF_RESPONSE))
+                return
+            if reply is None:
+                return
+            if watch is not None and watch.client_left():
+                logger.info(
+                    "handler: the client of %s %s left; stopped streaming after %d message(s)",
+                    message["method"],
+                    message["path"],
+                    sent,
+                )
+                return
+            if not send_reply(message, reply):
+                return
+            sent += 1
 
 
 def view_consumer(*, insecure: bool = False, static: bool = True) -> ViewConsumer:

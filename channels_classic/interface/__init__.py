@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 from ..defaults import InterfaceOptions
 from . import daphne_compat
 from .dispatcher import ReplyDispatcher
-from .http import HttpConnection, send_error_page
+from .http import HttpConnection
 from .websocket import WebsocketConnection
 
 if TYPE_CHECKING:
@@ -59,11 +59,14 @@ class InterfaceApp:
                 logger.exception("interface: WebSocket %s failed", scope.get("path"))
                 await connection.abort()
         elif kind == "http":
+            exchange = HttpConnection(self, scope, receive, send)
             try:
-                await HttpConnection(self, scope, receive, send).run()
+                await exchange.run()
             except Exception:
-                logger.exception("interface: HTTP %s failed", scope.get("path"))
-                await send_error_page(send, 500, "The interface server failed on this request.")
+                logger.exception(
+                    "interface: HTTP %s failed (%s)", scope.get("path"), exchange.state.value
+                )
+                await exchange.fail()
         elif kind == "lifespan":
             await _lifespan(receive, send)
         else:

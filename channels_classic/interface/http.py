@@ -1,21 +1,33 @@
 """One HTTP request, bridged to the layer (SPEC H1–H12).
 
-The request becomes one ``http.request`` message (a large body continues on a body channel);
-the worker's response messages come back on the reply channel and are written out, streamed
-with chunked encoding while ``more_content`` is true. A response that has not started within
-the HTTP timeout gets a 503; once started it may stream for as long as it likes (Q23). If the
-client leaves before the response ended, ``http.disconnect`` goes out (only then: Q5).
+The request becomes one ``http.request`` message; a body larger than one message continues
+on a body channel, whose chunks go out before the request so that a worker never waits for
+a body that failed to arrive. The worker's response messages come back on the reply channel
+and are written out, streamed with chunked encoding while ``more_content`` is true.
+
+Two limits keep a client from waiting for ever: a response that has not started within the
+HTTP timeout gets a 503; once started it may stream for as long as it likes (Q23), but a
+response whose worker sends nothing for the idle timeout (the worker died mid-stream) is
+ended there. daphne gives an ASGI application no way to abort a started response, so the
+client sees it end early rather than fail.
+
+If the client leaves before the response ended, ``http.disconnect`` goes out (only then: Q5),
+on the shared channel and on the request's own disconnect channel, which a worker streaming
+the response polls to stop.
 """
 
 from __future__ import annotations
 
 import asyncio
+import enum
 import html
 import logging
 import uuid
+from collections.abc import Awaitable, Callable
 from http import HTTPStatus
 from typing import TYPE_CHECKING, Any
 
+from ..defaults import BODY_CHUNK_SIZE
 from ..exceptions import InvalidReply
 from . import backpressure, messages
 from .replies import http_events
@@ -25,11 +37,24 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-#: Bodies up to this size travel in the http.request message; larger ones in chunks of it.
-BODY_CHUNK_SIZE = 512 * 1024
+Send = Callable[[dict[str, Any]], Awaitable[None]]
+
+#: The ASGI event that ends a started response.
+END_OF_BODY: dict[str, Any] = {"type": "http.response.body", "body": b"", "more_body": False}
 
 
-async def send_error_page(send: Any, status: int, explanation: str) -> None:
+class HttpState(enum.Enum):
+    """Where one exchange is. RECEIVING (the request body) → WAITING (the request is on the
+    layer, no response yet) → RESPONDING (the response started) → FINISHED; error pages go
+    from RECEIVING or WAITING straight through RESPONDING to FINISHED."""
+
+    RECEIVING = "receiving the request body"
+    WAITING = "waiting for a response"
+    RESPONDING = "responding"
+    FINISHED = "finished"
+
+
+async def send_error_page(send: Send, status: int, explanation: str) -> None:
     """A small HTML error page: '<status> <phrase>' and what happened."""
     phrase = HTTPStatus(status).phrase
     title = f"{status} {phrase}"
@@ -50,8 +75,21 @@ async def send_error_page(send: Any, status: int, explanation: str) -> None:
     await send({"type": "http.response.body", "body": body, "more_body": False})
 
 
+def _cut_chunks(pending: bytearray, chunks: list[bytes]) -> None:
+    """Moves the whole BODY_CHUNK_SIZE chunks at the front of ``pending`` to ``chunks``."""
+    whole = len(pending) - len(pending) % BODY_CHUNK_SIZE
+    if not whole:
+        return
+    with memoryview(pending) as view:
+        chunks.extend(
+            bytes(view[start : start + BODY_CHUNK_SIZE])
+            for start in range(0, whole, BODY_CHUNK_SIZE)
+        )
+    del pending[:whole]
+
+
 class HttpConnection:
-    """One request/response exchange."""
+    """One request/response exchange; ``state`` says how far it got."""
 
     def __init__(self, app: InterfaceApp, scope: dict[str, Any], receive: Any, send: Any) -> None:
         self.app = app
@@ -60,23 +98,42 @@ class HttpConnection:
         self._receive = receive
         self._send = send
         self.reply_channel = ""
+        self.state = HttpState.RECEIVING
 
     async def run(self) -> None:
-        body = await self._read_body()
-        if body is None:
+        chunks = await self._read_body()
+        if chunks is None:
             return
         dispatcher = self.app.dispatcher()
         self.reply_channel, inbox = await dispatcher.open()
         try:
-            if await self._send_request(body):
+            if await self._send_request(chunks):
                 await self._respond(inbox)
         finally:
             dispatcher.close(self.reply_channel)
 
-    async def _read_body(self) -> bytes | None:
-        """The whole request body, or None if the client left or it was too large (413)."""
+    async def fail(self) -> None:
+        """After an unexpected error: a 500 page if no response started yet, else the end of
+        the response (a second status line would be an error of its own)."""
+        if self.state in (HttpState.RECEIVING, HttpState.WAITING):
+            await send_error_page(self._emit, 500, "The interface server failed on this request.")
+        elif self.state is HttpState.RESPONDING:
+            await self._emit(END_OF_BODY)
+
+    async def _emit(self, event: dict[str, Any]) -> None:
+        """Sends an ASGI response event, keeping ``state`` in step."""
+        if event["type"] == "http.response.start":
+            self.state = HttpState.RESPONDING
+        elif not event.get("more_body", False):
+            self.state = HttpState.FINISHED
+        await self._send(event)
+
+    async def _read_body(self) -> list[bytes] | None:
+        """The request body in chunks of BODY_CHUNK_SIZE (the last one shorter, possibly
+        empty), or None if the client left or the body was too large (413)."""
         limit = self.app.options.max_request_body_size
-        parts: list[bytes] = []
+        chunks: list[bytes] = []
+        pending = bytearray()
         size = 0
         while True:
             event = await self._receive()
@@ -86,76 +143,89 @@ class HttpConnection:
             size += len(part)
             if size > limit:
                 await send_error_page(
-                    self._send,
+                    self._emit,
                     413,
                     f"The request body is larger than this server accepts ({limit} bytes).",
                 )
                 return None
-            parts.append(part)
+            pending += part
+            _cut_chunks(pending, chunks)
             if not event.get("more_body", False):
-                return b"".join(parts)
+                if pending or not chunks:
+                    chunks.append(bytes(pending))
+                return chunks
 
-    async def _send_request(self, body: bytes) -> bool:
-        """Puts the request (and its body chunks) on the layer; False after a 503."""
+    async def _send_request(self, chunks: list[bytes]) -> bool:
+        """Puts the body chunks after the first, then the request, on the layer; False after
+        a 503. A body channel holds all the chunks before anyone reads it: a body of more
+        chunks than its capacity is refused (raise ``channel_capacity`` for
+        ``http.request.body.*``)."""
         backend = self.app.backend
-        head, rest = body[:BODY_CHUNK_SIZE], body[BODY_CHUNK_SIZE:]
+        head, rest = chunks[0], chunks[1:]
         body_channel = f"http.request.body.{uuid.uuid4().hex}" if rest else None
         request = messages.http_request(self.scope, self.reply_channel, head, body_channel)
         try:
+            for order, chunk in enumerate(rest, start=1):
+                more = order < len(rest)
+                await backend.send(body_channel, dict(messages.http_body_chunk(chunk, more, order)))
             await backend.send("http.request", dict(request))
-            if body_channel is not None:
-                chunks = [
-                    rest[i : i + BODY_CHUNK_SIZE] for i in range(0, len(rest), BODY_CHUNK_SIZE)
-                ]
-                for order, chunk in enumerate(chunks, start=1):
-                    more = order < len(chunks)
-                    await backend.send(
-                        body_channel, dict(messages.http_body_chunk(chunk, more, order))
-                    )
         except Exception as error:  # a full channel, Redis down, or another layer's error
             backpressure.refused("http.request", error)
             await send_error_page(
-                self._send, 503, "The server is too busy to take this request; try again."
+                self._emit, 503, "The server is too busy to take this request; try again."
             )
             return False
+        self.state = HttpState.WAITING
         return True
 
     async def _respond(self, inbox: asyncio.Queue[dict[str, Any]]) -> None:
-        timeout = self.app.options.http_timeout
-        deadline = asyncio.get_running_loop().time() + timeout
+        options = self.app.options
         client = asyncio.ensure_future(self._receive())
-        started = False
         try:
-            while True:
+            while self.state is not HttpState.FINISHED:
+                waiting = self.state is HttpState.WAITING
+                limit = options.http_timeout if waiting else options.http_idle_timeout
                 reply = asyncio.ensure_future(inbox.get())
-                try:
-                    async with asyncio.timeout_at(None if started else deadline):
-                        await asyncio.wait({reply, client}, return_when=asyncio.FIRST_COMPLETED)
-                except TimeoutError:
-                    logger.warning(
-                        "interface: no response to %s %s within %.1f s; answered 503. Is a "
-                        "worker running?",
-                        self.scope["method"],
-                        self.path,
-                        timeout,
-                    )
-                    await send_error_page(
-                        self._send, 503, "Worker server failed to respond within time limit."
-                    )
-                    return
-                finally:
-                    reply.cancel()
-                if client.done():
+                done, _ = await asyncio.wait(
+                    {reply, client}, timeout=limit, return_when=asyncio.FIRST_COMPLETED
+                )
+                reply.cancel()
+                if client in done:
                     await self._client_left()
                     return
-                if not await self._write(reply.result(), started):
+                if not done:
+                    await self._timed_out(waiting, limit)
                     return
-                started = True
+                await self._write(reply.result())
         finally:
             client.cancel()
 
-    async def _write(self, reply: dict[str, Any], started: bool) -> bool:
-        """Writes one response message; False once the response is over."""
+    async def _timed_out(self, waiting: bool, limit: float) -> None:
+        method = self.scope["method"]
+        if waiting:
+            logger.warning(
+                "interface: no response to %s %s within %.1f s; answered 503. Is a worker running?",
+                method,
+                self.path,
+                limit,
+            )
+            await send_error_page(
+                self._emit, 503, "Worker server failed to respond within time limit."
+            )
+        else:
+            logger.warning(
+                "interface: the response to %s %s got no message from its worker for %.1f s; "
+                "ended it early (raise CHANNELS_HTTP_IDLE_TIMEOUT for quieter streams)",
+                method,
+                self.path,
+                limit,
+            )
+            await self._emit(END_OF_BODY)
+
+    async def _write(self, reply: dict[str, Any]) -> None:
+        """Writes one response message; an invalid one gets a 500 page, or ends a started
+        response."""
+        started = self.state is HttpState.RESPONDING
         try:
             events = http_events(reply, started=started)
         except InvalidReply as error:
@@ -167,17 +237,18 @@ class HttpConnection:
                 reply,
             )
             if started:
-                await self._send({"type": "http.response.body", "body": b"", "more_body": False})
+                await self._emit(END_OF_BODY)
             else:
-                await send_error_page(self._send, 500, "The worker sent an invalid response.")
-            return False
+                await send_error_page(self._emit, 500, "The worker sent an invalid response.")
+            return
         for event in events:
-            await self._send(event)
-        return bool(events[-1]["more_body"])
+            await self._emit(event)
 
     async def _client_left(self) -> None:
-        message = messages.http_disconnect(self.reply_channel, self.path)
-        try:
-            await self.app.backend.send("http.disconnect", dict(message))
-        except Exception as error:  # a full channel, Redis down, or another layer's error
-            backpressure.refused("http.disconnect", error)
+        message = dict(messages.http_disconnect(self.reply_channel, self.path))
+        channels = ("http.disconnect", messages.http_disconnect_channel(self.reply_channel))
+        for channel in channels:
+            try:
+                await self.app.backend.send(channel, message)
+            except Exception as error:  # a full channel, Redis down, or another layer's error
+                backpressure.refused("http.disconnect", error)
