@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import asyncio
 import datetime
-import sys
 from dataclasses import replace
 from typing import Any
 
 from django.apps import apps
 from django.conf import settings
+from django.core.management.base import CommandError
 
 from ... import logs
 from ...defaults import InterfaceOptions
@@ -36,6 +36,15 @@ else:
 RUNSERVER_THREADS = 4
 #: runserver's HTTP timeout default (shorter than production's).
 RUNSERVER_HTTP_TIMEOUT = 60
+#: Seconds a WebSocket opening handshake may take (daphne's websocket_handshake_timeout).
+RUNSERVER_WEBSOCKET_HANDSHAKE_TIMEOUT = 5
+#: The console word for each WebSocket event daphne reports (SPEC MC7).
+WEBSOCKET_ACTIONS = {
+    "connecting": "HANDSHAKING",
+    "connected": "CONNECT",
+    "rejected": "REJECT",
+    "disconnected": "DISCONNECT",
+}
 
 
 class Command(BaseRunserver):
@@ -67,9 +76,23 @@ class Command(BaseRunserver):
         parser.add_argument(
             "--websocket_handshake_timeout",
             type=int,
-            default=5,
+            default=RUNSERVER_WEBSOCKET_HANDSHAKE_TIMEOUT,
             help="seconds a WebSocket handshake may take",
         )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        if options["use_asgi"] and not options["run_worker"] and self._asgi_layer_is_local():
+            raise CommandError(
+                f"--noworker with the channel layer {get_channel_layer()}: no other process "
+                "can reach it, so no worker could answer. Leave out --noworker to run worker "
+                "threads in this process, or configure CHANNEL_LAYERS['default'] with the Redis "
+                "layer and run `manage.py runworker` beside runserver."
+            )
+        super().handle(*args, **options)
+
+    @staticmethod
+    def _asgi_layer_is_local() -> bool:
+        return DEFAULT_CHANNEL_LAYER in channel_layers and get_channel_layer().local_only()
 
     def inner_run(self, *args: Any, **options: Any) -> None:
         if not options["use_asgi"] or DEFAULT_CHANNEL_LAYER not in channel_layers:
@@ -93,11 +116,6 @@ class Command(BaseRunserver):
         if options["run_worker"]:
             threads = RUNSERVER_THREADS if options["use_threading"] else 1
             worker = Worker(layer, threads=threads, install_signals=False)
-        elif layer.local_only():
-            self.stderr.write(
-                f"--noworker with {layer}: no other process can reach this layer, so nothing "
-                "will consume its messages. Configure a Redis layer for separate workers."
-            )
         self.stdout.write(
             f"{datetime.datetime.now():%B %d, %Y - %X}\n"
             f"Django version {self.get_version()}, using settings {settings.SETTINGS_MODULE!r}\n"
@@ -145,7 +163,8 @@ class Command(BaseRunserver):
                 self.stdout.write(options["shutdown_message"])
 
     def log_action(self, protocol: str, action: str, details: dict[str, Any]) -> None:
-        """One console line per HTTP request and WebSocket event (SPEC MC7)."""
+        """One console line per HTTP request and WebSocket event, on the command's stderr
+        (SPEC MC7)."""
         stamp = datetime.datetime.now().strftime("%Y/%m/%d %H:%M:%S")
         client = details.get("client") or "-"
         if protocol == "http" and action == "complete":
@@ -154,26 +173,23 @@ class Command(BaseRunserver):
                 f"[{stamp}] HTTP {details['method']} {details['path']} {status} "
                 f"[{details['time_taken']:.2f}, {client}]"
             )
-            style = (
-                self.style.HTTP_SUCCESS
-                if status < 300
-                else self.style.HTTP_REDIRECT
-                if status < 400
-                else self.style.HTTP_NOT_FOUND
-                if status == 404
-                else self.style.HTTP_BAD_REQUEST
-                if status < 500
-                else self.style.HTTP_SERVER_ERROR
-            )
+            style = self._status_style(status)
         elif protocol == "websocket":
-            word = {
-                "connecting": "HANDSHAKING",
-                "connected": "CONNECT",
-                "rejected": "REJECT",
-                "disconnected": "DISCONNECT",
-            }.get(action, action.upper())
+            word = WEBSOCKET_ACTIONS.get(action, action.upper())
             line = f"[{stamp}] WebSocket {word} {details['path']} [{client}]"
             style = self.style.HTTP_INFO if action != "rejected" else self.style.HTTP_BAD_REQUEST
         else:
             return
-        sys.stderr.write(style(line) + "\n")
+        self.stderr.write(line, style)
+
+    def _status_style(self, status: int) -> Any:
+        """The console colour of a response status."""
+        if status < 300:
+            return self.style.HTTP_SUCCESS
+        if status < 400:
+            return self.style.HTTP_REDIRECT
+        if status == 404:
+            return self.style.HTTP_NOT_FOUND
+        if status < 500:
+            return self.style.HTTP_BAD_REQUEST
+        return self.style.HTTP_SERVER_ERROR
