@@ -1,4 +1,20 @@
+from datetime import timedelta
+
 from django.db import models
+from django.utils import timezone
+
+
+class PresenceQuerySet(models.QuerySet):
+    def current(self, max_age: float) -> "PresenceQuerySet":
+        """The rows at most ``max_age`` seconds old; older ones are deleted first.
+
+        A socket joins its room's group when its row is made, and the layer forgets a group
+        member ``group_expiry`` seconds after adding it: with that as ``max_age``, older rows
+        are sockets no longer in the room, among them those whose disconnect never ran
+        (daphne and the workers stopped together)."""
+        cutoff = timezone.now() - timedelta(seconds=max_age)
+        self.filter(joined_at__lt=cutoff).delete()
+        return self.filter(joined_at__gte=cutoff)
 
 
 class Presence(models.Model):
@@ -8,6 +24,8 @@ class Presence(models.Model):
     reply_channel = models.CharField(max_length=100, unique=True)
     name = models.CharField(max_length=30)
     joined_at = models.DateTimeField(auto_now_add=True)
+
+    objects = PresenceQuerySet.as_manager()
 
     def __str__(self) -> str:
         return f"{self.name} in {self.room}"

@@ -20,7 +20,11 @@ from .models import Presence
 ROOM_NAME = r"(?P<room>[A-Za-z0-9_-]{1,50})"
 #: The path of a room's chat socket.
 ROOM_PATH = rf"^/rooms/{ROOM_NAME}/$"
-MAX_TEXT = 4096
+#: The most UTF-8 bytes of text one chat message may carry.
+MAX_TEXT_BYTES = 4096
+#: Frames over this many UTF-8 bytes are refused before they are parsed: room for a text of
+#: MAX_TEXT_BYTES with any ordinary JSON escaping.
+MAX_FRAME_BYTES = 4 * MAX_TEXT_BYTES
 
 
 def group(room: str) -> Group:
@@ -37,7 +41,10 @@ def frame(**content: Any) -> dict[str, str]:
 
 
 def presence(room: str) -> dict[str, str]:
-    names = list(Presence.objects.filter(room=room).values_list("name", flat=True))
+    """Who is in the room: the sockets recorded there, up to the layer's group expiry."""
+    max_age = group(room).channel_layer.group_expiry
+    rows = Presence.objects.current(max_age).filter(room=room)
+    names = list(rows.values_list("name", flat=True))
     users = sorted({name for name in names if name})
     return frame(type="presence", users=users, guests=names.count(""))
 
@@ -53,6 +60,8 @@ def parse_chat_frame(text: str | None) -> str:
     """The text of a chat frame ``{"text": "..."}``; ValueError saying what is wrong."""
     if text is None:
         raise ValueError("send text frames: binary frames are not chat messages")
+    if len(text) > MAX_FRAME_BYTES or len(text.encode()) > MAX_FRAME_BYTES:
+        raise ValueError(f"the frame is larger than {MAX_FRAME_BYTES} bytes")
     try:
         data = json.loads(text)
     except json.JSONDecodeError:
@@ -61,6 +70,6 @@ def parse_chat_frame(text: str | None) -> str:
         raise ValueError('frames need a "text" field holding a string')
     if not data["text"].strip():
         raise ValueError("the text is empty")
-    if len(data["text"]) > MAX_TEXT:
-        raise ValueError(f"the text is longer than {MAX_TEXT} characters")
+    if len(data["text"].encode(errors="surrogatepass")) > MAX_TEXT_BYTES:
+        raise ValueError(f"the text is longer than {MAX_TEXT_BYTES} bytes (UTF-8)")
     return data["text"]

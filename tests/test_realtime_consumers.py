@@ -4,17 +4,23 @@ messages the interface server would."""
 
 from __future__ import annotations
 
+import json
+from datetime import timedelta
 from typing import Any
 
 import pytest
 from django.contrib.auth.models import User
+from django.utils import timezone
 
+from channels_classic import DEFAULT_CHANNEL_LAYER
 from channels_classic.exceptions import DenyConnection
+from channels_classic.layers.registry import channel_layers
 from channels_classic.test import ChannelTestCase, WSClient
 from realtime.models import Presence
-from realtime.rooms import MAX_TEXT
+from realtime.rooms import MAX_FRAME_BYTES, MAX_TEXT_BYTES
 
 ROOM = "/rooms/lobby/"
+TEXT_TOO_LONG = f"the text is longer than {MAX_TEXT_BYTES} bytes (UTF-8)"
 #: An origin in ALLOWED_HOSTS: room sockets from other origins are refused.
 ORIGIN = "http://localhost:8000"
 
@@ -145,7 +151,8 @@ class RoomReceiveTests(RealtimeTestCase):
             ('["text"]', 'frames need a "text" field holding a string'),
             ({"text": 42}, 'frames need a "text" field holding a string'),
             ({"text": "   "}, "the text is empty"),
-            ({"text": "x" * (MAX_TEXT + 1)}, f"the text is longer than {MAX_TEXT} characters"),
+            ({"text": "x" * (MAX_TEXT_BYTES + 1)}, TEXT_TOO_LONG),
+            ("x" * (MAX_FRAME_BYTES + 1), f"the frame is larger than {MAX_FRAME_BYTES} bytes"),
         ]
         for text, error in cases:
             self.post(ada, text)
@@ -155,6 +162,28 @@ class RoomReceiveTests(RealtimeTestCase):
             {"type": "error", "error": "send text frames: binary frames are not chat messages"}
         ]
         assert self.drain(guest) == []
+
+    def test_the_text_limit_counts_utf8_bytes(self):
+        """A text of MAX_TEXT_BYTES / 2 two-byte characters is within the limit, one more
+        character is over it, though far fewer characters than MAX_TEXT_BYTES."""
+        ada = self.join(User.objects.create_user("ada"))
+        fits = "é" * (MAX_TEXT_BYTES // 2)
+        self.post(ada, {"text": fits})
+        (message,) = self.drain(ada)
+        assert message["text"] == fits
+        self.post(ada, {"text": fits + "é"})
+        assert self.drain(ada) == [{"type": "error", "error": TEXT_TOO_LONG}]
+
+    def test_the_frame_limit_counts_utf8_bytes(self):
+        """A frame of fewer characters than MAX_FRAME_BYTES but more bytes is refused before
+        it is parsed."""
+        ada = self.join(User.objects.create_user("ada"))
+        frame = json.dumps({"text": "€" * (MAX_FRAME_BYTES // 3)}, ensure_ascii=False)
+        assert len(frame) < MAX_FRAME_BYTES < len(frame.encode())
+        self.post(ada, frame)
+        assert self.drain(ada) == [
+            {"type": "error", "error": f"the frame is larger than {MAX_FRAME_BYTES} bytes"}
+        ]
 
 
 class RoomDisconnectTests(RealtimeTestCase):
@@ -180,3 +209,22 @@ class RoomDisconnectTests(RealtimeTestCase):
         self.drain(ada)
         guest.send_and_consume("websocket.disconnect", path=ROOM)
         assert self.drain(ada) == [{"type": "presence", "users": ["ada"], "guests": 0}]
+
+
+class PresenceTests(RealtimeTestCase):
+    def test_rows_older_than_the_group_expiry_are_forgotten(self):
+        """A presence row older than the layer's group expiry (a socket whose disconnect
+        never ran, e.g. after daphne and the workers stopped together) is neither listed nor
+        kept once the room's presence is next told."""
+        ghost = Presence.objects.create(room="lobby", reply_channel="gone!1", name="ghost")
+        expiry = channel_layers[DEFAULT_CHANNEL_LAYER].group_expiry
+        Presence.objects.filter(pk=ghost.pk).update(
+            joined_at=timezone.now() - timedelta(seconds=expiry + 1)
+        )
+        Presence.objects.create(room="kitchen", reply_channel="gone!2", name="recent")
+        ada = self.socket(User.objects.create_user("ada"))
+        ada.send_and_consume("websocket.connect", path=ROOM)
+        _, presence = self.drain(ada)
+        assert presence == {"type": "presence", "users": ["ada"], "guests": 0}
+        assert not Presence.objects.filter(pk=ghost.pk).exists()
+        assert Presence.objects.filter(name="recent").exists()
