@@ -7,17 +7,23 @@ import asyncio
 import http.client
 import json
 import re
+import time
 import urllib.parse
 
 import pytest
+import redis
 from websockets.asyncio.client import connect
 from websockets.exceptions import InvalidStatus
 
 from channels_classic.layers.redis import RedisChannelLayer
+from djchan.settings import next_database
 from tests.e2e_routing import REPORTS
 from tests.processes import Stack
 
 pytestmark = pytest.mark.e2e
+
+#: Seconds a Redis key given a 1 ms time to live may take to be gone.
+EXPIRY_WAIT = 5.0
 
 
 @pytest.fixture
@@ -91,17 +97,46 @@ async def test_logged_in_users_post_under_their_name(stack):
         assert (await next_of_type(guest, "error"))["error"] == "log in to post in this room"
 
 
-async def test_forged_and_expired_session_keys_are_anonymous(stack):
-    """A made-up session key, or one logged out since, gives a guest, never a user."""
+async def test_a_session_key_on_the_url_logs_the_socket_in(stack):
+    """A cross-domain page passes the session key as ?session_key= instead of the cookie:
+    the socket posts under the user's name."""
     stack.start_worker()
     stack.start_daphne()
-    session = log_in(stack, "bob", "bob-demo-password")
-    for key in ("forged0000000000000000000000000000", session):
-        if key == session:
-            await logout(stack, session)
+    session = log_in(stack, "ann", "ann-demo-password")
+    async with room(stack, path=f"/rooms/lobby/?session_key={session}") as ann:
+        await ann.send(json.dumps({"text": "no cookie here"}))
+        message = await next_of_type(ann, "message")
+        assert (message["user"], message["text"]) == ("ann", "no cookie here")
+
+
+async def test_forged_logged_out_and_expired_session_keys_are_anonymous(stack):
+    """A made-up session key, one logged out since, or one whose session ran out of time in
+    the Redis cache gives a guest, never a user."""
+    stack.start_worker()
+    stack.start_daphne()
+    logged_out = log_in(stack, "bob", "bob-demo-password")
+    await logout(stack, logged_out)
+    expired = log_in(stack, "bob", "bob-demo-password")
+    let_session_expire(stack, expired)
+    for key in ("forged0000000000000000000000000000", logged_out, expired):
         async with room(stack, path=f"/rooms/lobby/?session_key={key}") as socket:
             await socket.send(json.dumps({"text": "am I bob?"}))
             assert (await next_of_type(socket, "error"))["error"] == "log in to post in this room"
+
+
+def let_session_expire(stack, key: str) -> None:
+    """Makes the session's entry in the demo's Redis cache run out now, as it does on its
+    own SESSION_COOKIE_AGE after it was last saved."""
+    cache = redis.Redis.from_url(next_database(stack.redis_url))
+    try:
+        [entry] = cache.keys(f"*django.contrib.sessions.cache{key}")
+        assert cache.pexpire(entry, 1)
+        deadline = time.monotonic() + EXPIRY_WAIT
+        while cache.exists(entry):
+            assert time.monotonic() < deadline, f"{entry!r} did not expire"
+            time.sleep(0.005)
+    finally:
+        cache.close()
 
 
 async def logout(stack, session: str) -> None:
@@ -141,9 +176,11 @@ async def test_a_foreign_origin_is_refused(stack):
 
 
 async def test_ordering_across_two_workers_with_eight_threads(stack):
-    """200 frames on one socket, two workers with 8 threads each: with enforce_ordering the
-    consumer sees them in order."""
-    workers = {stack.start_worker("--threads", "8").pid, stack.start_worker("--threads", "8").pid}
+    """200 frames on one socket, two workers with 8 threads each, both running some of
+    them: with enforce_ordering the consumer sees them in order."""
+    workers = [stack.start_worker("--threads", "8") for _ in range(2)]
+    for worker in workers:
+        worker.wait_for_log("with 8 thread(s)")
     stack.start_daphne()
     async with connect(stack.url("/ordered/")) as socket:
         for n in range(200):
@@ -155,4 +192,4 @@ async def test_ordering_across_two_workers_with_eight_threads(stack):
             seen += [message for _, message in batch]
         await reports.close()
     assert [report["order"] for report in seen] == list(range(1, 201))
-    assert {report["pid"] for report in seen} <= workers
+    assert {report["pid"] for report in seen} == {worker.pid for worker in workers}
