@@ -240,9 +240,9 @@ def enforce_ordering(func: Callable[P, R] | None = None, slight: bool = False) -
 
     Gaps (1.x stalled forever, Q10). A message can go missing: the interface could not
     deliver it, the layer expired it, its ConsumeLater retries ran out, its worker died. An
-    early message arms a gap check (``ordering.arm_gap_check``); if the socket has not moved
-    on CHANNELS_ORDERING_GAP_TIMEOUT seconds later, the missing orders are skipped with a
-    warning and the waiting messages run in order. The check needs the process that armed it
+    early message arms a gap check (``arm_gap_check``); if the socket has not moved on
+    CHANNELS_ORDERING_GAP_TIMEOUT seconds later, the missing orders are skipped with a warning
+    and the waiting messages run in order. The check needs the process that armed it
     to keep running that long (a worker's loop, or the process's own layer loop) and a worker
     on the message's channel. A consumer that runs longer than the timeout can be overtaken.
 
