@@ -6,9 +6,11 @@ from dataclasses import dataclass, fields
 from typing import Any
 
 #: CHANNELS_WEBSOCKET_ACCEPT_TIMEOUT: seconds a new socket waits for its connect consumer to
-#: accept or reject it before it is refused (daphne's own --websocket_connect_timeout must
-#: not be shorter, or daphne refuses first).
+#: accept or reject it before it is refused with 403; None waits as long as it takes. This
+#: one holds whatever daphne's --websocket_connect_timeout says (the interface owns it).
 WEBSOCKET_ACCEPT_TIMEOUT = 5.0
+#: The options that may be None, for no limit.
+NO_LIMIT_ALLOWED = frozenset({"websocket_accept_timeout"})
 #: CHANNELS_WS_PROTOCOLS: WebSocket subprotocols the server agrees to, in preference order.
 WS_PROTOCOLS: tuple[str, ...] = ()
 #: CHANNELS_HTTP_TIMEOUT: seconds an HTTP request waits for a response to start (then 503).
@@ -44,7 +46,7 @@ ORDERING_GAP_TIMEOUT = 10.0
 class InterfaceOptions:
     """What the interface server needs from the settings, read once when it starts."""
 
-    websocket_accept_timeout: float = WEBSOCKET_ACCEPT_TIMEOUT
+    websocket_accept_timeout: float | None = WEBSOCKET_ACCEPT_TIMEOUT
     ws_protocols: tuple[str, ...] = WS_PROTOCOLS
     http_timeout: float = HTTP_TIMEOUT
     http_idle_timeout: float = HTTP_IDLE_TIMEOUT
@@ -64,8 +66,11 @@ class InterfaceOptions:
                 continue
             value = getattr(settings, name)
             default = field.default
+            no_limit = field.name in NO_LIMIT_ALLOWED
             try:
-                if isinstance(default, tuple):
+                if value is None and no_limit:
+                    pass
+                elif isinstance(default, tuple):
                     if isinstance(value, str):
                         raise TypeError("a list of names, not a single string")
                     value = tuple(str(item) for item in value)
@@ -78,7 +83,7 @@ class InterfaceOptions:
             except (TypeError, ValueError) as error:
                 raise ImproperlyConfigured(
                     f"settings.{name} = {getattr(settings, name)!r} is invalid ({error}); the "
-                    f"default is {default!r}"
+                    f"default is {default!r}" + ("; None means no limit" if no_limit else "")
                 ) from error
             values[field.name] = value
         return cls(**values)

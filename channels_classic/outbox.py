@@ -64,46 +64,66 @@ class Outbox:
 
     def flush(self) -> None:
         """Sends everything, in call order, from the consumer's thread. A send to a full
-        channel is retried for FLUSH_RETRY_FOR seconds, then logged and dropped; other
-        failures are logged. Never raises: the consumer is done."""
+        channel is retried for FLUSH_RETRY_FOR seconds before the next one starts, then logged
+        and dropped; other failures are logged. Never raises: the consumer is done."""
         pending, self.pending = self.pending, []
         for item in pending:
-            try:
-                item.send()
-            except ChannelFull:
-                _retry(item)
-            except Exception as error:
-                logger.error("outbox: sending to %r failed: %s", item.name, error, exc_info=error)
+            retry = _Retry(item)
+            while True:
+                try:
+                    item.send()
+                    break
+                except Exception as error:
+                    wait = retry.after(error)
+                    if wait is None:
+                        break
+                    time.sleep(wait)
 
     async def flush_async(self) -> None:
-        """``flush`` on the event loop: consecutive channel sends of several consumers share
-        round trips there, which is cheaper than a round trip per thread under load."""
+        """``flush`` on the event loop. Each send starts once the one before it has landed (a
+        group send takes two round trips, a channel send one, so a later send would overtake
+        an earlier one if they overlapped); the flushes of several consumers run side by side
+        there and share round trips."""
         pending, self.pending = self.pending, []
-        results = await asyncio.gather(
-            *(item.send_async() for item in pending), return_exceptions=True
-        )
-        for item, result in zip(pending, results, strict=True):
-            if isinstance(result, ChannelFull):
-                await asyncio.to_thread(_retry, item)
-            elif isinstance(result, BaseException):
-                logger.error("outbox: sending to %r failed: %s", item.name, result, exc_info=result)
+        for item in pending:
+            retry = _Retry(item)
+            while True:
+                try:
+                    await item.send_async()
+                    break
+                except Exception as error:
+                    wait = retry.after(error)
+                    if wait is None:
+                        break
+                    await asyncio.sleep(wait)
 
 
-def _retry(item: PendingSend) -> None:
-    deadline = time.monotonic() + FLUSH_RETRY_FOR
-    while time.monotonic() < deadline:
-        time.sleep(FLUSH_RETRY_EVERY)
-        try:
-            item.send()
-            return
-        except ChannelFull:
-            continue
-    logger.error(
-        "outbox: channel %r stayed full for %.1f s; the message sent to it by the consumer "
-        "was dropped (is its receiver running and keeping up?)",
-        item.name,
-        FLUSH_RETRY_FOR,
-    )
+class _Retry:
+    """What to do after a buffered send failed: the one policy of both flushes."""
+
+    def __init__(self, item: PendingSend) -> None:
+        self._item = item
+        self._deadline: float | None = None
+
+    def after(self, error: Exception) -> float | None:
+        """Seconds to wait before trying again, or None to give up (logged): a full channel
+        is retried until FLUSH_RETRY_FOR has passed, any other error is not."""
+        name = self._item.name
+        if not isinstance(error, ChannelFull):
+            logger.error("outbox: sending to %r failed: %s", name, error, exc_info=error)
+            return None
+        now = time.monotonic()
+        if self._deadline is None:
+            self._deadline = now + FLUSH_RETRY_FOR
+        if now >= self._deadline:
+            logger.error(
+                "outbox: channel %r stayed full for %.1f s; the message sent to it by the "
+                "consumer was dropped (is its receiver running and keeping up?)",
+                name,
+                FLUSH_RETRY_FOR,
+            )
+            return None
+        return FLUSH_RETRY_EVERY
 
 
 def current() -> Outbox | None:

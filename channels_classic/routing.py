@@ -157,6 +157,9 @@ class Router:
     def __init__(self, routing: Any) -> None:
         self.root = Include([] if routing is None else routing)
         self.channels = frozenset(self.root.channel_names())
+        # Channels check_default() has routed already (a layer's router is cached: runworker
+        # and runserver may both ask for the defaults in one process).
+        self._defaulted: set[str] = set()
 
     def match(self, message: Message) -> Match | None:
         """Returns (consumer, kwargs) for ``message``, or None if no route matches it."""
@@ -172,12 +175,19 @@ class Router:
     def check_default(self, http_consumer: Consumer | str | None = None) -> None:
         """Appends the default routes after the user's (DR1): ``http.request`` to
         ``http_consumer`` when one is given, and consumers that accept every WebSocket and
-        discard its frames, since those channels must always be consumed (DR5)."""
+        discard its frames, since those channels must always be consumed (DR5). Calling it
+        again adds only the defaults not added yet."""
+        defaults: list[tuple[str, Consumer | str]] = [
+            ("websocket.connect", connect_consumer),
+            ("websocket.receive", null_consumer),
+            ("websocket.disconnect", null_consumer),
+        ]
         if http_consumer is not None:
-            self.add_route(Route("http.request", http_consumer))
-        self.add_route(Route("websocket.connect", connect_consumer))
-        self.add_route(Route("websocket.receive", null_consumer))
-        self.add_route(Route("websocket.disconnect", null_consumer))
+            defaults.insert(0, ("http.request", http_consumer))
+        for channel, consumer in defaults:
+            if channel not in self._defaulted:
+                self._defaulted.add(channel)
+                self.add_route(Route(channel, consumer))
 
     @classmethod
     def resolve_routing(cls, value: Any) -> list[RoutingObject]:
@@ -292,14 +302,20 @@ def _compile(pattern: Any, key: str, label: str) -> re.Pattern[str]:
     return regex
 
 
+def dotted_name(consumer: Any) -> str:
+    """``module.QualifiedName`` of a consumer (of its class, for an instance), for logs."""
+    module = getattr(consumer, "__module__", None) or type(consumer).__module__
+    name = getattr(consumer, "__qualname__", None) or type(consumer).__qualname__
+    return f"{module}.{name}"
+
+
 def _label(kind: str, channels: Any, target: Any, filters: Mapping[str, Any]) -> str:
     """How errors and reprs show a routing object, e.g. ``route('a.b', app.f, path='^/x')``."""
     parts = [] if channels is None else [repr(channels)]
     if isinstance(target, str):
         parts.append(repr(target))
     elif callable(target):
-        module = getattr(target, "__module__", None) or type(target).__module__
-        parts.append(f"{module}.{getattr(target, '__qualname__', type(target).__qualname__)}")
+        parts.append(dotted_name(target))
     elif isinstance(target, list | tuple | dict):
         parts.append(f"<{type(target).__name__} of {len(target)}>")
     else:

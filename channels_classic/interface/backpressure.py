@@ -12,12 +12,13 @@ import logging
 from collections import Counter
 
 from ..exceptions import ChannelFull
+from .codes import CONNECTION_QUEUE_FULL
 
 logger = logging.getLogger(__name__)
 
 
 class Outcome(enum.Enum):
-    REFUSE_HANDSHAKE = "handshake refused"
+    REFUSE_HANDSHAKE = f"handshake answered 503 {CONNECTION_QUEUE_FULL!r}"
     CLOSE_TRY_AGAIN_LATER = "socket closed with 1013 and muted"
     SERVICE_UNAVAILABLE = "answered 503"
     DROPPED = "message dropped"
@@ -31,10 +32,6 @@ ON_FULL = {
     "http.request": Outcome.SERVICE_UNAVAILABLE,
     "http.disconnect": Outcome.DROPPED,
 }
-
-WS_1013_TRY_AGAIN_LATER = 1013
-WS_1011_INTERNAL_ERROR = 1011
-WS_1006_ABNORMAL_CLOSURE = 1006
 
 counts: Counter[tuple[str, Outcome]] = Counter()
 

@@ -11,13 +11,14 @@ from __future__ import annotations
 from typing import Any
 
 from ..exceptions import InvalidReply
+from .codes import SERVER_CLOSE_CODES, WS_1000_NORMAL_CLOSURE, describe, in_ranges
 
 WEBSOCKET_REPLY_KEYS = frozenset({"accept", "text", "bytes", "close"})
 
 
 def is_valid_close_code(code: int) -> bool:
-    """The codes a server may send in a close frame (RFC 6455 section 7.4, IANA registry)."""
-    return code in (1000, 1001, 1002, 1003) or 1007 <= code <= 1014 or 3000 <= code <= 4999
+    """True for the codes a server may send in a close frame."""
+    return in_ranges(code, SERVER_CLOSE_CODES)
 
 
 def close_code(value: Any) -> int | None:
@@ -25,11 +26,11 @@ def close_code(value: Any) -> int | None:
     if value is False or value is None:
         return None
     if value is True:
-        return 1000
+        return WS_1000_NORMAL_CLOSURE
     if isinstance(value, int) and is_valid_close_code(value):
         return value
     raise InvalidReply(
-        f"'close' must be True or a close code (1000-1003, 1007-1014 or 3000-4999), got {value!r}"
+        f"'close' must be True or a close code ({describe(SERVER_CLOSE_CODES)}), got {value!r}"
     )
 
 
@@ -68,7 +69,7 @@ def websocket_events(
     events: list[dict[str, Any]] = []
     if connecting:
         if reply.get("accept") is False or (code is not None and not has_frame):
-            return [{"type": "websocket.close", "code": code or 1000}]
+            return [{"type": "websocket.close", "code": code or WS_1000_NORMAL_CLOSURE}]
         if not reply.get("accept") and not has_frame:
             return []
         events.append({"type": "websocket.accept", "subprotocol": subprotocol})

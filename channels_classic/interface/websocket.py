@@ -1,7 +1,9 @@
 """One WebSocket connection, bridged to the layer (SPEC WS1–WS19).
 
 The connection sends ``websocket.connect`` (order 0) and holds the handshake until its
-reply channel says accept, reject or data, or the accept timeout passes. Once open, client
+reply channel says accept, reject or data, or the accept timeout (if one is set) passes: then
+it is refused with 403. The interface server, not daphne, owns that timeout (see
+``daphne_compat``). Once open, client
 frames become ``websocket.receive`` messages (order 1, 2, ...) while replies are written to
 the socket; when the socket closes, ``websocket.disconnect`` (order n + 1) goes out. A bad
 reply is logged and dropped; a layer that will not take a message is handled by the
@@ -18,6 +20,15 @@ from typing import TYPE_CHECKING, Any
 from ..exceptions import InvalidReply
 from . import backpressure, messages
 from .backpressure import Outcome
+from .codes import (
+    CONNECTION_QUEUE_FULL,
+    HTTP_503_SERVICE_UNAVAILABLE,
+    WS_1000_NORMAL_CLOSURE,
+    WS_1006_ABNORMAL_CLOSURE,
+    WS_1011_INTERNAL_ERROR,
+    WS_1013_TRY_AGAIN_LATER,
+)
+from .daphne_compat import DENIAL_RESPONSE
 from .replies import websocket_events
 
 if TYPE_CHECKING:
@@ -50,6 +61,8 @@ class WebsocketConnection:
         self.order = 0
         self.muted = False
         self.reply_channel = ""
+        # True once websocket.connect is on the layer: from then on consumers hear of the end.
+        self.announced = False
 
     async def run(self) -> None:
         event = await self._receive()
@@ -59,8 +72,8 @@ class WebsocketConnection:
         self.reply_channel, inbox = await dispatcher.open()
         try:
             if not await self._offer("websocket.connect", self._connect_message()):
-                await self._reject()
                 return
+            self.announced = True
             if await self._handshake(inbox):
                 await self._converse(inbox)
         finally:
@@ -70,13 +83,15 @@ class WebsocketConnection:
         return dict(messages.websocket_connect(self.scope, self.reply_channel))
 
     def _subprotocol(self) -> str | None:
-        offered = self.scope.get("subprotocols") or ()
-        return next((p for p in self.app.options.ws_protocols if p in offered), None)
+        """The first subprotocol the client offers that the server agrees to (SPEC WS14)."""
+        agreed = self.app.options.ws_protocols
+        return next((p for p in self.scope.get("subprotocols") or () if p in agreed), None)
 
     # Layer side
 
     async def _offer(self, channel: str, message: dict[str, Any]) -> bool:
-        """Sends ``message`` onto ``channel``; False (after the policy) if the layer refused."""
+        """Sends ``message`` onto ``channel``; False if the layer refused (then the
+        backpressure table's outcome has been carried out)."""
         if self.muted:
             return False
         try:
@@ -86,9 +101,10 @@ class WebsocketConnection:
             outcome = backpressure.refused(channel, error)
         if outcome is Outcome.CLOSE_TRY_AGAIN_LATER:
             self.muted = True
-            await self._close(backpressure.WS_1013_TRY_AGAIN_LATER)
+            await self._close(WS_1013_TRY_AGAIN_LATER)
         elif outcome is Outcome.REFUSE_HANDSHAKE:
             self.muted = True
+            await self._refuse_busy()
         return False
 
     # Socket side
@@ -99,7 +115,7 @@ class WebsocketConnection:
         The client may leave meanwhile: that ends the wait at once with its close code.
         """
         timeout = self.app.options.websocket_accept_timeout
-        deadline = asyncio.get_running_loop().time() + timeout
+        deadline = None if timeout is None else asyncio.get_running_loop().time() + timeout
         client = asyncio.ensure_future(self._receive())
         try:
             while self.state is State.CONNECTING:
@@ -121,9 +137,7 @@ class WebsocketConnection:
                 if client.done():
                     event = client.result()
                     self.state = State.CLOSED
-                    await self._disconnected(
-                        event.get("code", backpressure.WS_1006_ABNORMAL_CLOSURE)
-                    )
+                    await self._disconnected(event.get("code", WS_1006_ABNORMAL_CLOSURE))
                     return False
                 await self._apply(reply.result())
         finally:
@@ -154,14 +168,14 @@ class WebsocketConnection:
         if self.state is State.CONNECTING:
             await self._reject()
         elif self.state is State.OPEN:
-            await self._close(backpressure.WS_1011_INTERNAL_ERROR)
+            await self._close(WS_1011_INTERNAL_ERROR)
 
     async def _read_frames(self) -> None:
         while True:
             event = await self._receive()
             if event["type"] == "websocket.disconnect":
                 self.state = State.CLOSED
-                await self._disconnected(event.get("code", backpressure.WS_1006_ABNORMAL_CLOSURE))
+                await self._disconnected(event.get("code", WS_1006_ABNORMAL_CLOSURE))
                 return
             if event["type"] == "websocket.receive" and self.state is State.OPEN:
                 self.order += 1
@@ -203,13 +217,37 @@ class WebsocketConnection:
 
     async def _reject(self) -> None:
         """Refuses the handshake (HTTP 403) and tells the consumers the socket is gone."""
-        await self._close(1000)
+        await self._close(WS_1000_NORMAL_CLOSURE)
         await self._finish_after_close()
 
+    async def _refuse_busy(self) -> None:
+        """Refuses the handshake with 503 'Connection queue at capacity' (SPEC WS17) where the
+        server can answer a handshake with an HTTP response (ASGI's denial response, which
+        daphne_compat gives daphne); with 403 elsewhere."""
+        if DENIAL_RESPONSE not in (self.scope.get("extensions") or {}):
+            await self._close(WS_1000_NORMAL_CLOSURE)
+            return
+        self.state = State.CLOSED
+        body = CONNECTION_QUEUE_FULL.encode()
+        await self._send(
+            {
+                "type": "websocket.http.response.start",
+                "status": HTTP_503_SERVICE_UNAVAILABLE,
+                "headers": [
+                    (b"content-type", b"text/plain; charset=utf-8"),
+                    (b"content-length", str(len(body)).encode()),
+                ],
+            }
+        )
+        await self._send({"type": "websocket.http.response.body", "body": body})
+
     async def _finish_after_close(self) -> None:
-        await self._disconnected(backpressure.WS_1006_ABNORMAL_CLOSURE)
+        await self._disconnected(WS_1006_ABNORMAL_CLOSURE)
 
     async def _disconnected(self, code: int) -> None:
+        """Sends websocket.disconnect (once connect went out: nobody heard of it otherwise)."""
+        if not self.announced:
+            return
         self.order += 1
         message = messages.websocket_disconnect(self.reply_channel, self.path, code, self.order)
         await self._offer("websocket.disconnect", dict(message))

@@ -1,0 +1,135 @@
+"""Where a worker's messages come from: receives sized to the worker's free threads.
+
+A worker asks for messages only when it has a thread free, and for no more than it has free,
+so that what it cannot run yet stays on the layer for another worker (DESIGN section 5).
+
+- The project's layers wait on every channel in one call and take up to that many messages
+  (``BatchSource``).
+- Layers that receive one channel per call (channels_redis, channels 4's in-memory layer)
+  get one receive loop per channel (``PerChannelSource``). A receive there cannot be called
+  off without risking its message (channels_redis may already have popped it), so each loop
+  only starts a receive while the worker is asking for messages. When several channels
+  deliver at that moment, the extra messages (at most one per other channel) are held here
+  and handed over first next time; when the worker stops they are put back on their
+  channels.
+
+Receive errors are logged and retried with back-off by ``receive_forever``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import deque
+from collections.abc import AsyncGenerator
+from typing import Any, Protocol, cast
+
+from .layers.receiving import Received, has_batch_receive, receive_forever
+
+logger = logging.getLogger(__name__)
+
+#: How receive errors name the receiver in logs.
+WHO = "worker"
+
+
+class Source(Protocol):
+    """Messages for a worker."""
+
+    async def take(self, limit: int, idle_wait: float | None) -> Received:
+        """1 to ``limit`` (channel, message) pairs; [] if none came within ``idle_wait``
+        seconds (None: wait as long as it takes)."""
+
+    async def close(self) -> None:
+        """Stops receiving; what was received but not taken goes back to the layer."""
+
+
+def make_source(backend: Any, channels: list[str]) -> Source:
+    """The source that suits ``backend``."""
+    if has_batch_receive(backend):
+        return BatchSource(backend, channels)
+    return PerChannelSource(backend, channels)
+
+
+def _batches(backend: Any, channels: list[str], limit: int) -> AsyncGenerator[Received, None]:
+    """``receive_forever`` on ``channels``, typed as the generator it is (to be closed)."""
+    return cast(AsyncGenerator[Received, None], receive_forever(backend, channels, limit, who=WHO))
+
+
+async def _first(batches: AsyncGenerator[Received, None], idle_wait: float | None) -> Received:
+    """The next batch of ``batches``, or [] if none within ``idle_wait``."""
+    try:
+        async with asyncio.timeout(idle_wait):
+            return await anext(batches)
+    except TimeoutError:
+        return []
+
+
+class BatchSource:
+    """One receive waits on every channel and takes up to ``limit`` messages."""
+
+    def __init__(self, backend: Any, channels: list[str]) -> None:
+        self._backend = backend
+        self._channels = channels
+
+    async def take(self, limit: int, idle_wait: float | None) -> Received:
+        # A fresh receive loop per call, for this call's limit (the layers give back what a
+        # cancelled receive took, so a timeout or a stop loses nothing).
+        batches = _batches(self._backend, self._channels, limit)
+        try:
+            return await _first(batches, idle_wait)
+        finally:
+            await batches.aclose()
+
+    async def close(self) -> None:
+        """Nothing to stop or give back: receives are only made inside ``take``."""
+
+
+class PerChannelSource:
+    """A receive loop per channel, receiving only while ``take`` is waiting."""
+
+    def __init__(self, backend: Any, channels: list[str]) -> None:
+        self._backend = backend
+        self._held: deque[tuple[str, dict[str, Any]]] = deque()
+        self._wanted = asyncio.Event()
+        self._arrived = asyncio.Event()
+        self._receivers = [asyncio.ensure_future(self._receive(channel)) for channel in channels]
+
+    async def _receive(self, channel: str) -> None:
+        batches = _batches(self._backend, [channel], 1)
+        try:
+            while True:
+                await self._wanted.wait()
+                self._held.extend(await anext(batches))
+                self._arrived.set()
+        finally:
+            await batches.aclose()
+
+    async def take(self, limit: int, idle_wait: float | None) -> Received:
+        if not self._held:
+            self._arrived.clear()
+            self._wanted.set()
+            try:
+                async with asyncio.timeout(idle_wait):
+                    await self._arrived.wait()
+            except TimeoutError:
+                return []
+            finally:
+                self._wanted.clear()
+        return [self._held.popleft() for _ in range(min(limit, len(self._held)))]
+
+    async def close(self) -> None:
+        for receiver in self._receivers:
+            receiver.cancel()
+        await asyncio.gather(*self._receivers, return_exceptions=True)
+        while self._held:
+            channel, message = self._held.popleft()
+            try:
+                await self._backend.send(channel, message)
+            except Exception as error:
+                logger.error(
+                    "worker: a message received on %s but not run could not be put back "
+                    "(%s: %s); it is lost",
+                    channel,
+                    type(error).__name__,
+                    error,
+                )
