@@ -1,0 +1,318 @@
+"""The worker's HTTP bridge (channels_classic/handler.py) on the in-memory layer: request
+messages in, WSGI environs and Django views in the middle, response messages out."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+
+import pytest
+from django.http import HttpResponse, StreamingHttpResponse
+from django.urls import path
+
+from channels_classic.defaults import BODY_CHUNK_SIZE
+from channels_classic.exceptions import RequestAborted, RequestTimeout, ResponseLater
+from channels_classic.handler import (
+    ViewConsumer,
+    read_body,
+    response_messages,
+    send_reply,
+    wsgi_environ,
+)
+from channels_classic.interface import messages
+from channels_classic.layers.facade import ClassicLayer
+from channels_classic.layers.inmemory import InMemoryChannelLayer
+from channels_classic.message import Message
+
+#: Every streaming view here stops after this many parts, so no test can hang.
+PART_LIMIT = 500
+
+
+# Views and middleware the Django tests route to (ROOT_URLCONF is this module).
+
+
+def hello(request):
+    return HttpResponse(b"hello")
+
+
+def later(request):
+    raise ResponseLater()
+
+
+def failing_stream(request):
+    """Two parts, then the iterator raises."""
+
+    def parts():
+        yield b"part 0\n"
+        yield b"part 1\n"
+        raise RuntimeError("the stream broke on purpose")
+
+    return StreamingHttpResponse(parts())
+
+
+def endless_stream(request):
+    """A part every 10 ms until PART_LIMIT: for a client, it never ends."""
+
+    def parts():
+        for number in range(PART_LIMIT):
+            time.sleep(0.01)
+            yield f"tick {number}\n".encode()
+
+    return StreamingHttpResponse(parts())
+
+
+urlpatterns = [
+    path("hello/", hello),
+    path("later/", later),
+    path("failing-stream/", failing_stream),
+    path("endless/", endless_stream),
+]
+
+
+class ReplacingMiddleware:
+    """Replaces every response with a new one (as some caching or error-page middleware do)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        return HttpResponse(b"replaced", status=response.status_code)
+
+
+@pytest.fixture
+def layer() -> ClassicLayer:
+    return ClassicLayer(InMemoryChannelLayer(capacity=1000), alias="test")
+
+
+@pytest.fixture
+def views(settings):
+    """This module's views behind ReplacingMiddleware alone."""
+    settings.ROOT_URLCONF = __name__
+    settings.MIDDLEWARE = [f"{__name__}.ReplacingMiddleware"]
+
+
+def request(
+    layer: ClassicLayer,
+    path: str = "/hello/",
+    *,
+    body: bytes = b"",
+    body_channel: str | None = None,
+    headers: list[tuple[bytes, bytes]] = (),
+    **scope,
+) -> Message:
+    """An ``http.request`` message as the interface server builds it from ``scope``."""
+    asgi_scope = {"method": "GET", "path": path, "headers": list(headers), **scope}
+    reply_channel = layer.new_channel("test.reply")
+    content = messages.http_request(asgi_scope, reply_channel, body, body_channel)
+    return Message(dict(content), "http.request", layer)
+
+
+def replies(layer: ClassicLayer, message: Message) -> list[dict]:
+    """Every response message waiting on the message's reply channel."""
+    received = []
+    while (reply := layer.receive([message.reply_channel.name])[1]) is not None:
+        received.append(reply)
+    return received
+
+
+# wsgi_environ (SPEC HD2)
+
+
+def test_the_environ_joins_repeated_headers(layer):
+    """Repeated headers are joined with ',' (cookies with '; '), content headers lose the
+    HTTP_ prefix, and the path loses the root path."""
+    message = request(
+        layer,
+        "/app/caf\u00e9/",
+        root_path="/app",
+        query_string=b"q=%C3%A9&x=1",
+        headers=[
+            (b"accept", b"text/html"),
+            (b"accept", b"application/json"),
+            (b"cookie", b"a=1"),
+            (b"cookie", b"b=2"),
+            (b"content-type", b"text/plain"),
+            (b"content-length", b"3"),
+            (b"x-name", b"J\xfcrgen"),
+        ],
+        client=("10.0.0.7", 5123),
+    )
+    environ = wsgi_environ(message, b"abc")
+    assert environ["HTTP_ACCEPT"] == "text/html,application/json"
+    assert environ["HTTP_COOKIE"] == "a=1; b=2"
+    assert (environ["CONTENT_TYPE"], environ["CONTENT_LENGTH"]) == ("text/plain", "3")
+    assert "HTTP_CONTENT_TYPE" not in environ
+    assert environ["HTTP_X_NAME"] == "J\u00fcrgen"
+    assert environ["SCRIPT_NAME"] == "/app"
+    assert environ["PATH_INFO"] == "/caf\u00e9/".encode().decode("latin-1")
+    assert environ["QUERY_STRING"] == "q=%C3%A9&x=1"
+    assert (environ["REMOTE_ADDR"], environ["REMOTE_PORT"]) == ("10.0.0.7", "5123")
+    assert (environ["SERVER_NAME"], environ["SERVER_PORT"]) == ("unknown", "0")
+    assert environ["wsgi.input"].read() == b"abc"
+
+
+# response_messages (SPEC HD8, HD9)
+
+
+def test_a_large_body_travels_in_512_kib_messages():
+    """A body of two chunks and a byte is three messages: status and headers on the first,
+    more_content on all but the last."""
+    body = bytes(range(256)) * (BODY_CHUNK_SIZE // 128) + b"!"
+    sent = list(response_messages("200 OK", [("Content-Type", "x/y")], [body], streaming=False))
+    assert BODY_CHUNK_SIZE == 512 * 1024
+    assert [len(m["content"]) for m in sent] == [BODY_CHUNK_SIZE, BODY_CHUNK_SIZE, 1]
+    assert [m["more_content"] for m in sent] == [True, True, False]
+    assert (sent[0]["status"], sent[0]["headers"]) == (200, [[b"Content-Type", b"x/y"]])
+    assert all("status" not in m for m in sent[1:])
+    assert b"".join(m["content"] for m in sent) == body
+
+
+def test_an_empty_body_is_one_message():
+    """A response without a body is a single message with empty content."""
+    sent = list(response_messages("204 No Content", [], [], streaming=False))
+    assert sent == [{"status": 204, "headers": [], "content": b"", "more_content": False}]
+
+
+def test_a_stream_is_a_start_its_chunked_parts_and_an_end():
+    """A streaming response starts empty, sends each part (a large one in chunks), then an
+    empty last message."""
+    parts = [b"a", b"b" * (BODY_CHUNK_SIZE + 1)]
+    sent = list(response_messages("200 OK", [], parts, streaming=True))
+    assert [(len(m["content"]), m["more_content"]) for m in sent] == [
+        (0, True),
+        (1, True),
+        (BODY_CHUNK_SIZE, True),
+        (1, True),
+        (0, False),
+    ]
+
+
+# read_body (SPEC HD5, HD6)
+
+
+def test_body_chunks_are_joined_in_their_order(layer):
+    """Chunks arriving out of order are put back in ``order`` after the first part."""
+    message = request(layer, body=b"0", body_channel="http.request.body.t1")
+    layer.send("http.request.body.t1", dict(messages.http_body_chunk(b"2", False, 2)))
+    layer.send("http.request.body.t1", dict(messages.http_body_chunk(b"1", True, 1)))
+    assert read_body(message) == b"012"
+
+
+def test_a_body_that_stops_arriving_times_out(layer):
+    """Chunks that are not all there within the timeout raise RequestTimeout, on time."""
+    message = request(layer, body=b"0", body_channel="http.request.body.t2")
+    layer.send("http.request.body.t2", dict(messages.http_body_chunk(b"1", True, 1)))
+    started = time.monotonic()
+    with pytest.raises(RequestTimeout, match=r"http.request.body.t2 incomplete after 0.2 s"):
+        read_body(message, timeout=0.2)
+    assert time.monotonic() - started < 2
+
+
+def test_a_closed_chunk_aborts_the_request(layer):
+    """A chunk saying the client gave up raises RequestAborted."""
+    message = request(layer, body_channel="http.request.body.t3")
+    layer.send("http.request.body.t3", {"closed": True})
+    with pytest.raises(RequestAborted, match="abandoned the request body"):
+        read_body(message)
+
+
+def test_a_slow_upload_is_answered_408(layer, views):
+    """The view consumer answers a body that does not arrive in time with 408."""
+    message = request(layer, body_channel="http.request.body.t4")
+    ViewConsumer(body_receive_timeout=0.2)(message)
+    assert replies(layer, message) == [
+        {"status": 408, "content": b"408 Request Timeout (upload too slow)"}
+    ]
+
+
+def test_an_abandoned_upload_gets_no_response(layer, views):
+    """The view consumer sends nothing for a request whose client gave up."""
+    message = request(layer, body_channel="http.request.body.t5")
+    layer.send("http.request.body.t5", {"closed": True})
+    ViewConsumer()(message)
+    assert replies(layer, message) == []
+
+
+# send_reply (SPEC HD14)
+
+
+def test_a_full_reply_channel_is_retried_then_dropped(caplog):
+    """A reply to a full channel goes out once the client reads; if it never does, it is
+    dropped after the retry time with an error naming the channel."""
+    layer = ClassicLayer(InMemoryChannelLayer(capacity=1), alias="test")
+    message = request(layer)
+    reply_channel = message.reply_channel.name
+    layer.send(reply_channel, {"content": b"first"})
+    reader = threading.Timer(0.2, layer.receive, args=([reply_channel],))
+    reader.start()
+    assert send_reply(message, {"content": b"second"}, retry_for=5, retry_every=0.01)
+    reader.join()
+    assert replies(layer, message) == [{"content": b"second"}]
+
+    layer.send(reply_channel, {"content": b"third"})
+    started = time.monotonic()
+    assert not send_reply(message, {"content": b"fourth"}, retry_for=0.2, retry_every=0.01)
+    assert 0.2 <= time.monotonic() - started < 2
+    assert f"reply channel {reply_channel} stayed full for 0.2 s" in caplog.text
+    assert replies(layer, message) == [{"content": b"third"}]
+
+
+# ViewConsumer through Django (SPEC HD7-HD13)
+
+
+def test_views_answer_through_the_middleware(layer, views):
+    """A view's response goes out as the middleware made it."""
+    message = request(layer, "/hello/")
+    ViewConsumer()(message)
+    (reply,) = replies(layer, message)
+    assert (reply["status"], reply["content"], reply["more_content"]) == (200, b"replaced", False)
+
+
+def test_response_later_survives_a_middleware_that_replaces_responses(layer, views):
+    """A view raising ResponseLater sends nothing, even when a middleware swapped the
+    placeholder response for one of its own."""
+    message = request(layer, "/later/")
+    ViewConsumer()(message)
+    assert replies(layer, message) == []
+
+
+def test_a_stream_whose_iterator_raises_still_ends(layer, settings, caplog):
+    """The parts made before the error go out, the error is logged, and the response ends."""
+    settings.ROOT_URLCONF = __name__
+    settings.MIDDLEWARE = []
+    message = request(layer, "/failing-stream/")
+    ViewConsumer()(message)
+    sent = replies(layer, message)
+    assert [m["content"] for m in sent] == [b"", b"part 0\n", b"part 1\n", b""]
+    assert [m["more_content"] for m in sent] == [True, True, True, False]
+    assert "the streaming response to GET /failing-stream/ failed after 3 message(s)" in (
+        caplog.text
+    )
+    assert "the stream broke on purpose" in caplog.text
+
+
+def test_a_stream_stops_when_the_interface_reports_the_client_gone(layer, settings, caplog):
+    """An endless stream stops, freeing the worker thread, once the request's disconnect
+    channel has the interface's notice."""
+    settings.ROOT_URLCONF = __name__
+    settings.MIDDLEWARE = []
+    caplog.set_level(logging.INFO, logger="channels_classic.handler")
+    message = request(layer, "/endless/")
+    consumer = ViewConsumer(disconnect_check_interval=0.05)
+    streaming = threading.Thread(target=consumer, args=(message,))
+    streaming.start()
+    reply_channel = message.reply_channel.name
+    received = []
+    deadline = time.monotonic() + 5
+    while len(received) < 5 and time.monotonic() < deadline:
+        _, reply = layer.receive([reply_channel], block=True)
+        received.append(reply)
+    notice = messages.http_disconnect(reply_channel, "/endless/")
+    layer.send(messages.http_disconnect_channel(reply_channel), dict(notice))
+    streaming.join(5)
+    assert not streaming.is_alive()
+    assert len(received) == 5
+    assert "the client of GET /endless/ left; stopped streaming" in caplog.text
+    assert len(replies(layer, message)) < PART_LIMIT // 2
