@@ -1,4 +1,5 @@
-"""End to end over HTTP: requests through daphne, Redis and a worker into Django's views."""
+"""End to end over HTTP: requests through daphne, Redis and a worker into Django's views;
+daphne's access log; and a chat room socket that outlives a bad frame."""
 
 from __future__ import annotations
 
@@ -15,10 +16,17 @@ import time
 import urllib.parse
 
 import pytest
+from websockets.asyncio.client import connect
 
 from channels_classic.layers.redis import RedisChannelLayer
+from realtime.rooms import MAX_FRAME_BYTES
 from tests.e2e_routing import REPORTS
+from tests.e2e_urls import LARGE_BODY_SIZE, large_body
 from tests.processes import Stack
+from tests.test_e2e_auth import log_in, next_of_type, room
+
+#: How long a response that must not hang may take.
+PROMPTLY = 5.0
 
 pytestmark = pytest.mark.e2e
 
@@ -255,3 +263,83 @@ def test_a_full_request_queue_gets_503_at_once(private_redis, tmp_path):
     finally:
         stack.stop()
         print(stack.logs())
+
+
+def test_a_large_response_arrives_whole(stack):
+    """An ordinary response of three 512 KiB messages and a bit arrives whole, with its
+    length."""
+    stack.start_worker()
+    stack.start_daphne()
+    status, headers, body = request(stack, "GET", "/large/")
+    assert status == 200 and headers["Content-Length"] == str(LARGE_BODY_SIZE)
+    assert body == large_body()
+
+
+def test_a_stream_whose_view_fails_midway_still_ends(stack):
+    """A streaming view raising after two parts: the client gets the two parts and the end
+    of the response at once, and the worker logs the error."""
+    worker = stack.start_worker()
+    stack.start_daphne()
+    started = time.monotonic()
+    status, _, body = request(stack, "GET", "/failing-stream/", timeout=PROMPTLY * 2)
+    assert status == 200 and body == b"part 0\npart 1\n"
+    assert time.monotonic() - started < PROMPTLY
+    worker.wait_for_log("failed after 3 message(s); ended it early")
+    assert "failing_stream broke on purpose" in worker.log()
+
+
+def test_an_endless_stream_stops_when_its_client_leaves(stack):
+    """A client leaving an endless stream frees the worker's only thread: the stream stops
+    and the next request is served at once."""
+    worker = stack.start_worker("--threads", "1")
+    stack.start_daphne()
+    with socket.create_connection(("127.0.0.1", stack.port), timeout=PROMPTLY * 2) as raw:
+        raw.sendall(b"GET /endless/ HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+        received = b""
+        while b"tick 3" not in received:
+            received += raw.recv(65536)
+    worker.wait_for_log("the client of GET /endless/ left; stopped streaming", PROMPTLY * 2)
+    started = time.monotonic()
+    assert request(stack, "GET", "/")[0] == 200
+    assert time.monotonic() - started < PROMPTLY
+
+
+async def test_daphne_writes_the_access_log(stack, tmp_path):
+    """daphne's --access-log gets an NCSA-like line per HTTP response (method, path, status,
+    size) and per WebSocket event (SPEC D7)."""
+    stack.start_worker()
+    access_log = tmp_path / "access.log"
+    stack.start_daphne("--access-log", str(access_log))
+    assert request(stack, "GET", "/")[0] == 200
+    async with connect(stack.url("/chat/")) as chat:
+        await chat.send("hi")
+        assert await asyncio.wait_for(chat.recv(), PROMPTLY) == "You said: hi"
+    stamp = r"\d\d/\w{3}/\d{4}:\d\d:\d\d:\d\d"
+    expected = [
+        rf'^127\.0\.0\.1:\d+ - - \[{stamp}\] "GET /" 200 \d+$',
+        rf'^127\.0\.0\.1:\d+ - - \[{stamp}\] "WSCONNECT /chat/" - -$',
+        rf'^127\.0\.0\.1:\d+ - - \[{stamp}\] "WSDISCONNECT /chat/" - -$',
+    ]
+    deadline = time.monotonic() + PROMPTLY
+    while not all(re.search(line, access_log.read_text(), re.M) for line in expected):
+        assert time.monotonic() < deadline, access_log.read_text()
+        await asyncio.sleep(0.05)
+
+
+async def test_a_bad_chat_frame_leaves_the_room_socket_open(stack):
+    """A frame that is not JSON, and one over the frame size limit, each get an error frame;
+    the socket stays open and its next good message reaches the room."""
+    stack.manage("demo_users")
+    stack.start_worker()
+    stack.start_daphne()
+    session = log_in(stack, "ann", "ann-demo-password")
+    async with room(stack, session=session) as ann, room(stack) as guest:
+        await next_of_type(guest, "presence")
+        await ann.send("not json")
+        assert (await next_of_type(ann, "error"))["error"].startswith("frames must be JSON")
+        await ann.send("x" * (MAX_FRAME_BYTES + 1))
+        error = (await next_of_type(ann, "error"))["error"]
+        assert error == f"the frame is larger than {MAX_FRAME_BYTES} bytes"
+        await ann.send(json.dumps({"text": "still here"}))
+        message = await next_of_type(guest, "message")
+        assert (message["user"], message["text"]) == ("ann", "still here")
