@@ -1,5 +1,7 @@
 """Django app config: connects the library's signal receivers once Django is ready."""
 
+import sys
+
 from django.apps import AppConfig
 from django.core.signals import setting_changed
 from django.db import close_old_connections
@@ -21,6 +23,11 @@ class ChannelsClassicConfig(AppConfig):
         # Consumers are requests of a kind: stale DB connections are closed around them.
         for signal, uid in DB_CLOSING:
             signal.connect(close_old_connections, dispatch_uid=uid)
+        # Under daphne's command, its WebSocket protocol is fixed before the first connection.
+        if "daphne.server" in sys.modules:
+            from .interface import daphne_compat
+
+            daphne_compat.apply()
         from .binding.registry import bindings  # imports auth models: only once apps are loaded
 
         bindings.ready()

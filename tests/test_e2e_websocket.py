@@ -208,3 +208,69 @@ async def test_a_full_receive_channel_closes_the_socket_with_1013(private_redis,
     finally:
         stack.stop()
         print(stack.logs())
+
+
+@pytest.fixture
+def worker_stack(private_redis, tmp_path):
+    """A stack on the worker tests' settings (extra routes, subprotocols); not started yet."""
+    running = Stack(private_redis().url, tmp_path, settings="tests.e2e_worker_settings")
+    yield running
+    running.stop()
+    print(running.logs())
+
+
+async def test_an_accept_timeout_longer_than_daphnes_is_honoured(worker_stack):
+    """With the accept timeout at 6 s (daphne's own --websocket_connect_timeout is 5) and a
+    connect consumer that never answers, the handshake is refused with 403 at ~6 s, not
+    dropped by daphne or autobahn at 5."""
+    worker_stack.env["TEST_ACCEPT_TIMEOUT"] = "6"
+    worker_stack.start_worker()
+    daphne = worker_stack.start_daphne()
+    started = time.monotonic()
+    with pytest.raises(InvalidStatus) as refused:
+        await connect(worker_stack.url("/silent/"), open_timeout=15)
+    waited = time.monotonic() - started
+    assert refused.value.response.status_code == 403
+    assert 5.9 < waited < 8
+    assert "no answer to websocket.connect for /silent/ within 6.0 s" in daphne.log()
+
+
+async def test_a_full_connect_channel_answers_503(worker_stack):
+    """When websocket.connect is at capacity, a new socket's handshake is answered with HTTP
+    503 'Connection queue at capacity' at once, and the socket whose connect was queued is
+    still waiting for its answer."""
+    worker_stack.env["TEST_INGRESS_CAPACITY"] = "1"
+    worker_stack.env["TEST_ACCEPT_TIMEOUT"] = "20"
+    daphne = worker_stack.start_daphne()
+    attempts = [
+        asyncio.ensure_future(connect(worker_stack.url("/chat/"), open_timeout=30))
+        for _ in range(2)
+    ]
+    try:
+        done, pending = await asyncio.wait(attempts, timeout=10, return_when="FIRST_COMPLETED")
+        assert len(done) == 1 and len(pending) == 1
+        with pytest.raises(InvalidStatus) as refused:
+            done.pop().result()
+        assert refused.value.response.status_code == 503
+        assert refused.value.response.body == b"Connection queue at capacity"
+        assert "websocket.connect could not take a message" in daphne.log()
+        worker_stack.start_worker()
+        async with await pending.pop() as socket:
+            assert await ask(socket, "queued") == "You said: queued"
+    finally:
+        for attempt in attempts:
+            attempt.cancel()
+
+
+async def test_the_client_s_first_agreed_subprotocol_is_chosen(worker_stack):
+    """The server picks the first subprotocol the client offers that it agrees to (SPEC
+    WS14), not the first of its own list; none agreed means no subprotocol."""
+    worker_stack.start_worker()
+    worker_stack.start_daphne()
+    url = worker_stack.url("/chat/")
+    async with connect(url, subprotocols=["chat.v3", "chat.v1", "chat.v2"]) as socket:
+        assert socket.subprotocol == "chat.v1"
+    async with connect(url, subprotocols=["chat.v2", "chat.v1"]) as socket:
+        assert socket.subprotocol == "chat.v2"
+    async with connect(url) as socket:
+        assert socket.subprotocol is None
