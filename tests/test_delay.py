@@ -23,7 +23,7 @@ from channels_classic.delay import (
 )
 from channels_classic.delay.models import DelayedMessage, pack_content, unpack_content
 from channels_classic.delay.protocol import check_delay_request
-from channels_classic.delay.server import DelayServer
+from channels_classic.delay.server import CLAIM_TIME, SEND_LIMIT, DelayServer
 from channels_classic.layers.facade import ClassicLayer
 from channels_classic.layers.inmemory import InMemoryChannelLayer
 from channels_classic.layers.registry import channel_layers
@@ -253,6 +253,69 @@ async def test_stop_ends_a_waiting_server_without_taking_more():
     await layer.channel_layer.send(DELAY_CHANNEL, request("test.dest", {"n": 2}, 0))
     assert await receive(layer, DELAY_CHANNEL) == request("test.dest", {"n": 2}, 0)
     assert await DelayedMessage.objects.acount() == 0
+
+
+def due_rows(count: int, channel: str = "test.dest") -> list[DelayedMessage]:
+    """``count`` stored messages {"n": 0...}, all due now."""
+    now = timezone.now()
+    return [
+        DelayedMessage(due_date=now, channel_name=channel, content=pack_content({"n": n}))
+        for n in range(count)
+    ]
+
+
+def drain(layer: ClassicLayer, channel: str) -> list[dict]:
+    received = []
+    while (content := layer.receive([channel])[1]) is not None:
+        received.append(content)
+    return received
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_two_servers_on_one_database_send_each_message_once():
+    """Two servers sending the same due messages at once (both read all of them) each claim
+    a message before sending it: every message arrives once, and the table is empty."""
+    layer = make_layer(**{"test.dest": 1000})
+    await DelayedMessage.objects.abulk_create(due_rows(60))
+    first, second = (DelayServer(layer, install_signals=False) for _ in range(2))
+    await asyncio.wait_for(asyncio.gather(first.send_due(), second.send_due()), BOUND)
+    received = await sync_to_async(drain)(layer, "test.dest")
+    assert sorted(content["n"] for content in received) == list(range(60))
+    assert first.sent + second.sent == 60
+    assert await DelayedMessage.objects.acount() == 0
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_a_claimed_message_is_left_to_its_server_until_the_claim_is_over():
+    """A message another server claimed is not sent; once its claim is over (that server
+    died) it is due again and sent."""
+    layer = make_layer()
+    (row,) = await DelayedMessage.objects.abulk_create(due_rows(1))
+    claiming, other = (DelayServer(layer, install_signals=False) for _ in range(2))
+    assert await claiming._claim(row)
+    claimed = await DelayedMessage.objects.aget()
+    assert claimed.due_date >= row.due_date + CLAIM_TIME
+    assert await other.send_due() == claimed.due_date
+    assert other.sent == 0
+    await DelayedMessage.objects.filter(pk=row.pk).aupdate(due_date=timezone.now())
+    await other.send_due()
+    assert (other.sent, await receive(layer, "test.dest")) == (1, {"n": 0})
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_a_round_with_a_backlog_still_takes_the_waiting_requests():
+    """While more messages are due than one round sends, each round still takes (without
+    waiting) the requests waiting on asgi.delay, so the channel cannot fill up."""
+    layer = make_layer(**{"test.dest": 1000})
+    await DelayedMessage.objects.abulk_create(due_rows(SEND_LIMIT + 5))
+    await layer.channel_layer.send(DELAY_CHANNEL, request("test.later", {"n": "new"}, 60_000))
+    server = DelayServer(layer, install_signals=False)
+    started = time.monotonic()
+    assert await asyncio.wait_for(server._round(), BOUND) is False
+    assert time.monotonic() - started < BOUND / 2
+    assert (server.sent, server.stored) == (SEND_LIMIT, 1)
+    assert await layer.channel_layer.receive_ready([DELAY_CHANNEL]) == []
+    assert await DelayedMessage.objects.filter(channel_name="test.later").aexists()
 
 
 class _LogSeen(logging.Handler):

@@ -106,3 +106,38 @@ def test_rundelay_refuses_an_unmigrated_database(private_redis, tmp_path):
     )
     assert result.returncode == 1
     assert "run 'manage.py migrate channels_delay'" in result.stderr
+
+
+async def test_two_servers_on_one_database_send_each_message_once(stack, layer):
+    """A second rundelay started after the first stored a batch wakes for the same due date:
+    both race over those messages, and each arrives exactly once."""
+    count = 30
+    first = start_rundelay(stack, "-v", "2")
+    for n in range(count):
+        await layer.send(DELAY_CHANNEL, dict(delay_request("test.once", {"n": n}, 3000)))
+    deadline = time.monotonic() + 10
+    while stored(first) < count:
+        assert time.monotonic() < deadline, first.log()
+        await asyncio.sleep(0.05)
+    second = start_rundelay(stack, "-v", "2")
+    received = [
+        await asyncio.wait_for(layer.receive("test.once"), 3 + 2 * TOLERANCE) for _ in range(count)
+    ]
+    assert sorted(message["n"] for message in received) == list(range(count))
+    with pytest.raises(TimeoutError):
+        await asyncio.wait_for(layer.receive("test.once"), TOLERANCE)
+    sent = []
+    for server in (first, second):
+        server.signal(signal.SIGTERM)
+        assert server.process.wait(10) == 0
+        sent.append(int(server.log().split(" and sending ")[-1].split()[0]))
+    assert sum(sent) == count, stack.logs()
+
+
+def stored(server: ServerProcess) -> int:
+    """How many messages ``server`` logged storing (at verbosity 2)."""
+    return sum(
+        int(line.split("delay: stored ")[1].split()[0])
+        for line in server.log().splitlines()
+        if "delay: stored " in line
+    )

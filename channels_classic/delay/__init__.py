@@ -1,9 +1,11 @@
 """The delay server (SPEC DL1–DL8): messages sent to ``asgi.delay`` reach their destination
 channel once their delay has passed.
 
-Add ``"channels_classic.delay"`` to ``INSTALLED_APPS``, run ``manage.py migrate`` and one
-``manage.py rundelay`` per database. Then send ``{"channel": <destination>, "content":
-<message dict>, "delay": <milliseconds>}`` to ``asgi.delay``, or call ``send_delayed``.
+Add ``"channels_classic.delay"`` to ``INSTALLED_APPS``, run ``manage.py migrate`` and
+``manage.py rundelay`` (several may share the database: each message is sent once). Then
+send ``{"channel": <destination>, "content": <message dict>, "delay": <milliseconds>}`` to
+``asgi.delay``, or call ``send_delayed``.
+
 Importing this package needs no configured settings (the model lives in ``.models``).
 """
 

@@ -3,7 +3,14 @@
 It never polls. Each round sends what is due, asks the database when the next stored message
 is due, and then waits on the layer for new requests for exactly that long (forever when
 nothing is stored): a request wakes it at once, and the timeout ends when the next message is
-due. Requests only arrive through ``asgi.delay``, so run one delay server per database.
+due. While messages are due it does not wait, but still takes the requests already waiting,
+so ``asgi.delay`` never fills behind a backlog.
+
+Several delay servers may share a database. Before sending a message a server claims it: one
+conditional update moves its due date CLAIM_TIME ahead, and only the server whose update
+matched the row as it read it sends the message (a row update is atomic on SQLite as on
+PostgreSQL, so two servers never both win). A server that dies between claiming and deleting
+leaves the message to whichever server finds it due again, once the claim is over.
 
 Database work goes through Django's async ORM (one thread for the whole process), the layer
 is used from the server's own event loop. A bad request is logged and skipped; a full
@@ -11,7 +18,7 @@ destination is retried a second later (SPEC DL6); a message that can never be se
 and dropped; layer and database errors are logged and the round is retried with back-off,
 keeping what is stored and what was taken (put back on ``asgi.delay`` if the server stops
 before it could store it). A message is deleted once sent, so a crash between the two sends
-it twice rather than never. SIGTERM or SIGINT stops the server once the current round is
+it again rather than never. SIGTERM or SIGINT stops the server once the current round is
 done (at once if it is waiting); a second signal exits at once.
 """
 
@@ -28,7 +35,7 @@ from django.db import close_old_connections
 from django.utils import timezone
 
 from ..exceptions import ChannelFull
-from ..layers.facade import ClassicLayer
+from ..layers.facade import NON_BLOCKING_RECEIVE_TIMEOUT, ClassicLayer
 from ..layers.receiving import Backoff, Received, receive_batch
 from ..service import Service
 from ..worker import IDLE_WAIT
@@ -43,6 +50,10 @@ CHANNEL_FULL_RETRY = timedelta(seconds=1)
 RECEIVE_LIMIT = 100
 #: Due messages read from the database, sent, and deleted in one go.
 SEND_LIMIT = 100
+#: How long a server's claim on a due message lasts: its due date moves this far ahead while
+#: it is sent. Far longer than a send takes; a server that died holding the claim delays the
+#: message by this much.
+CLAIM_TIME = timedelta(seconds=30)
 
 # The layer is unreachable: the message stays stored and the round is retried later.
 _LAYER_ERRORS = (OSError, redis.exceptions.RedisError)
@@ -121,9 +132,7 @@ class DelayServer(Service):
         if next_due is None:
             wait = IDLE_WAIT if self.stop_when_idle else None
         else:
-            wait = (next_due - timezone.now()).total_seconds()
-            if wait <= 0:
-                return False
+            wait = max(0.0, (next_due - timezone.now()).total_seconds())
         self._taken = [message for _, message in await self._receive(wait)]
         idle = next_due is None and not self._taken
         await self._store_taken()
@@ -152,7 +161,15 @@ class DelayServer(Service):
         self._taken = []
 
     async def _receive(self, timeout: float | None) -> Received:
-        """Up to RECEIVE_LIMIT requests; [] if none came within ``timeout`` or on stop."""
+        """Up to RECEIVE_LIMIT requests; [] if none came within ``timeout`` or on stop. A
+        timeout of 0 takes what is there already (layers that cannot tell get one round
+        trip's time)."""
+        if timeout == 0:
+            ready = getattr(self.backend, "receive_ready", None)
+            if ready is not None:
+                received: Received = await ready([DELAY_CHANNEL], RECEIVE_LIMIT)
+                return received
+            timeout = NON_BLOCKING_RECEIVE_TIMEOUT
         received = await self._interruptible(
             receive_batch(self.backend, [DELAY_CHANNEL], RECEIVE_LIMIT), timeout
         )
@@ -197,8 +214,9 @@ class DelayServer(Service):
 
     async def send_due(self) -> datetime | None:
         """Sends up to SEND_LIMIT due messages, earliest first, and deletes them; a message
-        whose destination is full is kept for CHANNEL_FULL_RETRY. Returns when the next
-        stored message is due (in the past if more are due now), None when none is stored.
+        whose destination is full is kept for CHANNEL_FULL_RETRY, and one another server
+        claimed first is left to it. Returns when the next stored message is due (in the
+        past if more are due now), None when none is stored.
 
         A layer error stops the step, keeping the unsent messages, and is raised.
         """
@@ -207,10 +225,15 @@ class DelayServer(Service):
         full: list[int] = []
         try:
             for row in due:
-                if await self._send(row):
-                    done.append(row.pk)
-                else:
-                    full.append(row.pk)
+                if not await self._claim(row):
+                    continue
+                try:
+                    sent = await self._send(row)
+                except _LAYER_ERRORS:
+                    # Due again at once, for the next round (or the next server).
+                    await DelayedMessage.objects.filter(pk=row.pk).aupdate(due_date=row.due_date)
+                    raise
+                (done if sent else full).append(row.pk)
         finally:
             if done:
                 await DelayedMessage.objects.filter(pk__in=done).adelete()
@@ -219,6 +242,15 @@ class DelayServer(Service):
                     due_date=timezone.now() + CHANNEL_FULL_RETRY
                 )
         return await DelayedMessage.objects.anext_due_date()
+
+    async def _claim(self, row: DelayedMessage) -> bool:
+        """Claims ``row`` for this server (see the module docstring); False if another server
+        claimed or sent it since it was read."""
+        unclaimed = DelayedMessage.objects.filter(pk=row.pk, due_date=row.due_date)
+        claimed: int = await unclaimed.aupdate(due_date=timezone.now() + CLAIM_TIME)
+        if not claimed:
+            logger.debug("delay: a message for %s was taken by another server", row.channel_name)
+        return claimed == 1
 
     async def _send(self, row: DelayedMessage) -> bool:
         """Sends one stored message; False if its destination is full. A message that can
