@@ -5,6 +5,10 @@ for each alias in ``test_channel_aliases``, routed like the configured one, and 
 configured layers back afterwards: a test sees only the messages it caused, and nothing
 reaches a real Redis. The swap happens before fixtures load and is undone after the
 database is cleaned up, so model signals that send messages go to the test layers too.
+``ChannelTestCase`` also swaps layers in for the whole class, from before ``setUpClass`` to
+after ``tearDownClass``: Django loads its fixtures and runs ``setUpTestData`` once per class,
+before any test's swap. (A class-level ``override_settings`` of ``CHANNEL_LAYERS`` is applied
+after that swap and replaces it: its layers serve the class's set-up.)
 
 ``apply_routes`` replaces the routing of layers for a block, a test or a test class; unlike
 1.x, it replaces the routing of the ``aliases`` it is given (1.x always patched the default
@@ -68,7 +72,14 @@ class ChannelTestCaseMixin(SimpleTestCase):
 
 
 class ChannelTestCase(ChannelTestCaseMixin, TestCase):
-    """Django's ``TestCase`` (each test in a transaction) with fresh channel layers."""
+    """Django's ``TestCase`` (each test in a transaction) with fresh channel layers, and
+    layers of the class's own while its fixtures load and ``setUpTestData`` runs."""
+
+    @classmethod
+    def setUpClass(cls) -> None:
+        replaced = install_test_layers(cls.test_channel_aliases)
+        cls.addClassCleanup(restore_layers, replaced)  # also when setUpClass fails
+        super().setUpClass()
 
 
 class TransactionChannelTestCase(ChannelTestCaseMixin, TransactionTestCase):
@@ -110,8 +121,9 @@ class apply_routes:
     ``routes`` is a routing object, a list of them, or a list of lists (each becoming an
     ``include``). Use it as a context manager, to decorate a test function, or to decorate
     a test class: a ``unittest.TestCase`` gets the routes from before ``setUp`` to after
-    ``tearDown``, any other class around each ``test*`` method. The layers' routers are put
-    back as they were, routes added to them included.
+    ``tearDown`` (put back by a cleanup, so also when ``setUp`` fails), any other class around
+    each ``test*`` method. The layers' routers are put back as they were, routes added to
+    them included.
     """
 
     def __init__(self, routes: Any, aliases: Sequence[str] = (DEFAULT_CHANNEL_LAYER,)) -> None:
@@ -168,20 +180,15 @@ class apply_routes:
 
     def _decorate_class(self, cls: type) -> type:
         if issubclass(cls, unittest.TestCase):
-            set_up, tear_down = cls.setUp, cls.tearDown
+            set_up = cls.setUp
 
-            def routed_set_up(test: Any) -> None:
+            def routed_set_up(test: unittest.TestCase) -> None:
                 self.__enter__()
+                # Cleanups run after tearDown, and when setUp raises (tearDown does not).
+                test.addCleanup(self.__exit__, None, None, None)
                 set_up(test)
 
-            def routed_tear_down(test: Any) -> None:
-                try:
-                    tear_down(test)
-                finally:
-                    self.__exit__(None, None, None)
-
             cls.setUp = routed_set_up  # type: ignore[method-assign,assignment]
-            cls.tearDown = routed_tear_down  # type: ignore[method-assign,assignment]
             return cls
         for name, value in list(vars(cls).items()):
             if name.startswith("test") and callable(value):
