@@ -24,7 +24,8 @@ CHROMIUM_ARGS = [
 
 
 def require_chromium() -> None:
-    """Skips (fails under CI=true) when Chromium is missing, saying how to install it."""
+    """Skips the test when Chromium is missing, saying how to install it; under CI=true a
+    missing Chromium fails it instead (CI must run the browser tests)."""
     if os.path.exists(CHROMIUM):
         return
     message = (
@@ -38,9 +39,10 @@ def require_chromium() -> None:
 
 @contextmanager
 def chromium() -> Iterator[Any]:
+    """A headless Chromium; checks for it before Playwright is even imported."""
+    require_chromium()
     from playwright.sync_api import sync_playwright
 
-    require_chromium()
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:

@@ -1,19 +1,30 @@
-"""The chat page in a real browser: two logged-in users in one room, and a guest."""
+"""The chat page in a real browser: two logged-in users in one room, and a guest; and the
+rule for a missing Chromium."""
 
 from __future__ import annotations
+
+import sys
 
 import pytest
 
 from realtime.management.commands.demo_users import DEMO_USERS
-from tests.browser import chromium
+from tests import browser as browsers
+from tests.browser import chromium, require_chromium
 from tests.processes import Stack
 
-pytestmark = pytest.mark.browser
+MISSING = r"Chromium is not installed at .*no-chromium: install Debian's package"
 
 
 @pytest.fixture
-def site(private_redis, tmp_path):
-    """The demo behind daphne with two workers, on a Redis of its own, with demo users."""
+def browser():
+    with chromium() as running:
+        yield running
+
+
+@pytest.fixture
+def site(browser, private_redis, tmp_path):
+    """The demo behind daphne with two workers, on a Redis of its own, with demo users;
+    started only once a browser runs, so a missing Chromium skips before any server starts."""
     stack = Stack(private_redis().url, tmp_path)
     stack.manage("migrate", "--noinput")
     stack.manage("demo_users")
@@ -23,12 +34,6 @@ def site(private_redis, tmp_path):
     yield stack
     stack.stop()
     print(stack.logs())
-
-
-@pytest.fixture
-def browser():
-    with chromium() as running:
-        yield running
 
 
 def log_in(page, base_url: str, username: str) -> None:
@@ -50,6 +55,7 @@ def set_topic(page, topic: str) -> None:
     page.click("#topic-form button")
 
 
+@pytest.mark.browser
 def test_two_people_chat_in_a_room(site, browser, tmp_path):
     """Ann and Bob log in and join one room; each sees the other arrive under their user
     name, their messages carry their names, a guest may read but not post, and Ann sees Bob
@@ -106,3 +112,30 @@ def test_two_people_chat_in_a_room(site, browser, tmp_path):
     finally:
         for context in contexts:
             context.close()
+
+
+@pytest.fixture
+def no_chromium(monkeypatch, tmp_path):
+    """Chromium looked for where it is not; Playwright unimportable (so importing it first
+    would raise ImportError, not skip)."""
+    monkeypatch.setattr(browsers, "CHROMIUM", str(tmp_path / "no-chromium"))
+    monkeypatch.setitem(sys.modules, "playwright.sync_api", None)
+
+
+def test_a_missing_chromium_skips_locally(no_chromium, monkeypatch):
+    """Without CI=true a missing Chromium skips, saying how to install it, before Playwright
+    is imported."""
+    monkeypatch.delenv("CI", raising=False)
+    with pytest.raises(pytest.skip.Exception, match=MISSING):
+        require_chromium()
+    with pytest.raises(pytest.skip.Exception, match=MISSING), chromium():
+        pass
+
+
+def test_a_missing_chromium_fails_under_ci(no_chromium, monkeypatch):
+    """Under CI=true a missing Chromium fails the test with the same message."""
+    monkeypatch.setenv("CI", "true")
+    with pytest.raises(pytest.fail.Exception, match=MISSING):
+        require_chromium()
+    with pytest.raises(pytest.fail.Exception, match=MISSING), chromium():
+        pass
