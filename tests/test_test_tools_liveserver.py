@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import os
 import pickle
+import subprocess
+import sys
 import urllib.request
 from pathlib import Path
 from typing import Any
@@ -25,6 +27,9 @@ from tests.tools_support import IN_MEMORY_LAYER, REDIS_LAYER, problems, run_test
 
 #: Bounded waits on real sockets and processes.
 SOCKET_TIMEOUT = 10
+#: How long a test suite run in a process of its own may take.
+SUITE_TIMEOUT = 180
+ROOT = Path(__file__).resolve().parent.parent
 
 
 # ChannelLiveServerTestCase
@@ -82,6 +87,32 @@ class LiveServerTests(ChannelLiveServerTestCase):
             body = response.read()
         css = Path(__file__).resolve().parent.parent / "realtime/static/realtime/chat.css"
         assert body == css.read_bytes()
+
+
+def test_a_live_server_test_case_with_a_file_database_passes(private_redis, tmp_path):
+    """tests/live_database_suite.py, a ChannelLiveServerTestCase that logs in through the
+    worker and chats on a room socket, passes under Django's test runner with a file test
+    database its server processes open: the database reaches them, both ways."""
+    database = tmp_path / "test.sqlite3"
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "tests.live_database_settings",
+        "REDIS_URL": private_redis().url,
+        "TEST_DATABASE_FILE": str(database),
+        "PYTHONPATH": str(ROOT),
+    }
+    result = subprocess.run(
+        [sys.executable, "manage.py", "test", "tests.live_database_suite", "--noinput"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=SUITE_TIMEOUT,
+    )
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output
+    assert "Ran 1 test" in output and "\nOK" in output, output
+    assert not database.exists()  # the runner destroyed it
 
 
 def test_live_server_processes_are_stopped_and_cleaned_up(redis_url):
