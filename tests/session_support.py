@@ -6,7 +6,13 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import timedelta
 from typing import Any
+
+import pytest
+from django.contrib.sessions.backends.db import SessionStore as DbSessionStore
+from django.contrib.sessions.models import Session
+from django.utils import timezone
 
 from channels_classic.interface import messages
 from channels_classic.layers.facade import ClassicLayer
@@ -24,6 +30,13 @@ FAST_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 LOCMEM_CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
 
+@pytest.fixture(autouse=True)
+def db_sessions(settings: Any) -> Any:
+    """Sessions in the db engine, channel sessions too, and an in-process cache: for every
+    test of a module that imports it."""
+    return keep_sessions_in(settings)
+
+
 def keep_sessions_in(settings: Any, *, channel_engine: str | None = None) -> Any:
     """Sessions in the db engine, channel sessions in ``channel_engine`` (default: the same),
     and an in-process cache; returns the pytest-django ``settings``."""
@@ -34,6 +47,24 @@ def keep_sessions_in(settings: Any, *, channel_engine: str | None = None) -> Any
     elif hasattr(settings, "CHANNEL_SESSION_ENGINE"):
         del settings.CHANNEL_SESSION_ENGINE
     return settings
+
+
+def http_session_with(data: dict[str, Any]) -> str:
+    """Creates a session in the db engine (as SessionMiddleware would) and returns its key."""
+    session = DbSessionStore()
+    session.update(data)
+    session.create()
+    return session.session_key
+
+
+def store_session(key: str, data: dict[str, Any], *, expires_in: timedelta) -> None:
+    """Writes a session row with ``key`` straight into the db engine's table (expired when
+    ``expires_in`` is negative)."""
+    Session.objects.create(
+        session_key=key,
+        session_data=DbSessionStore().encode(data),
+        expire_date=timezone.now() + expires_in,
+    )
 
 
 def make_layer(*routes: Any) -> ClassicLayer:

@@ -1,5 +1,5 @@
-"""Channel and HTTP sessions on Django's real session engines (db, cached_db, cache),
-called directly and run by a real worker."""
+"""Channel sessions on Django's real session engines (db, cached_db, cache), called directly
+and run by a real worker; the engine setting."""
 
 from __future__ import annotations
 
@@ -9,29 +9,20 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import timedelta
-from typing import Any
 
 import pytest
-from django.contrib.sessions.backends.base import VALID_KEY_CHARS
-from django.contrib.sessions.backends.db import SessionStore as DbSessionStore
 from django.contrib.sessions.models import Session
 from django.core.exceptions import ImproperlyConfigured
 from django.db import connection
 from django.db.models.signals import pre_save
 from django.utils import timezone
-from django.utils.crypto import get_random_string
 
 from channels_classic import route
 from channels_classic.exceptions import ConsumeLater, UnsuitableSessionEngine
-from channels_classic.interface import messages
 from channels_classic.message import Message
 from channels_classic.sessions import (
-    ORDERING_MARK_PREFIX,
-    channel_and_http_session,
     channel_session,
     channel_session_key,
-    derived_key,
-    http_session,
     session_for_reply_channel,
 )
 from channels_classic.worker import Worker
@@ -41,36 +32,12 @@ from tests.session_support import (
     DB_ENGINE,
     SIGNED_COOKIES_ENGINE,
     connect,
-    keep_sessions_in,
+    db_sessions,  # noqa: F401 (an autouse fixture: importing it applies it here)
     make_layer,
     receive,
     send_all,
+    store_session,
 )
-
-
-@pytest.fixture(autouse=True)
-def session_settings(settings):
-    """Sessions in the db engine unless a test says otherwise, and an in-process cache."""
-    return keep_sessions_in(settings)
-
-
-def http_session_with(data: dict[str, Any]) -> str:
-    """Creates a session in the db engine (as SessionMiddleware would) and returns its key."""
-    session = DbSessionStore()
-    session.update(data)
-    session.create()
-    return session.session_key
-
-
-def store_session(key: str, data: dict[str, Any], *, expires_in: timedelta) -> None:
-    """Writes a session row with ``key`` straight into the db engine's table (expired when
-    ``expires_in`` is negative)."""
-    Session.objects.create(
-        session_key=key,
-        session_data=DbSessionStore().encode(data),
-        expire_date=timezone.now() + expires_in,
-    )
-
 
 # session_for_reply_channel
 
@@ -331,128 +298,3 @@ def test_an_expired_channel_session_is_replaced_by_an_empty_one(settings, engine
         Worker(layer, threads=2, install_signals=False, stop_when_idle=True).run()
     assert runs == [(0, {}), (0, {"seen": 1})]
     assert Session.objects.get(session_key=key).expire_date > timezone.now()
-
-
-# @http_session and @channel_and_http_session
-
-
-@pytest.mark.django_db
-def test_http_session_comes_from_the_cookie_or_the_session_key_parameter(settings):
-    """The session_key query parameter wins over the cookie; without either, or on a
-    websocket.receive (no headers), http_session is None."""
-    layer = make_layer()
-    reply = layer.new_channel("daphne.response")
-    by_cookie = http_session_with({"from": "cookie"})
-    by_query = http_session_with({"from": "query"})
-    cookie = f"{settings.SESSION_COOKIE_NAME}={by_cookie}; theme=dark"
-
-    @http_session
-    def consumer(message):
-        return None if message.http_session is None else message.http_session.get("from")
-
-    assert consumer(connect(layer, reply, cookie=cookie)) == "cookie"
-    assert (
-        consumer(connect(layer, reply, cookie=cookie, query=b"session_key=" + by_query.encode()))
-        == "query"
-    )
-    assert consumer(connect(layer, reply)) is None
-    assert consumer(receive(layer, reply, 1)) is None
-
-
-@pytest.mark.django_db
-def test_http_session_on_an_http_request():
-    """http.request messages carry cookies too."""
-    layer = make_layer()
-    key = http_session_with({"cart": 3})
-    scope = {"method": "GET", "path": "/", "headers": [[b"cookie", f"sessionid={key}".encode()]]}
-    request = Message(
-        dict(messages.http_request(scope, "http.response!x", b"", None)), "http.request", layer
-    )
-    assert http_session(lambda message: message.http_session["cart"])(request) == 3
-
-
-@pytest.mark.django_db
-def test_http_session_is_saved_only_when_the_consumer_returns():
-    """Changes are saved when the consumer returns, and dropped when it raises."""
-    layer = make_layer()
-    reply = layer.new_channel("daphne.response")
-    key = http_session_with({"n": 0})
-
-    @http_session
-    def consumer(message, fail):
-        message.http_session["n"] += 1
-        if fail:
-            raise RuntimeError("boom")
-
-    consumer(connect(layer, reply, query=f"session_key={key}".encode()), False)
-    with pytest.raises(RuntimeError, match="boom"):
-        consumer(connect(layer, reply, query=f"session_key={key}".encode()), True)
-    assert DbSessionStore(session_key=key)["n"] == 1
-
-
-@pytest.mark.django_db
-def test_http_session_never_creates_a_session():
-    """A forged key gives an empty session that is not saved however it is changed, and the
-    key of a channel session is not accepted as an HTTP session key."""
-    layer = make_layer()
-    reply = layer.new_channel("daphne.response")
-    channel_session(lambda message: message.channel_session.update({"secret": 1}))(
-        connect(layer, reply)
-    )
-
-    @http_session
-    def consumer(message):
-        if message.http_session is not None:
-            message.http_session["written"] = True
-            return dict(message.http_session.items())
-        return None
-
-    before = Session.objects.count()
-    assert consumer(connect(layer, reply, query=b"session_key=forgedforgedforged")) == {
-        "written": True
-    }
-    assert Session.objects.count() == before
-    other = layer.new_channel("daphne.response")
-    query = f"session_key={channel_session_key(reply)}".encode()
-    assert consumer(connect(layer, other, query=query)) is None
-
-
-@pytest.mark.django_db
-def test_django_keys_that_start_like_derived_keys_are_accepted(settings):
-    """Real Django keys may start with 'chn' or 'cho' (1 in 46,656 each): they are accepted;
-    only the exact shape of a derived key (the prefix and 29 hex digits) is refused."""
-    layer = make_layer()
-    reply = layer.new_channel("daphne.response")
-
-    @http_session
-    def consumer(message):
-        return None if message.http_session is None else message.http_session.get("owner")
-
-    for prefix in ("chn", "cho"):
-        key = prefix + "z" + get_random_string(28, VALID_KEY_CHARS)
-        store_session(key, {"owner": prefix}, expires_in=timedelta(hours=1))
-        cookie = f"{settings.SESSION_COOKIE_NAME}={key}"
-        assert consumer(connect(layer, reply, cookie=cookie)) == prefix
-    mark = derived_key(ORDERING_MARK_PREFIX, f"{reply}#1")
-    store_session(mark, {"owner": "a mark"}, expires_in=timedelta(hours=1))
-    assert consumer(connect(layer, reply, query=f"session_key={mark}".encode())) is None
-
-
-@pytest.mark.django_db
-def test_channel_and_http_session_keeps_the_http_session_for_later_messages(settings):
-    """The connect's HTTP session key is stored in the channel session, and later messages
-    (which carry no cookies) get the same HTTP session back; a forged key is not stored."""
-    layer = make_layer()
-    reply, forged = layer.new_channel("daphne.response"), layer.new_channel("daphne.response")
-    key = http_session_with({"name": "alice"})
-    name = settings.SESSION_COOKIE_NAME
-
-    @channel_and_http_session
-    def consumer(message):
-        http = message.http_session
-        return (message.channel_session.get(name), None if http is None else http.get("name"))
-
-    assert consumer(connect(layer, reply, cookie=f"{name}={key}")) == (key, "alice")
-    assert consumer(receive(layer, reply, 1)) == (key, "alice")
-    assert consumer(connect(layer, forged, cookie=f"{name}=forgedforgedforged")) == (None, None)
-    assert consumer(receive(layer, forged, 1)) == (None, None)
