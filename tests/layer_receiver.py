@@ -1,6 +1,8 @@
 """A receiving process for the multi-process layer tests.
 
-Usage: python -m tests.layer_receiver REDIS_URL PREFIX CHANNEL BATCH_LIMIT
+Usage: python -m tests.layer_receiver REDIS_URLS PREFIX CHANNEL BATCH_LIMIT
+
+REDIS_URLS is one Redis URL, or several separated by commas (the layer's hosts).
 
 Prints "ready", then one JSON list per batch of the "n" values it received, until stopped by
 SIGTERM.
@@ -13,8 +15,8 @@ import sys
 from channels_classic.layers.redis import RedisChannelLayer
 
 
-async def receive_forever(url: str, prefix: str, channel: str, limit: int) -> None:
-    layer = RedisChannelLayer(hosts=[url], prefix=prefix)
+async def receive_forever(urls: str, prefix: str, channel: str, limit: int) -> None:
+    layer = RedisChannelLayer(hosts=urls.split(","), prefix=prefix)
     # One receive registered before "ready", so the test's first messages find us waiting.
     first = asyncio.ensure_future(layer.receive_batch([channel], limit))
     await asyncio.sleep(0)
@@ -26,5 +28,5 @@ async def receive_forever(url: str, prefix: str, channel: str, limit: int) -> No
 
 
 if __name__ == "__main__":
-    url, prefix, channel, limit = sys.argv[1:5]
-    asyncio.run(receive_forever(url, prefix, channel, int(limit)))
+    urls, prefix, channel, limit = sys.argv[1:5]
+    asyncio.run(receive_forever(urls, prefix, channel, int(limit)))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import random
 import re
+import time
 
 import pytest
 import redis
@@ -158,21 +159,60 @@ async def test_channel_capacity_patterns(redis_url, prefix):
     with pytest.raises(ChannelFull):
         await layer.send("test.tiny.x", {})
     reply = await layer.new_channel("test.tiny")
+    await layer.send(reply, {})
     with pytest.raises(ChannelFull):
         await layer.send(reply, {})
-        await layer.send(reply, {})
+    for n in range(2):
+        await layer.send("test.small.y", {"n": n})
+    with pytest.raises(ChannelFull):
+        await layer.send("test.small.y", {"n": 2})
     await layer.flush()
     await layer.close()
 
 
 async def test_expiry(redis_url, prefix):
-    """A message not received within `expiry` seconds is dropped, waiting or in Redis."""
+    """A message not received within `expiry` seconds is dropped, waiting in Redis or read
+    ahead into the receiving process."""
     layer = RedisChannelLayer(hosts=[redis_url], prefix=prefix, expiry=1)
     await layer.send("test.expiring", {"old": True})
     await asyncio.sleep(1.2)
     await receive_nothing(layer, "test.expiring")
     await layer.send("test.expiring", {"new": True})
     assert await layer.receive("test.expiring") == {"new": True}
+
+    raw = redis.Redis.from_url(redis_url)
+    first, second = await layer.new_channel(), await layer.new_channel()
+    await layer.send(first, {"n": 1})
+    assert await layer.receive(first) == {"n": 1}  # from now on this process reads ahead
+    await layer.send(second, {"old": True})
+    deadline = time.monotonic() + 2
+    while raw.zcard(layer.key_of(second)):
+        assert time.monotonic() < deadline, "the message was not read ahead"
+        await asyncio.sleep(0.02)
+    await asyncio.sleep(1.2)
+    await receive_nothing(layer, second)
+    await layer.send(second, {"new": True})
+    assert await layer.receive(second) == {"new": True}
+    await layer.flush()
+    await layer.close()
+
+
+async def test_expiry_below_a_second(redis_url, prefix):
+    """Fractions of a second are honoured: with expiry and group_expiry of 0.5 s, messages
+    and memberships work at once and are gone 0.5 s later."""
+    layer = RedisChannelLayer(hosts=[redis_url], prefix=prefix, expiry=0.5, group_expiry=0.5)
+    raw = redis.Redis.from_url(redis_url)
+    await layer.send("test.brief", {"n": 1})
+    assert 0 < raw.pttl(layer.key_of("test.brief")) <= 500
+    assert await layer.receive("test.brief") == {"n": 1}
+    await layer.group_add("test-brief", "test.brief")
+    assert 0 < raw.pttl(layer.group_key("test-brief")) <= 500
+    await layer.group_send("test-brief", {"n": 2})
+    assert await layer.receive("test.brief") == {"n": 2}
+    await layer.send("test.brief", {"n": 3})
+    await asyncio.sleep(0.7)
+    await layer.group_send("test-brief", {"n": 4})
+    await receive_nothing(layer, "test.brief")
     await layer.flush()
     await layer.close()
 
@@ -218,15 +258,26 @@ async def test_flush_removes_messages_and_groups(layer):
 
 
 async def test_encryption_stores_no_plaintext(redis_url, prefix):
-    """With symmetric_encryption_keys, Redis holds ciphertext; old keys still decrypt."""
+    """With symmetric_encryption_keys, Redis holds ciphertext for sends to normal and process
+    channels and for group sends (channel names inside included); old keys still decrypt."""
     old = RedisChannelLayer(hosts=[redis_url], prefix=prefix, symmetric_encryption_keys=["old"])
     new = RedisChannelLayer(
         hosts=[redis_url], prefix=prefix, symmetric_encryption_keys=["new", "old"]
     )
+    reply = await new.new_channel()
     await old.send("test.secret", {"text": "attack at dawn"})
-    stored = redis.Redis.from_url(redis_url).zrange(f"{prefix}test.secret", 0, -1)
-    assert len(stored) == 1 and b"attack at dawn" not in stored[0]
+    await old.send(reply, {"text": "attack at noon"})
+    await old.group_add("test-secret", reply)
+    await old.group_add("test-secret", "test.secret")
+    await old.group_send("test-secret", {"text": "attack at dusk"})
+    raw = redis.Redis.from_url(redis_url)
+    stored = raw.zrange(old.key_of("test.secret"), 0, -1) + raw.zrange(old.key_of(reply), 0, -1)
+    assert len(stored) == 4
+    assert not [member for member in stored if b"attack" in member or b"test." in member]
     assert await new.receive("test.secret") == {"text": "attack at dawn"}
+    assert await new.receive("test.secret") == {"text": "attack at dusk"}
+    assert await new.receive(reply) == {"text": "attack at noon"}
+    assert await new.receive(reply) == {"text": "attack at dusk"}
     with pytest.raises(ValueError, match="must be a list of keys"):
         RedisChannelLayer(hosts=[redis_url], symmetric_encryption_keys="one-key")
     await old.close()
@@ -291,8 +342,16 @@ async def test_layer_reports_its_settings_errors(redis_url):
         RedisChannelLayer(hosts="redis://x")
     with pytest.raises(ValueError, match=r"hosts\[0\] is 42"):
         RedisChannelLayer(hosts=[42])
-    with pytest.raises(ValueError, match="capacity must be a positive number, got 0"):
+    with pytest.raises(ValueError, match="capacity must be a whole number of at least 1, got 0"):
         RedisChannelLayer(hosts=[redis_url], capacity=0)
+    with pytest.raises(ValueError, match="capacity must be a whole number .*, got True"):
+        RedisChannelLayer(hosts=[redis_url], capacity=True)
+    with pytest.raises(ValueError, match="expiry must be a positive, finite number of seconds"):
+        RedisChannelLayer(hosts=[redis_url], expiry=True)
+    with pytest.raises(ValueError, match=r"group_expiry must be .* seconds .*, got 0\b"):
+        RedisChannelLayer(hosts=[redis_url], group_expiry=0)
+    with pytest.raises(ValueError, match="expiry must be .*, got inf"):
+        RedisChannelLayer(hosts=[redis_url], expiry=float("inf"))
     with pytest.raises(TypeError, match="prefix must be a str"):
         RedisChannelLayer(hosts=[redis_url], prefix=b"x")
 
@@ -360,3 +419,22 @@ async def test_receive_ready_does_not_steal_a_wake_up(layer):
     await layer.send("test.wake.two", {"n": 2})
     assert await asyncio.wait_for(late, 2) == {"n": 2}
     waiting.cancel()
+
+
+async def test_close_puts_back_what_a_cancelled_receive_had_taken(private_redis, prefix):
+    """A message taken from Redis for a receive cancelled just before close() is back in
+    Redis when close() returns, and the next receive gets it."""
+    server = private_redis()
+    raw = redis.Redis.from_url(server.url)
+    layer = RedisChannelLayer(hosts=[server.url], prefix=prefix)
+    await layer.send("test.closing", {"n": 1})
+    raw.config_resetstat()
+    receiving = asyncio.ensure_future(layer.receive("test.closing"))
+    await asyncio.sleep(0)  # the receive is registered: its pop is on its way to Redis
+    receiving.cancel()
+    await layer.close()
+    pops = raw.info("commandstats")["cmdstat_bzpopmin"]["calls"]
+    assert pops == 1
+    assert raw.zcard(layer.key_of("test.closing")) == 1
+    assert await asyncio.wait_for(layer.receive("test.closing"), 2) == {"n": 1}
+    await layer.close()

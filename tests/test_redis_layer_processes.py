@@ -21,9 +21,10 @@ TOTAL = 10_000
 class ReceiverProcess:
     """A tests.layer_receiver child process and the numbers it has printed."""
 
-    def __init__(self, url: str, prefix: str, channel: str, limit: int) -> None:
+    def __init__(self, urls: list[str], prefix: str, channel: str, limit: int) -> None:
+        hosts = ",".join(urls)
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "tests.layer_receiver", url, prefix, channel, str(limit)],
+            [sys.executable, "-m", "tests.layer_receiver", hosts, prefix, channel, str(limit)],
             cwd=ROOT,
             stdout=subprocess.PIPE,
             text=True,
@@ -45,13 +46,19 @@ class ReceiverProcess:
         self._reader.join(10)
 
 
-@pytest.mark.parametrize("receivers", [2, 4])
-async def test_every_message_reaches_exactly_one_receiving_process(redis_url, prefix, receivers):
-    """10 000 messages sent concurrently to one channel with 2 or 4 receiving processes
-    (some taking batches, some one at a time): none lost, none duplicated, all working."""
+@pytest.mark.parametrize(
+    ("receivers", "hosts"), [(2, 1), (4, 1), (3, 2)], ids=["2-receivers", "4-receivers", "2-hosts"]
+)
+async def test_every_message_reaches_exactly_one_receiving_process(
+    redis_url, private_redis, prefix, receivers, hosts
+):
+    """10 000 messages sent concurrently to one channel with 2 to 4 receiving processes
+    (some taking batches, some one at a time), over one or two Redis hosts: none lost, none
+    duplicated, all working."""
+    urls = [redis_url] + [private_redis().url for _ in range(hosts - 1)]
     limits = [1, 10, 1, 10][:receivers]
-    processes = [ReceiverProcess(redis_url, prefix, "test.work", limit) for limit in limits]
-    layer = RedisChannelLayer(hosts=[redis_url], prefix=prefix, capacity=TOTAL)
+    processes = [ReceiverProcess(urls, prefix, "test.work", limit) for limit in limits]
+    layer = RedisChannelLayer(hosts=urls, prefix=prefix, capacity=TOTAL)
     try:
         for start in range(0, TOTAL, 250):
             await asyncio.gather(

@@ -10,7 +10,6 @@ from __future__ import annotations
 import os
 import select
 import socket
-import ssl
 import threading
 import time
 from collections.abc import Sequence
@@ -18,9 +17,12 @@ from typing import Any
 
 import hiredis
 
-from .connection import error_reply, pack_commands, unavailable
+from .connection import CONNECTION_ERRORS, error_reply, pack_commands, unavailable
 from .hosts import Shard
+from .scripts import Command, retry_of, wire_form
 
+#: Bytes asked of the socket per read (a batch of replies usually fits in one).
+READ_SIZE = 65536
 #: A connection unused for this long is checked for a close from the server before use (a
 #: Redis restart while it was idle), so that no command is written into a dead socket.
 STALE_AFTER = 1.0
@@ -35,14 +37,23 @@ class BlockingConnection:
         self._parser = hiredis.Reader()
         self._last_used = 0.0
 
-    def call_many(self, commands: Sequence[tuple[Any, ...]]) -> list[Any]:
+    def call_many(self, commands: Sequence[Command]) -> list[Any]:
         """The replies of ``commands`` (error replies as exceptions in the list); raises
         ChannelLayerUnavailable if the server cannot be reached or stops answering."""
         try:
             sock = self._connected()
-            sock.sendall(pack_commands(commands))
+            sock.sendall(pack_commands(wire_form(command) for command in commands))
             replies = [self._read(sock) for _ in commands]
-        except (OSError, hiredis.ProtocolError) as error:
+            retries = {
+                index: retry
+                for index, (command, reply) in enumerate(zip(commands, replies, strict=True))
+                if (retry := retry_of(command, reply)) is not None
+            }
+            if retries:
+                sock.sendall(pack_commands(retries.values()))
+                for index in retries:
+                    replies[index] = self._read(sock)
+        except (*CONNECTION_ERRORS, hiredis.ProtocolError) as error:
             self.close()
             raise unavailable(self.shard, error) from error
         self._last_used = time.monotonic()
@@ -53,7 +64,7 @@ class BlockingConnection:
             reply = self._parser.gets()
             if reply is not False:
                 return error_reply(reply) if isinstance(reply, hiredis.ReplyError) else reply
-            data = sock.recv(65536)
+            data = sock.recv(READ_SIZE)
             if not data:
                 raise ConnectionError("Connection closed by server.")
             self._parser.feed(data)
@@ -64,7 +75,7 @@ class BlockingConnection:
             if readable:  # nothing is owed to us: an EOF, or junk
                 self.close()
         if self._socket is None:
-            self._socket = self._open()
+            self._socket = self.shard.open_blocking()
             self._parser = hiredis.Reader()
             handshake = self.shard.handshake()
             if handshake:
@@ -75,28 +86,6 @@ class BlockingConnection:
                         self.close()
                         raise ConnectionError(str(reply))
         return self._socket
-
-    def _open(self) -> socket.socket:
-        settings: Any = self.shard.settings
-        timeout = settings.socket_connect_timeout
-        path = getattr(settings, "path", None)
-        if path:
-            sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-            sock.settimeout(timeout)
-            sock.connect(path)
-        else:
-            host, port = self.shard.address()
-            sock = socket.create_connection((host, port), timeout=timeout)
-            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-            if settings.socket_keepalive:
-                sock.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)
-                for option, value in (settings.socket_keepalive_options or {}).items():
-                    sock.setsockopt(socket.IPPROTO_TCP, option, value)
-            if hasattr(settings, "ssl_context"):
-                context: ssl.SSLContext = settings.ssl_context.get()
-                sock = context.wrap_socket(sock, server_hostname=host)
-        sock.settimeout(settings.socket_timeout)
-        return sock
 
     def close(self) -> None:
         sock, self._socket = self._socket, None

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import math
 import random
 from collections.abc import Sequence
 from typing import Any
@@ -28,7 +29,7 @@ class MessageCodec:
     """Encodes message dicts into sorted-set members and back."""
 
     def __init__(self, expiry: float, symmetric_encryption_keys: Sequence[str | bytes] | None):
-        self._decrypt_ttl = int(expiry) + DECRYPT_TTL_MARGIN
+        self._decrypt_ttl = math.ceil(expiry) + DECRYPT_TTL_MARGIN
         self._crypter = (
             _make_crypter(symmetric_encryption_keys) if symmetric_encryption_keys else None
         )

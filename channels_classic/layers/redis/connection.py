@@ -23,6 +23,7 @@ import redis.exceptions
 
 from ...exceptions import ChannelLayerUnavailable
 from .hosts import Shard
+from .scripts import Command, ScriptCall, retry_of
 
 logger = logging.getLogger(__name__)
 
@@ -92,7 +93,33 @@ class ReplyCallback:
         self._callback(None, error)
 
 
-Pending = asyncio.Future[Any] | ReplyCallback
+class _ScriptReply:
+    """Stands where a script call's future (or callback) would: when the reply says Redis
+    has forgotten the script, sends the call again with its source, and passes that reply
+    on instead."""
+
+    __slots__ = ("_pipe", "_call", "_pending")
+
+    def __init__(self, pipe: CommandPipe, call: ScriptCall, pending: Pending) -> None:
+        self._pipe = pipe
+        self._call = call
+        self._pending = pending
+
+    def done(self) -> bool:
+        return self._pending.done()
+
+    def set_result(self, reply: Any) -> None:
+        self._pending.set_result(reply)
+
+    def set_exception(self, error: BaseException) -> None:
+        retry = retry_of(self._call, error)
+        if retry is None:
+            self._pending.set_exception(error)
+        else:
+            self._pipe.send(retry, self._pending)
+
+
+Pending = asyncio.Future[Any] | ReplyCallback | _ScriptReply
 
 
 def error_reply(reply: hiredis.ReplyError) -> redis.exceptions.ResponseError:
@@ -222,19 +249,30 @@ class CommandPipe:
 
     def call(self, *args: Any) -> asyncio.Future[Any]:
         """Queues one command; the future gets its reply, or the error it caused."""
+        return self.run(args)
+
+    def run(self, command: Command) -> asyncio.Future[Any]:
+        """Queues a command or a script call; the future gets its reply, or the error."""
         future = self._loop.create_future()
-        self._send(args, future)
+        self.send(command, future)
         return future
 
     def call_back(
-        self, callback: Callable[[Any, BaseException | None], None], *commands: tuple[Any, ...]
+        self, callback: Callable[[Any, BaseException | None], None], *commands: Command
     ) -> None:
         """Queues ``commands`` to be written together; ``callback(reply, error)`` runs for
         each reply, in order, as soon as it is read."""
-        for args in commands:
-            self._send(args, ReplyCallback(callback), more=args is not commands[-1])
+        for command in commands:
+            self.send(command, ReplyCallback(callback), more=command is not commands[-1])
 
-    def _send(self, args: tuple[Any, ...], pending: Pending, *, more: bool = False) -> None:
+    def send(self, command: Command, pending: Pending, *, more: bool = False) -> None:
+        """Queues ``command``, whose reply goes to ``pending``; with ``more``, waits for the
+        commands that follow in this turn of the loop before writing."""
+        if isinstance(command, ScriptCall):
+            pending = _ScriptReply(self, command, pending)
+            args = command.command()
+        else:
+            args = command
         wire = self._wire
         if wire is not None and wire.idle and not self._queued and not more:
             # Nothing in flight: write at once (latency). Otherwise batch until the loop turns.

@@ -1,8 +1,8 @@
 """The ``hosts`` setting: which Redis servers the layer shards over, and how to reach them.
 
 Accepts what channels_redis 4 accepts (URLs, ``(host, port)`` pairs, dicts of redis-py
-connection arguments, Sentinel dicts) and hashes names onto shards exactly as it does, so both
-layers agree on where a process channel or a group lives.
+connection arguments, Sentinel dicts) and hashes names onto shards with its CRC32 ring, so both
+layers agree on where a group lives and where a process channel's receiver reads.
 """
 
 from __future__ import annotations
@@ -10,6 +10,8 @@ from __future__ import annotations
 import asyncio
 import binascii
 import socket
+import ssl
+import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cached_property
@@ -17,12 +19,29 @@ from typing import Any, TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
 from redis.asyncio import ConnectionPool
-from redis.asyncio.connection import AbstractConnection
-from redis.asyncio.sentinel import Sentinel, SentinelConnectionPool
+from redis.asyncio.connection import AbstractConnection, Connection, SSLConnection
+from redis.sentinel import Sentinel
 
 P = TypeVar("P", bound=asyncio.Protocol)
 
 DEFAULT_HOST = "redis://localhost:6379"
+
+
+class SentinelMaster:
+    """The master of one Sentinel service, looked up again before every new connection (so
+    a failover is followed). The lookup uses blocking sockets: it is made from threads."""
+
+    def __init__(self, sentinel: Sentinel, service_name: str) -> None:
+        self.sentinel = sentinel
+        self.service_name = service_name
+        # redis-py reorders its list of sentinels while it asks them.
+        self._lock = threading.Lock()
+
+    def address(self) -> tuple[str, int]:
+        """(host, port) of the master; redis.sentinel.MasterNotFoundError if none is known."""
+        with self._lock:
+            address: tuple[str, int] = self.sentinel.discover_master(self.service_name)
+        return address
 
 
 @dataclass(frozen=True)
@@ -31,11 +50,14 @@ class Shard:
 
     The connection settings are redis-py's own (``pool.make_connection()`` is a description of
     a connection, never connected here), so every URL and option redis-py accepts works.
+    Connections are opened here, for the event loop and for blocking code alike, so both get
+    the same address, TLS and socket options.
     """
 
     index: int
     label: str
     pool: ConnectionPool
+    master: SentinelMaster | None = None
 
     @cached_property
     def settings(self) -> AbstractConnection:
@@ -45,53 +67,73 @@ class Shard:
     def socket_timeout(self) -> float | None:
         return self.settings.socket_timeout
 
-    def address(self) -> tuple[str, int]:
-        """Host and port to connect to (from blocking code: Sentinel asked synchronously)."""
-        if isinstance(self.pool, SentinelConnectionPool):
-            from redis.sentinel import Sentinel as BlockingSentinel
+    @property
+    def _unix_path(self) -> str | None:
+        return getattr(self.settings, "path", None) or None
 
-            manager = self.pool.sentinel_manager
-            sentinels = [
-                (
-                    client.connection_pool.connection_kwargs["host"],
-                    client.connection_pool.connection_kwargs["port"],
-                )
-                for client in manager.sentinels
-            ]
-            master: tuple[str, int] = BlockingSentinel(sentinels).discover_master(
-                self.pool.service_name
-            )
-            return master
+    def _address(self) -> tuple[str, int]:
+        if self.master is not None:
+            return self.master.address()
         settings: Any = self.settings
         return settings.host, settings.port
+
+    def _tls(self) -> ssl.SSLContext | None:
+        settings: Any = self.settings
+        return settings.ssl_context.get() if isinstance(settings, SSLConnection) else None
+
+    def _tune(self, sock: socket.socket) -> None:
+        """Applies the TCP options: no Nagle delay (commands are batched already), and the
+        keepalive settings redis-py was given."""
+        if sock.family == socket.AF_UNIX:
+            return
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        settings: Any = self.settings
+        if settings.socket_keepalive:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)
+            for option, value in (settings.socket_keepalive_options or {}).items():
+                sock.setsockopt(socket.IPPROTO_TCP, option, value)
 
     async def open(self, protocol_factory: Callable[[], P]) -> P:
         """Connects a new ``protocol_factory()`` protocol to this server and returns it."""
         settings: Any = self.settings
         loop = asyncio.get_running_loop()
-        path = getattr(settings, "path", None)
+        path = self._unix_path
         if path:
             connecting = loop.create_unix_connection(protocol_factory, path)
         else:
-            if isinstance(self.pool, SentinelConnectionPool):
-                host, port = await self.pool.get_master_address()
+            if self.master is not None:
+                host, port = await asyncio.to_thread(self.master.address)
             else:
-                host, port = settings.host, settings.port
-            ssl_context = settings.ssl_context.get() if hasattr(settings, "ssl_context") else None
+                host, port = self._address()
+            tls = self._tls()
             connecting = loop.create_connection(
-                protocol_factory,
-                host,
-                port,
-                ssl=ssl_context,
-                server_hostname=host if ssl_context else None,
+                protocol_factory, host, port, ssl=tls, server_hostname=host if tls else None
             )
         transport, protocol = await asyncio.wait_for(connecting, settings.socket_connect_timeout)
         sock = transport.get_extra_info("socket")
-        if settings.socket_keepalive and sock is not None and sock.family != socket.AF_UNIX:
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)
-            for option, value in (settings.socket_keepalive_options or {}).items():
-                sock.setsockopt(socket.IPPROTO_TCP, option, value)
+        if sock is not None:
+            self._tune(sock)
         return protocol
+
+    def open_blocking(self) -> socket.socket:
+        """A connected blocking socket to this server, with the configured read timeout."""
+        settings: Any = self.settings
+        timeout = settings.socket_connect_timeout
+        path = self._unix_path
+        sock: socket.socket
+        if path:
+            sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            sock.settimeout(timeout)
+            sock.connect(path)
+        else:
+            host, port = self._address()
+            sock = socket.create_connection((host, port), timeout=timeout)
+            self._tune(sock)
+            tls = self._tls()
+            if tls is not None:
+                sock = tls.wrap_socket(sock, server_hostname=host)
+        sock.settimeout(settings.socket_timeout)
+        return sock
 
     def handshake(self) -> list[tuple[Any, ...]]:
         """The commands a new connection sends first: AUTH, SELECT, CLIENT SETNAME."""
@@ -121,17 +163,20 @@ def _label(entry: dict[str, Any]) -> str:
     return f"redis://{entry.get('host', 'localhost')}:{entry.get('port', 6379)}"
 
 
-def _pool(entry: dict[str, Any]) -> ConnectionPool:
+def _connection_settings(entry: dict[str, Any]) -> tuple[ConnectionPool, SentinelMaster | None]:
     entry = dict(entry)
     if "address" in entry:
-        return ConnectionPool.from_url(entry.pop("address"), **entry)
+        return ConnectionPool.from_url(entry.pop("address"), **entry), None
     if "master_name" in entry:
-        master_name = entry.pop("master_name")
-        sentinel = Sentinel(
-            entry.pop("sentinels"), sentinel_kwargs=entry.pop("sentinel_kwargs", None)
-        )
-        return SentinelConnectionPool(master_name, sentinel, **entry)
-    return ConnectionPool(**entry)
+        service_name = entry.pop("master_name")
+        sentinels = entry.pop("sentinels")
+        sentinel_kwargs = entry.pop("sentinel_kwargs", None)
+        # As in redis-py, the sentinels get the socket_* options when sentinel_kwargs are unset.
+        sentinel = Sentinel(sentinels, sentinel_kwargs=sentinel_kwargs, **entry)
+        connection_class = SSLConnection if entry.pop("ssl", False) else Connection
+        pool = ConnectionPool(connection_class=connection_class, **entry)
+        return pool, SentinelMaster(sentinel, service_name)
+    return ConnectionPool(**entry), None
 
 
 def decode_hosts(hosts: Sequence[Any] | None) -> list[Shard]:
@@ -157,7 +202,7 @@ def decode_hosts(hosts: Sequence[Any] | None) -> list[Shard]:
                 "('redis://host:6379/0'), a (host, port) pair, or a dict of redis-py "
                 "connection arguments"
             )
-        shards.append(Shard(index, _label(config), _pool(config)))
+        shards.append(Shard(index, _label(config), *_connection_settings(config)))
     return shards
 
 

@@ -5,6 +5,13 @@ the same group keys and shard hashing), so the two layers can share a Redis. Wha
 how it is used: a send is one script, one round trip, and concurrent sends share a
 connection; receiving is done by one listener per shard and event loop (see ``receiver``),
 which takes each message exactly once however many processes receive on a channel.
+
+With several hosts, sends to a normal channel go to the shards in turn (as channels_redis
+does: that is what spreads the load), so its messages keep their order per shard only. A
+process channel's messages are sent to the shard picked by the hash of its name up to the
+'!', a group's members are kept on the shard of the group name's hash, and receivers read
+every shard: channels_redis 4.3 sends to a process channel on the shard of its full name's
+hash, though its receivers (like this layer's senders) use the part up to the '!'.
 """
 
 from __future__ import annotations
@@ -79,17 +86,20 @@ class RedisChannelLayer(BaseChannelLayer):
         for name, value in (
             ("expiry", expiry),
             ("group_expiry", group_expiry),
-            ("capacity", capacity),
-            ("receive_batch_size", receive_batch_size),
             ("block_timeout", block_timeout),
         ):
-            if not isinstance(value, (int, float)) or value <= 0:
-                raise ValueError(f"{name} must be a positive number, got {value!r}")
+            _check_seconds(name, value)
+        _check_count("capacity", capacity)
+        _check_count("receive_batch_size", receive_batch_size)
         super().__init__(expiry=expiry, capacity=capacity)
         self.channel_capacity = self.compile_capacities(channel_capacity or {})
         self.prefix = prefix
         self.group_expiry = group_expiry
-        self.receive_batch_size = int(receive_batch_size)
+        #: Key lifetimes, set with PEXPIRE: to the millisecond, so that a fraction of a
+        #: second is honoured (a whole-second EXPIRE of 0 would delete the key at once).
+        self.message_ttl_ms = _milliseconds(expiry)
+        self.group_ttl_ms = _milliseconds(group_expiry)
+        self.receive_batch_size = receive_batch_size
         self.block_timeout = float(block_timeout)
         self.shards = decode_hosts(hosts)
         self.codec = MessageCodec(expiry, symmetric_encryption_keys)
@@ -126,14 +136,13 @@ class RedisChannelLayer(BaseChannelLayer):
     def is_process_key(self, key: bytes) -> bool:
         return key.endswith(b"!")
 
-    def shard_of_key(self, key: bytes) -> int:
-        return consistent_hash(self.channel_of_key(key), len(self.shards))
+    def home_shard(self, channel: str) -> int:
+        """The shard a send puts a process channel's message on (a normal channel's name
+        is its own non-local part: group sends use this for them too)."""
+        return consistent_hash(non_local_name(channel), len(self.shards))
 
-    def shards_of(self, channel: str) -> Sequence[int]:
-        """The shards that may hold ``channel``'s messages."""
-        if "!" in channel:
-            return (consistent_hash(non_local_name(channel), len(self.shards)),)
-        return range(len(self.shards))
+    def group_shard(self, group: str) -> int:
+        return consistent_hash(group, len(self.shards))
 
     def group_key(self, group: str) -> bytes:
         return f"{self.prefix}:group:{group}".encode()
@@ -178,7 +187,8 @@ class RedisChannelLayer(BaseChannelLayer):
             ) from error
 
     def next_send_shard(self) -> int:
-        """Normal channels are spread over the shards in turn (as channels_redis does)."""
+        """Normal channels are spread over the shards in turn (as channels_redis does), so
+        with several hosts their order holds per shard."""
         return next(self._send_shards)
 
     async def send(self, channel: str, message: dict[str, Any]) -> None:
@@ -198,7 +208,7 @@ class RedisChannelLayer(BaseChannelLayer):
 
     async def receive_batch(self, channels: Sequence[str], limit: int = 1) -> Received:
         """Waits for messages on any of ``channels``; returns 1 to ``limit`` (channel, message)
-        pairs, oldest first per channel.
+        pairs, oldest first per channel (per channel and shard, with several hosts).
 
         A name may be a normal channel, a process channel made by this layer's new_channel(),
         or such a name cut after its '!' (every process channel with that prefix); the pairs
@@ -274,6 +284,23 @@ class RedisChannelLayer(BaseChannelLayer):
         state = self._states.pop(asyncio.get_running_loop(), None)
         if state is not None:
             await state.close()
+
+
+def _check_seconds(name: str, value: Any) -> None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value < math.inf:
+        raise ValueError(
+            f"{name} must be a positive, finite number of seconds (fractions are honoured), "
+            f"got {value!r}"
+        )
+
+
+def _check_count(name: str, value: Any) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ValueError(f"{name} must be a whole number of at least 1, got {value!r}")
+
+
+def _milliseconds(seconds: float) -> int:
+    return math.ceil(seconds * 1000)
 
 
 def _glob_escape(text: str) -> str:

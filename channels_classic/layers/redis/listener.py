@@ -18,8 +18,6 @@ import logging
 import time
 from typing import TYPE_CHECKING, Any
 
-from redis.exceptions import NoScriptError
-
 from . import scripts
 from .connection import CONNECTION_ERRORS, CommandPipe, unavailable
 from .delivery import decode_popped, decode_taken
@@ -59,7 +57,7 @@ class ShardListener:
         self.state = State.IDLE
         self._blocked_on: frozenset[bytes] = frozenset()
         self._wake_sent = False
-        # Keys the last take found empty, and nothing has been popped from since.
+        # Keys the last take or pop found empty (forgotten when the listener goes idle).
         self._checked: frozenset[bytes] = frozenset()
         self._closing = False
         self._stopped: asyncio.Future[None] | None = None
@@ -72,6 +70,13 @@ class ShardListener:
             self._wake_sent = True
             self._receiver.send_wake(self._shard)
 
+    def demand_dropped(self, key: bytes) -> None:
+        """No waiter wants ``key`` any more: unblock, so that a message arriving on it is not
+        popped here only to be put back (and overtaken meanwhile)."""
+        if self.state is State.BLOCKED and key in self._blocked_on and not self._wake_sent:
+            self._wake_sent = True
+            self._receiver.send_wake(self._shard)
+
     def _step_soon(self) -> None:
         """Writes the next command once the receivers just handed messages have run: their
         reactions (a reply sent, a new receive) come first, and the demand is then known."""
@@ -80,9 +85,11 @@ class ShardListener:
 
     def _step(self) -> None:
         """Writes the next command the receiver's demand calls for, or goes idle."""
-        wanted = None if self._closing else self._receiver.wanted(self._shard)
+        wanted = None if self._closing else self._receiver.wanted()
         if wanted is None:
             self.state = State.IDLE
+            # What was found empty may have filled up by the time anyone waits again.
+            self._checked = frozenset()
             if self._stopped is not None and not self._stopped.done():
                 self._stopped.set_result(None)
             return
@@ -106,18 +113,15 @@ class ShardListener:
         script_args = [cutoff, budget, *limits]
 
         def taken(reply: Any, error: BaseException | None) -> None:
-            if isinstance(error, NoScriptError) and self._pipe is not None:
-                load = scripts.take.command(script_keys, script_args, load=True)
-                self._pipe.call_back(self._guarded(taken), load)
-            elif error is not None:
+            if error is not None:
                 self._fail(error)
-            else:
-                remaining, popped = reply[0], reply[1:]
-                self._checked = frozenset(k for k, n in zip(keys, remaining, strict=True) if n == 0)
-                self._receiver.dispatch(decode_taken(self._layer, self._shard, keys, popped))
-                self._step_soon()
+                return
+            remaining, popped = reply[0], reply[1:]
+            self._checked = frozenset(k for k, n in zip(keys, remaining, strict=True) if n == 0)
+            self._receiver.dispatch(decode_taken(self._layer, self._shard, keys, popped))
+            self._step_soon()
 
-        self._pipe.call_back(self._guarded(taken), scripts.take.command(script_keys, script_args))
+        self._pipe.call_back(self._guarded(taken), scripts.take(script_keys, script_args))
 
     def _block(self, keys: list[bytes]) -> None:
         """Waits in BZPOPMIN for the first message on any of ``keys`` (it pops one).
@@ -180,7 +184,7 @@ class ShardListener:
             return
         if isinstance(error, CONNECTION_ERRORS):
             error = unavailable(self._layer.shards[self._shard], error)
-        self._receiver.fail_shard(self._shard, error)
+        self._receiver.fail_waiters(error)
 
     async def close(self) -> None:
         """Stops taking: waits (briefly) for the command in flight, then drops the connection."""

@@ -13,16 +13,12 @@ import asyncio
 import logging
 import time
 from collections.abc import Generator, Sequence
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from redis.exceptions import NoScriptError
-
 from ...exceptions import ChannelFull
-from ...names import check_channel_name, check_group_name, non_local_name
+from ...names import check_channel_name, check_group_name
 from . import scripts
 from .delivery import RESERVED_KEY
-from .hosts import consistent_hash
 
 if TYPE_CHECKING:
     from .blocking import BlockingConnections
@@ -33,26 +29,8 @@ logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
-
-@dataclass(frozen=True)
-class ScriptCall:
-    """A Lua script to run by its SHA1 (by its source, if the server has forgotten it)."""
-
-    script: scripts.Script
-    keys: Sequence[Any]
-    args: Sequence[Any]
-
-    def command(self, *, load: bool = False) -> tuple[Any, ...]:
-        return self.script.command(self.keys, self.args, load=load)
-
-
-Command = tuple[Any, ...] | ScriptCall
-Step = list[tuple[int, Command]]
+Step = list[tuple[int, scripts.Command]]
 Plan = Generator[Step, list[Any], T]
-
-
-def _wire_form(command: Command) -> tuple[Any, ...]:
-    return command.command() if isinstance(command, ScriptCall) else command
 
 
 async def drive(plan: Plan[T], pipes: Sequence[CommandPipe]) -> T:
@@ -63,24 +41,16 @@ async def drive(plan: Plan[T], pipes: Sequence[CommandPipe]) -> T:
             step = plan.send(replies)  # type: ignore[arg-type]
         except StopIteration as done:
             return done.value  # type: ignore[no-any-return]
-        results: list[Any]
         if len(step) == 1:  # a send: the hot path of the interface server, no gather
             shard, command = step[0]
-            try:
-                results = [await pipes[shard].call(*_wire_form(command))]
-            except NoScriptError as error:
-                results = [error]
-        else:
-            results = await asyncio.gather(
-                *(pipes[shard].call(*_wire_form(command)) for shard, command in step),
-                return_exceptions=True,
-            )
-        for index, ((shard, command), result) in enumerate(zip(step, results, strict=True)):
-            if isinstance(result, NoScriptError) and isinstance(command, ScriptCall):
-                results[index] = await pipes[shard].call(*command.command(load=True))
-            elif isinstance(result, BaseException):
-                raise result
-        replies = results
+            replies = [await pipes[shard].run(command)]
+            continue
+        replies = await asyncio.gather(
+            *(pipes[shard].run(command) for shard, command in step), return_exceptions=True
+        )
+        for reply in replies:
+            if isinstance(reply, BaseException):
+                raise reply
 
 
 def drive_blocking(plan: Plan[T], connections: BlockingConnections) -> T:
@@ -97,12 +67,8 @@ def drive_blocking(plan: Plan[T], connections: BlockingConnections) -> T:
             by_shard.setdefault(shard, []).append(index)
         results: list[Any] = [None] * len(step)
         for shard, indexes in by_shard.items():
-            connection = connections[shard]
-            answers = connection.call_many([_wire_form(step[i][1]) for i in indexes])
+            answers = connections[shard].call_many([step[i][1] for i in indexes])
             for index, answer in zip(indexes, answers, strict=True):
-                command = step[index][1]
-                if isinstance(answer, NoScriptError) and isinstance(command, ScriptCall):
-                    (answer,) = connection.call_many([command.command(load=True)])
                 if isinstance(answer, BaseException):
                     raise answer
                 results[index] = answer
@@ -114,14 +80,14 @@ def send(layer: RedisChannelLayer, channel: str, message: Any) -> Plan[None]:
     check_channel_name(channel)
     if "!" in channel:
         member = layer.encode(channel, message, {RESERVED_KEY: channel})
-        shard = layer.shards_of(channel)[0]
+        shard = layer.home_shard(channel)
     else:
         member = layer.encode(channel, message)
         shard = layer.next_send_shard()
     capacity = layer.get_capacity(channel)
     score = layer.score()
-    args = [repr(score - layer.expiry), int(layer.expiry), repr(score), member, capacity]
-    (full,) = yield [(shard, ScriptCall(scripts.push, [layer.key_of(channel)], args))]
+    args = [repr(score - layer.expiry), layer.message_ttl_ms, repr(score), member, capacity]
+    (full,) = yield [(shard, scripts.push([layer.key_of(channel)], args))]
     if full:
         raise ChannelFull(
             f"Channel {channel!r} is full ({capacity} messages waiting): its receivers are "
@@ -134,10 +100,10 @@ def group_add(layer: RedisChannelLayer, group: str, channel: str) -> Plan[None]:
     check_group_name(group)
     check_channel_name(channel)
     key = layer.group_key(group)
-    shard = consistent_hash(group, len(layer.shards))
+    shard = layer.group_shard(group)
     yield [
         (shard, ("ZADD", key, repr(time.time()), channel)),
-        (shard, ("EXPIRE", key, int(layer.group_expiry))),
+        (shard, ("PEXPIRE", key, layer.group_ttl_ms)),
     ]
 
 
@@ -145,7 +111,7 @@ def group_discard(layer: RedisChannelLayer, group: str, channel: str) -> Plan[No
     """Removes ``channel`` from ``group``; nothing happens if it was not a member."""
     check_group_name(group)
     check_channel_name(channel)
-    yield [(consistent_hash(group, len(layer.shards)), ("ZREM", layer.group_key(group), channel))]
+    yield [(layer.group_shard(group), ("ZREM", layer.group_key(group), channel))]
 
 
 def group_send(layer: RedisChannelLayer, group: str, message: Any) -> Plan[None]:
@@ -154,10 +120,8 @@ def group_send(layer: RedisChannelLayer, group: str, message: Any) -> Plan[None]
     check_group_name(group)
     layer.check_message(group, message)
     cutoff = repr(time.time() - layer.group_expiry)
-    group_shard = consistent_hash(group, len(layer.shards))
-    (members,) = yield [
-        (group_shard, ScriptCall(scripts.group_members, [layer.group_key(group)], [cutoff]))
-    ]
+    group_shard = layer.group_shard(group)
+    (members,) = yield [(group_shard, scripts.group_members([layer.group_key(group)], [cutoff]))]
     if not members:
         return
     # One stored message per Redis key, naming every member it is for (as channels_redis).
@@ -168,15 +132,14 @@ def group_send(layer: RedisChannelLayer, group: str, message: Any) -> Plan[None]
     by_shard: dict[int, list[tuple[bytes, bytes, int]]] = {}
     for key, channels in targets.items():
         stored = layer.encode(group, message, {RESERVED_KEY: channels})
-        shard = consistent_hash(non_local_name(channels[0]), len(layer.shards))
+        shard = layer.home_shard(channels[0])
         by_shard.setdefault(shard, []).append((key, stored, layer.get_capacity(channels[0])))
     score = layer.score()
-    head = [repr(score - layer.expiry), int(layer.expiry), repr(score)]
+    head = [repr(score - layer.expiry), layer.message_ttl_ms, repr(score)]
     results = yield [
         (
             shard,
-            ScriptCall(
-                scripts.push,
+            scripts.push(
                 [key for key, _, _ in entries],
                 head + [value for _, stored, capacity in entries for value in (stored, capacity)],
             ),

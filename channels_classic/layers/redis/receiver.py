@@ -34,6 +34,10 @@ logger = logging.getLogger(__name__)
 
 Received = list[tuple[str, dict[str, Any]]]
 
+#: Messages taken ahead of their receivers are swept for expiry this many times per expiry
+#: period (a sweep scans them all); no receiver gets an expired one between sweeps either.
+EXPIRY_SWEEPS_PER_EXPIRY = 4
+
 
 class Waiter:
     """One pending receive: the channel names it accepts and what it has been given."""
@@ -75,6 +79,7 @@ class Receiver:
             ShardListener(self, layer, shard, wake_key) for shard in range(len(layer.shards))
         ]
         self._put_back_scheduled = False
+        self._putting_back: set[asyncio.Future[None]] = set()
         self._next_expiry_sweep = 0.0
 
     # Receiving
@@ -101,23 +106,22 @@ class Receiver:
         if ready:
             return ready
         layer = self._layer
-        keys_by_shard: dict[int, dict[bytes, int]] = {}
+        limits: dict[bytes, int] = {}
         for name in names:
             key = layer.key_of(name)
             # A process key holds other channels' messages too: take a batch, keep the rest.
-            key_limit = -layer.receive_batch_size if layer.is_process_key(key) else limit
-            for shard in layer.shards_of(name):
-                keys_by_shard.setdefault(shard, {})[key] = key_limit
+            limits[key] = -layer.receive_batch_size if layer.is_process_key(key) else limit
+        keys = list(limits)
         cutoff = repr(time.time() - layer.expiry)
-        for shard, limits in keys_by_shard.items():
-            keys = list(limits)
-            reply = await scripts.take(
-                self._pipes[shard],
-                [self._no_key, *keys],
-                [cutoff, limit, *limits.values()],
-            )
+        for shard, pipe in enumerate(self._pipes):
+            budget = limit - len(ready)
+            call = scripts.take([self._no_key, *keys], [cutoff, budget, *limits.values()])
+            reply = await pipe.run(call)
             self.dispatch(decode_taken(layer, shard, keys, reply[1:]))
-        return self._from_buffers(names, limit)
+            ready += self._from_buffers(names, budget)
+            if len(ready) >= limit:
+                break
+        return ready
 
     def _from_buffers(self, names: Sequence[str], limit: int) -> Received:
         if not self._buffers:
@@ -136,7 +140,7 @@ class Receiver:
         waiter.registered = True
         if any("!" not in name for name in waiter.names):
             self._budget += waiter.limit
-        changed: list[tuple[int, bytes]] = []
+        keys: list[bytes] = []
         for name in waiter.names:
             self._waiters.setdefault(name, deque()).append(waiter)
             key = self._layer.key_of(name)
@@ -145,9 +149,10 @@ class Receiver:
             demand[1] += waiter.limit
             if "!" in name:
                 self._read_ahead.add(key)
-            changed += [(shard, key) for shard in self._layer.shards_of(name)]
-        for shard, key in changed:
-            self._listeners[shard].demand_changed(key)
+            keys.append(key)
+        for listener in self._listeners:
+            for key in keys:
+                listener.demand_changed(key)
 
     def _unregister(self, waiter: Waiter) -> None:
         if not waiter.registered:
@@ -166,6 +171,9 @@ class Receiver:
             demand[1] -= waiter.limit
             if not demand[0]:
                 del self._demand[key]
+                if key not in self._read_ahead:
+                    for listener in self._listeners:
+                        listener.demand_dropped(key)
 
     # Handing out what the listeners took
 
@@ -192,7 +200,7 @@ class Receiver:
             if not waiter.future.done():
                 waiter.future.set_result(None)
         if self._buffers and now >= self._next_expiry_sweep:
-            self._next_expiry_sweep = now + self._layer.expiry / 4
+            self._next_expiry_sweep = now + self._layer.expiry / EXPIRY_SWEEPS_PER_EXPIRY
             dropped = self._buffers.expire(cutoff)
             if dropped:
                 logger.info("redis layer: %d expired undelivered messages dropped", dropped)
@@ -214,7 +222,9 @@ class Receiver:
         self._put_back_scheduled = False
         unwanted = self._buffers.drain(lambda channel: "!" not in channel)
         if unwanted:
-            spawn(self._put_back(unwanted))
+            putting_back = spawn(self._put_back(unwanted))
+            self._putting_back.add(putting_back)
+            putting_back.add_done_callback(self._putting_back.discard)
 
     async def _put_back(self, deliveries: list[Delivery]) -> None:
         """Returns taken messages to Redis, each to the key and place it was taken from."""
@@ -226,11 +236,10 @@ class Receiver:
             for delivery in group:
                 args += [repr(delivery.score), delivery.member]
             try:
-                await scripts.put_back(
-                    self._pipes[shard],
-                    [delivery.key for delivery in group],
-                    [*args, int(self._layer.expiry)],
+                call = scripts.put_back(
+                    [delivery.key for delivery in group], [*args, self._layer.message_ttl_ms]
                 )
+                await self._pipes[shard].run(call)
             except CONNECTION_ERRORS as error:
                 logger.error(
                     "redis layer: %d taken messages could not be put back into %s and are lost: %s",
@@ -245,17 +254,15 @@ class Receiver:
         """Makes the shard's blocked BZPOPMIN return, so its listener sees new keys."""
         pipe = self._pipes[shard]
         pipe.call_and_forget("ZADD", self._wake_key, 0, b"wake")
-        pipe.call_and_forget("EXPIRE", self._wake_key, int(self._layer.expiry))
+        pipe.call_and_forget("PEXPIRE", self._wake_key, self._layer.message_ttl_ms)
 
-    def wanted(self, shard: int) -> tuple[list[bytes], list[int], int] | None:
-        """The keys this shard's listener should take from, their limits and the budget."""
+    def wanted(self) -> tuple[list[bytes], list[int], int] | None:
+        """The keys every shard's listener should take from, their limits and the budget."""
         keys: list[bytes] = []
         limits: list[int] = []
         layer = self._layer
         batch = layer.receive_batch_size
         for key in self._read_ahead:
-            if layer.shard_of_key(key) != shard:
-                continue
             process = layer.channel_of_key(key)
             if key in self._demand or self._buffers.held_for(process) < layer.get_capacity(process):
                 keys.append(key)
@@ -279,14 +286,10 @@ class Receiver:
             if limit > 1 or (limit < 0 and key in self._demand)
         ]
 
-    def fail_shard(self, shard: int, error: BaseException) -> None:
-        """Fails every waiter that was waiting on ``shard`` (their receive raises ``error``)."""
-        failed = {
-            id(waiter): waiter
-            for name, queue in self._waiters.items()
-            if shard in self._layer.shards_of(name)
-            for waiter in queue
-        }
+    def fail_waiters(self, error: BaseException) -> None:
+        """Fails every waiter (a shard failed, and each waits on every shard): they raise
+        ``error`` (a waiter already given messages returns those instead)."""
+        failed = {id(waiter): waiter for queue in self._waiters.values() for waiter in queue}
         for waiter in failed.values():
             self._unregister(waiter)
             if not waiter.future.done():
@@ -309,6 +312,8 @@ class Receiver:
         undelivered = self._buffers.drain(lambda channel: True)
         if undelivered:
             await self._put_back(undelivered)
+        # Put-backs already under way finish before the connections close.
+        await asyncio.gather(*self._putting_back)
         closed = unavailable_closed()
         for queue in list(self._waiters.values()):
             for waiter in list(queue):

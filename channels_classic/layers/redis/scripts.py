@@ -8,14 +8,13 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from redis.exceptions import NoScriptError
 
-from .connection import CommandPipe
-
 # Adds one message to each key that has room. ARGV[1]: expiry cutoff score; ARGV[2]: key TTL
-# in seconds; ARGV[3]: the message score; then a (member, capacity) pair per key. Returns how
+# in milliseconds; ARGV[3]: the message score; then a (member, capacity) pair per key. Returns how
 # many keys were full (their message was not added).
 PUSH = """
 local cutoff = '(' .. ARGV[1]
@@ -24,7 +23,7 @@ for i, key in ipairs(KEYS) do
   redis.call('ZREMRANGEBYSCORE', key, '-inf', cutoff)
   if redis.call('ZCARD', key) < tonumber(ARGV[3 + 2 * i]) then
     redis.call('ZADD', key, ARGV[3], ARGV[2 + 2 * i])
-    redis.call('EXPIRE', key, ARGV[2])
+    redis.call('PEXPIRE', key, ARGV[2])
   else
     full = full + 1
   end
@@ -69,34 +68,60 @@ return redis.call('ZRANGE', KEYS[1], 0, -1)
 """
 
 # Puts taken messages back with their original scores (so they keep their place in line).
-# KEYS: channel keys; ARGV: a (score, member) pair per key; ARGV[#ARGV]: key TTL in seconds.
+# KEYS: channel keys; ARGV: a (score, member) pair per key; ARGV[#ARGV]: key TTL in milliseconds.
 PUT_BACK = """
 local ttl = ARGV[#ARGV]
 for i, key in ipairs(KEYS) do
   redis.call('ZADD', key, ARGV[2 * i - 1], ARGV[2 * i])
-  redis.call('EXPIRE', key, ttl)
+  redis.call('PEXPIRE', key, ttl)
 end
 return #KEYS
 """
 
 
 class Script:
-    """A Lua script run by its SHA1, loaded again when the server has forgotten it."""
+    """A Lua script, run by its SHA1; calling it with keys and arguments makes a ScriptCall."""
 
     def __init__(self, source: str) -> None:
         self.source = source
         self.sha = hashlib.sha1(source.encode()).hexdigest()
 
-    def command(self, keys: Sequence[Any], args: Sequence[Any], *, load: bool = False) -> tuple:
-        """The EVALSHA command running this script (EVAL with ``load``, which also caches it)."""
-        head = ("EVAL", self.source) if load else ("EVALSHA", self.sha)
-        return (*head, len(keys), *keys, *args)
+    def __call__(self, keys: Sequence[Any], args: Sequence[Any]) -> ScriptCall:
+        return ScriptCall(self, keys, args)
 
-    async def __call__(self, pipe: CommandPipe, keys: Sequence[Any], args: Sequence[Any]) -> Any:
-        try:
-            return await pipe.call(*self.command(keys, args))
-        except NoScriptError:
-            return await pipe.call(*self.command(keys, args, load=True))
+
+@dataclass(frozen=True, slots=True)
+class ScriptCall:
+    """One run of a script: sent as EVALSHA, or as EVAL (which also caches the script) when
+    the server has forgotten it."""
+
+    script: Script
+    keys: Sequence[Any]
+    args: Sequence[Any]
+
+    def command(self, *, load: bool = False) -> tuple[Any, ...]:
+        head = ("EVAL", self.script.source) if load else ("EVALSHA", self.script.sha)
+        return (*head, len(self.keys), *self.keys, *self.args)
+
+
+#: What the connections accept: a plain command, or a script call.
+Command = tuple[Any, ...] | ScriptCall
+
+
+def wire_form(command: Command) -> tuple[Any, ...]:
+    """The command as written to Redis."""
+    return command.command() if isinstance(command, ScriptCall) else command
+
+
+def retry_of(command: Command, reply: Any) -> tuple[Any, ...] | None:
+    """The command to send instead when ``reply`` says Redis has forgotten ``command``'s
+    script (after SCRIPT FLUSH or a restart); None when the reply stands.
+
+    Every connection, async or blocking, asks this about each reply of a script call.
+    """
+    if isinstance(reply, NoScriptError) and isinstance(command, ScriptCall):
+        return command.command(load=True)
+    return None
 
 
 push = Script(PUSH)
