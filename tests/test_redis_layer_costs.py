@@ -128,3 +128,29 @@ async def test_concurrent_sends_share_round_trips(private_redis, prefix):
     assert concurrent <= 20, concurrent
     assert sequential >= 200, sequential
     await layer.close()
+
+
+async def test_the_last_receive_leaving_releases_the_blocked_command(private_redis, prefix):
+    """When the only receive on a channel is cancelled, the listener stops blocking on it at
+    once, so a later message stays in Redis instead of being popped and put back."""
+    server = private_redis()
+    raw = redis.Redis.from_url(server.url)
+    name = f"{prefix}-client"
+    layer = RedisChannelLayer(hosts=[{"address": server.url, "client_name": name}], prefix=prefix)
+    await layer.send("test.other", {})  # loads the push script
+    receiving = asyncio.ensure_future(layer.receive("test.left"))
+    deadline = time.monotonic() + 5
+    while not blocked_clients(raw, name):
+        assert time.monotonic() < deadline, "the listener never blocked"
+        await asyncio.sleep(0.02)
+    receiving.cancel()
+    deadline = time.monotonic() + 2
+    while blocked_clients(raw, name):
+        assert time.monotonic() < deadline, "the listener still blocks for nobody"
+        await asyncio.sleep(0.02)
+    raw.config_resetstat()
+    await layer.send("test.left", {"n": 1})
+    await asyncio.sleep(0.1)
+    assert raw.zcard(layer.key_of("test.left")) == 1
+    assert set(command_calls(raw)) <= {"evalsha", *PUSH_SCRIPT_COMMANDS, *OWN_COMMANDS}
+    await layer.close()
