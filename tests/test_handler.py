@@ -87,9 +87,16 @@ def layer() -> ClassicLayer:
 
 
 @pytest.fixture
-def views(settings):
-    """This module's views behind ReplacingMiddleware alone."""
+def plain_views(settings, transactional_db):
+    """This module's views, with no middleware. (Django closes stale database connections
+    around each request, and may find one another test opened.)"""
     settings.ROOT_URLCONF = __name__
+    settings.MIDDLEWARE = []
+
+
+@pytest.fixture
+def views(plain_views, settings):
+    """This module's views behind ReplacingMiddleware alone."""
     settings.MIDDLEWARE = [f"{__name__}.ReplacingMiddleware"]
 
 
@@ -218,7 +225,7 @@ def test_a_closed_chunk_aborts_the_request(layer):
         read_body(message)
 
 
-def test_a_slow_upload_is_answered_408(layer, views):
+def test_a_slow_upload_is_answered_408(layer):
     """The view consumer answers a body that does not arrive in time with 408."""
     message = request(layer, body_channel="http.request.body.t4")
     ViewConsumer(body_receive_timeout=0.2)(message)
@@ -227,7 +234,7 @@ def test_a_slow_upload_is_answered_408(layer, views):
     ]
 
 
-def test_an_abandoned_upload_gets_no_response(layer, views):
+def test_an_abandoned_upload_gets_no_response(layer):
     """The view consumer sends nothing for a request whose client gave up."""
     message = request(layer, body_channel="http.request.body.t5")
     layer.send("http.request.body.t5", {"closed": True})
@@ -278,10 +285,8 @@ def test_response_later_survives_a_middleware_that_replaces_responses(layer, vie
     assert replies(layer, message) == []
 
 
-def test_a_stream_whose_iterator_raises_still_ends(layer, settings, caplog):
+def test_a_stream_whose_iterator_raises_still_ends(layer, plain_views, caplog):
     """The parts made before the error go out, the error is logged, and the response ends."""
-    settings.ROOT_URLCONF = __name__
-    settings.MIDDLEWARE = []
     message = request(layer, "/failing-stream/")
     ViewConsumer()(message)
     sent = replies(layer, message)
@@ -293,11 +298,9 @@ def test_a_stream_whose_iterator_raises_still_ends(layer, settings, caplog):
     assert "the stream broke on purpose" in caplog.text
 
 
-def test_a_stream_stops_when_the_interface_reports_the_client_gone(layer, settings, caplog):
+def test_a_stream_stops_when_the_interface_reports_the_client_gone(layer, plain_views, caplog):
     """An endless stream stops, freeing the worker thread, once the request's disconnect
     channel has the interface's notice."""
-    settings.ROOT_URLCONF = __name__
-    settings.MIDDLEWARE = []
     caplog.set_level(logging.INFO, logger="channels_classic.handler")
     message = request(layer, "/endless/")
     consumer = ViewConsumer(disconnect_check_interval=0.05)
