@@ -98,8 +98,11 @@ class PerChannelSource:
         batches = _batches(self._backend, [channel], 1)
         try:
             while True:
-                await self._wanted.wait()
+                # Checked again after waking: another channel may have answered first.
+                while not self._wanted.is_set():
+                    await self._wanted.wait()
                 self._held.extend(await anext(batches))
+                self._wanted.clear()
                 self._arrived.set()
         finally:
             await batches.aclose()
@@ -121,6 +124,8 @@ class PerChannelSource:
         for receiver in self._receivers:
             receiver.cancel()
         await asyncio.gather(*self._receivers, return_exceptions=True)
+        if self._held:
+            logger.info("worker: putting back %d messages received but not run", len(self._held))
         while self._held:
             channel, message = self._held.popleft()
             try:

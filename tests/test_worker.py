@@ -11,12 +11,13 @@ from channels_classic import Channel, route
 from channels_classic.exceptions import ConsumeLater, DenyConnection
 from channels_classic.layers.facade import ClassicLayer
 from channels_classic.layers.inmemory import InMemoryChannelLayer
+from channels_classic.worker import REQUEUE_ATTEMPTS, REQUEUE_RETRY_WAIT
 from channels_classic.signals import consumer_finished, consumer_started
 from channels_classic.worker import Worker, select_channels
 
 
-def make_layer(*routes) -> ClassicLayer:
-    return ClassicLayer(InMemoryChannelLayer(), alias="test", routing=list(routes))
+def make_layer(*routes, **config) -> ClassicLayer:
+    return ClassicLayer(InMemoryChannelLayer(**config), alias="test", routing=list(routes))
 
 
 def run(layer: ClassicLayer, **options) -> Worker:
@@ -95,6 +96,42 @@ def test_consume_later_requeues_up_to_the_retry_limit(caplog):
     assert "dropped after 3 ConsumeLater retries" in caplog.text
 
 
+def test_the_last_allowed_retry_is_marked_doomed():
+    """A message on its last allowed ConsumeLater retry has __doomed__ set (SPEC M6)."""
+    doomed = []
+
+    def later(message):
+        doomed.append(getattr(message, "__doomed__", False))
+        raise ConsumeLater
+
+    layer = make_layer(route("test.later", later))
+    layer.send("test.later", {})
+    run(layer, message_retries=2)
+    assert doomed == [False, False, True]
+
+
+def test_consume_later_waits_for_room_on_a_full_channel(caplog):
+    """A ConsumeLater message whose channel is full is put back once room is made within the
+    retries (SPEC W9), not dropped at the first ChannelFull."""
+    attempts = []
+    drained = []
+
+    def later(message):
+        attempts.append(message.get("__retries__", 0))
+        if len(attempts) == 1:
+            layer.send("test.later", {"filler": True})  # the channel (capacity 1) is full now
+            delay = REQUEUE_RETRY_WAIT * REQUEUE_ATTEMPTS / 4
+            threading.Timer(delay, lambda: drained.append(layer.receive(["test.later"]))).start()
+            raise ConsumeLater
+
+    layer = make_layer(route("test.later", later), channel_capacity={"test.later": 1})
+    layer.send("test.later", {})
+    run(layer)
+    assert drained == [("test.later", {"filler": True})]
+    assert attempts == [0, 1]
+    assert "could not" not in caplog.text and "dropped" not in caplog.text
+
+
 def test_unrouted_messages_are_logged_and_dropped(caplog):
     """A message no route matches is reported with a hint at channel_routing."""
     layer = make_layer(route("test.only", lambda message: None, path=r"^/x/"))
@@ -158,6 +195,31 @@ def test_one_connection_never_runs_twice_at_once():
     assert worker.handled == 20
     assert overlaps == []
     assert order == {"a!1": list(range(10)), "b!1": list(range(10))}
+
+
+def test_a_busy_socket_s_queue_does_not_hold_the_threads():
+    """With two threads, a socket whose consumer is busy and that has many more messages
+    queued does not keep another socket's message waiting: those wait without a thread."""
+    ran = []
+    b_ran = threading.Event()
+    released = []
+
+    def consumer(message):
+        ran.append((message.reply_channel.name, message["order"]))
+        if message.reply_channel.name == "b!1":
+            b_ran.set()
+        elif message["order"] == 0:
+            released.append(b_ran.wait(5))
+
+    layer = make_layer(route("websocket.receive", consumer))
+    for n in range(6):
+        layer.send("websocket.receive", {"reply_channel": "a!1", "order": n, "path": "/"})
+    layer.send("websocket.receive", {"reply_channel": "b!1", "order": 0, "path": "/"})
+    worker = run(layer, threads=2)
+    assert worker.handled == 7
+    assert released == [True]
+    assert ran.index(("b!1", 0)) < ran.index(("a!1", 1))
+    assert [order for reply, order in ran if reply == "a!1"] == list(range(6))
 
 
 def test_max_messages_bounds_the_loop():
