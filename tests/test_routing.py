@@ -9,7 +9,16 @@ from django.core.exceptions import ImproperlyConfigured
 
 from channels_classic.consumers import connect_consumer, null_consumer
 from channels_classic.message import Message
-from channels_classic.routing import Include, Route, RouteClass, Router, include, route, route_class
+from channels_classic.routing import (
+    Include,
+    Route,
+    RouteClass,
+    Router,
+    dotted_name,
+    include,
+    route,
+    route_class,
+)
 
 
 def consumer_a(message: Message, **kwargs: Any) -> None:
@@ -519,3 +528,22 @@ def test_check_default_accepts_a_dotted_http_consumer():
     router = Router([])
     router.check_default(http_consumer="tests.test_routing.http_view_consumer")
     assert router.match(msg("http.request", path="/")) == (http_view_consumer, {})
+
+
+def test_check_default_again_adds_only_what_is_missing():
+    """A second check_default (runworker and runserver share a cached router) adds no route
+    twice; an http_consumer given only the second time is still added."""
+    router = Router([route("test.a", consumer_a)])
+    router.check_default()
+    router.check_default(http_consumer=http_view_consumer)
+    router.check_default(http_consumer=consumer_b)
+    assert len(router.root.routing) == 5
+    assert router.match(msg("http.request", path="/")) == (http_view_consumer, {})
+    assert router.match(msg("websocket.connect", path="/")) == (connect_consumer, {})
+
+
+def test_dotted_name_names_functions_and_instances():
+    """dotted_name gives module.qualname of a function, and of the class of an instance."""
+    assert dotted_name(consumer_a) == "tests.test_routing.consumer_a"
+    assert dotted_name(ChatConsumer) == "tests.test_routing.ChatConsumer"
+    assert dotted_name(Router([])) == "channels_classic.routing.Router"
