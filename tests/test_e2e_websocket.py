@@ -32,6 +32,14 @@ async def ask(socket, text: str, timeout: float = 5) -> str:
     return await asyncio.wait_for(socket.recv(), timeout)
 
 
+async def refused_handshake(url: str) -> tuple[int, float]:
+    """The HTTP status a refused handshake to ``url`` got, and the seconds it took."""
+    started = time.monotonic()
+    with pytest.raises(InvalidStatus) as refused:
+        await connect(url, open_timeout=15)
+    return refused.value.response.status_code, time.monotonic() - started
+
+
 async def test_seed_echo(stack):
     """A /chat/ socket sending hello gets 'You said: hello' back through a worker."""
     stack.start_worker()
@@ -150,11 +158,8 @@ async def test_no_worker_means_refused_after_the_accept_timeout(private_redis, t
     stack.env["TEST_ACCEPT_TIMEOUT"] = "1"
     daphne = stack.start_daphne()
     try:
-        started = time.monotonic()
-        with pytest.raises(InvalidStatus) as refused:
-            await connect(stack.url("/chat/"), open_timeout=10)
-        waited = time.monotonic() - started
-        assert refused.value.response.status_code == 403
+        status, waited = await refused_handshake(stack.url("/chat/"))
+        assert status == 403
         assert 0.9 < waited < 3
         assert "no answer to websocket.connect for /chat/ within 1.0 s" in daphne.log()
         stack.start_worker()
@@ -226,11 +231,8 @@ async def test_an_accept_timeout_longer_than_daphnes_is_honoured(worker_stack):
     worker_stack.env["TEST_ACCEPT_TIMEOUT"] = "6"
     worker_stack.start_worker()
     daphne = worker_stack.start_daphne()
-    started = time.monotonic()
-    with pytest.raises(InvalidStatus) as refused:
-        await connect(worker_stack.url("/silent/"), open_timeout=15)
-    waited = time.monotonic() - started
-    assert refused.value.response.status_code == 403
+    status, waited = await refused_handshake(worker_stack.url("/silent/"))
+    assert status == 403
     assert 5.9 < waited < 8
     assert "no answer to websocket.connect for /silent/ within 6.0 s" in daphne.log()
 
