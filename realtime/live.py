@@ -9,8 +9,8 @@ Frames are ``{"stream": name, "payload": {...}}``, on two streams:
 - ``topic``: every change of the room's topic, as ``RoomTopicBinding`` sends it
   (``{"action", "pk", "data", "model"}``), and edits from the page:
   ``{"action": "update", "pk": room, "data": {"topic": "..."}}``. Only logged-in users may
-  edit, and only their room's topic; a refused or invalid edit is answered ``{"error": ...}``
-  on this stream.
+  edit, and only their room's topic; a refused or invalid edit (``data`` that is not an
+  object included) is answered ``{"error": ...}`` on this stream.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
 
 from channels_classic.binding import WebsocketBinding
 from channels_classic.generic import WebsocketDemultiplexer, WebsocketMultiplexer
@@ -60,15 +61,29 @@ class RoomTopicBinding(WebsocketBinding):
             self.refuse("you can change the topic of your own room only")
 
     def update(self, pk: Any, data: Any) -> None:
-        if isinstance(data, dict):  # who set the topic is for the server to say
-            data = {**data, "set_by": self.user.username}
+        if not isinstance(data, dict):
+            self.refuse('send the fields to change as an object, e.g. {"topic": "..."}')
+            return
+        data = {**data, "set_by": self.user.username}  # who set it is for the server to say
         try:
-            if RoomTopic.objects.filter(room=pk).exists():
-                super().update(pk, data)
-            else:  # a room has no row until its topic is first set
-                super().create(data)
+            self._set_topic(pk, data)
         except ValidationError as error:
             self.refuse(" ".join(error.messages))
+
+    def _set_topic(self, pk: Any, data: dict[str, Any]) -> None:
+        """Updates the room's row, or creates it: a room has none until its topic is first
+        set. Of two first edits at once, the one that finds the row made by the other as it
+        creates its own (a failed check or insert) updates that row instead."""
+        if RoomTopic.objects.filter(room=pk).exists():
+            super().update(pk, data)
+            return
+        try:
+            with transaction.atomic():
+                super().create(data)
+        except (IntegrityError, ValidationError):
+            if not RoomTopic.objects.filter(room=pk).exists():
+                raise
+            super().update(pk, data)
 
     def refuse(self, error: str) -> None:
         """Tells the client on the topic stream why its edit was not made."""

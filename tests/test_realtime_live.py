@@ -1,151 +1,220 @@
-"""The demo's live socket (realtime/live.py): a room's topic over a demultiplexed socket, run
-by a real worker on the in-memory layer with the demo's routing."""
+"""The demo's live socket (realtime/live.py): a room's topic over a demultiplexed socket,
+driven with the project's own test tools: fresh in-memory layers routed by routing.py, and
+WSClient sockets sending what the interface server would."""
 
 from __future__ import annotations
 
-import json
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import pytest
 from django.contrib.auth.models import User
+from django.db import connection
+from django.db.models import Model, signals
+from django.test import override_settings
 
-from channels_classic.layers.facade import ClassicLayer
-from realtime.live import LIVE_PATH, RoomLive
+from channels_classic.exceptions import DenyConnection
+from channels_classic.test import ChannelTestCase, TransactionChannelTestCase, WSClient
 from realtime.models import RoomTopic
-from tests.generic_support import Socket, as_default, login, make_layer, run, use_cache_sessions
 
 #: An origin in ALLOWED_HOSTS: live sockets from other origins are refused.
-ORIGIN = b"http://localhost:8000"
+ORIGIN = "http://localhost:8000"
 EMPTY = {"topic": "", "set_by": "", "updated_at": None}
-
-
-@pytest.fixture(autouse=True)
-def sessions(settings):
-    use_cache_sessions(settings)
-
-
-@pytest.fixture
-def layer(transactional_db) -> Any:
-    """The demo's live route on a fresh in-memory layer, made the default (bindings send to
-    groups of the default layer)."""
-    with as_default(make_layer(RoomLive.as_route(path=LIVE_PATH))) as routed:
-        yield routed
-
-
-def connect(
-    layer: ClassicLayer, room: str = "lobby", user: User | None = None, origin: bytes = ORIGIN
-) -> Socket:
-    """A live socket of ``room`` (logged in as ``user``) that connected; the frames of its
-    connect are left for the test."""
-    socket = Socket(layer, path=f"/live/{room}/", session_key=login(user) if user else "")
-    content = socket.content("websocket.connect")
-    content["headers"].append([b"origin", origin])
-    layer.send("websocket.connect", content)
-    run(layer)
-    return socket
-
-
-def frames(socket: Socket) -> list[Any]:
-    """The socket's replies past the accept, decoded."""
-    return [json.loads(reply["text"]) for reply in socket.replies() if "text" in reply]
-
-
-def edit(socket: Socket, data: Any, action: str = "update", pk: str = "lobby") -> None:
-    payload = {"action": action, "pk": pk, "data": data}
-    socket.send("websocket.receive", text=json.dumps({"stream": "topic", "payload": payload}))
-    run(socket.layer)
+MD5_HASHER = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+#: Seconds the rival worker's write may take.
+RIVAL_TIMEOUT = 10
 
 
 def snapshot(**data: Any) -> dict[str, Any]:
     return {"stream": "snapshot", "payload": {**EMPTY, **data}}
 
 
-def test_connect_accepts_and_sends_the_topic_as_it_is(layer):
-    """A live socket is accepted and gets the room's topic on the snapshot stream (an empty
-    one for a room whose topic was never set); any frame on that stream asks again."""
-    RoomTopic.objects.create(room="lobby", topic="Welcome", set_by="ann")
-    lobby, hall = connect(layer), connect(layer, "hall")
-    accept, text = lobby.replies()
-    assert accept == {"accept": True}
-    sent = json.loads(text["text"])
-    assert sent["payload"]["updated_at"] is not None
-    assert sent == snapshot(topic="Welcome", set_by="ann", updated_at=sent["payload"]["updated_at"])
-    assert frames(hall) == [snapshot()]
-    hall.send("websocket.receive", text=json.dumps({"stream": "snapshot", "payload": {}}))
-    run(layer)
-    assert frames(hall) == [snapshot()]
+def error(text: str) -> dict[str, Any]:
+    return {"stream": "topic", "payload": {"error": text}}
 
 
-def test_a_users_edit_reaches_every_live_socket_of_the_room(layer):
-    """A logged-in user's edit is saved under the user's name (whatever the client says),
-    and goes to every live socket of the room on the topic stream: the first as a create,
-    later ones as updates. Other rooms hear nothing."""
-    ann = User.objects.create_user("ann", password="x")
-    editor, reader, elsewhere = connect(layer, user=ann), connect(layer), connect(layer, "hall")
-    for socket in (editor, reader, elsewhere):
-        socket.replies()
-    edit(editor, {"topic": "Release day", "set_by": "mallory"})
-    edit(editor, {"topic": "Release done"})
-    row = RoomTopic.objects.get(room="lobby")
-    assert (row.topic, row.set_by) == ("Release done", "ann")
-    sent = frames(reader)
-    assert frames(editor) == sent
-    assert [(frame["stream"], frame["payload"]["action"]) for frame in sent] == [
-        ("topic", "create"),
-        ("topic", "update"),
-    ]
-    assert [frame["payload"]["data"]["topic"] for frame in sent] == ["Release day", "Release done"]
-    assert sent[1]["payload"]["pk"] == "lobby"
-    assert sent[1]["payload"]["model"] == "realtime.roomtopic"
-    assert sent[1]["payload"]["data"]["set_by"] == "ann"
-    assert elsewhere.replies() == []
+@contextmanager
+def rival_creates_the_lobby_topic() -> Iterator[None]:
+    """Another user's first edit of the lobby's topic, made by another worker (a thread with
+    its own database connection, committing at once), lands the first time a RoomTopic is
+    made in the block: for an edit, between its check that the room has no row and its
+    validation of the row it creates."""
+    started: list[bool] = []
+    done: list[Exception | None] = []
+
+    def create_in_another_worker() -> None:
+        try:
+            RoomTopic.objects.bulk_create([RoomTopic(room="lobby", topic="Theirs", set_by="bo")])
+            done.append(None)
+        except Exception as error:
+            done.append(error)
+        finally:
+            connection.close()
+
+    def on_new_row(sender: type[Model], **kwargs: Any) -> None:
+        if not started:  # once: the rival's own row comes here too
+            started.append(True)
+            rival = threading.Thread(target=create_in_another_worker)
+            rival.start()
+            rival.join(RIVAL_TIMEOUT)
+
+    signals.post_init.connect(on_new_row, sender=RoomTopic)
+    try:
+        yield
+    finally:
+        signals.post_init.disconnect(on_new_row, sender=RoomTopic)
+    assert done == [None], done
 
 
-@pytest.mark.parametrize(
-    ("logged_in", "action", "pk", "data", "error"),
-    [
-        (False, "update", "lobby", {"topic": "Mine now"}, "log in to change the topic"),
-        (True, "delete", "lobby", None, "topics are updated, not deleted"),
-        (True, "update", "hall", {"topic": "Hi"}, "you can change the topic of your own room only"),
-        (
-            True,
-            "update",
-            "lobby",
-            {"topic": "x" * 201},
-            "Ensure this value has at most 200 characters (it has 201).",
-        ),
-    ],
-)
-def test_refused_edits_get_an_error_frame_and_change_nothing(
-    layer, logged_in, action, pk, data, error
-):
-    """Guests, other actions, other rooms and invalid topics are answered with an error on
-    the topic stream, to the sender only."""
-    user = User.objects.create_user("bob", password="x") if logged_in else None
-    sender, reader = connect(layer, user=user), connect(layer)
-    for socket in (sender, reader):
-        socket.replies()
-    edit(sender, data, action=action, pk=pk)
-    assert frames(sender) == [{"stream": "topic", "payload": {"error": error}}]
-    assert reader.replies() == []
-    assert not RoomTopic.objects.exists()
+def connect(room: str = "lobby", user: User | None = None) -> WSClient:
+    """A live socket of ``room`` (logged in as ``user``) that connected and was accepted; the
+    frames of its connect are left for the test."""
+    client = WSClient()
+    client.set_header("origin", ORIGIN)
+    if user is not None:
+        client.force_login(user)
+    client.send_and_consume("websocket.connect", path=f"/live/{room}/")
+    return client
 
 
-def test_changes_made_outside_consumers_reach_the_room_at_once(layer):
-    """The binding listens in every process (the realtime app loads it when Django is
-    ready): a save in a view or a shell reaches the room's live sockets."""
-    socket = connect(layer)
-    socket.replies()
-    RoomTopic.objects.create(room="lobby", topic="From the shell")
-    (sent,) = frames(socket)
-    assert (sent["payload"]["action"], sent["payload"]["data"]["topic"]) == (
-        "create",
-        "From the shell",
-    )
+def frames(client: WSClient) -> list[Any]:
+    """Every frame waiting for ``client``, decoded."""
+    received = []
+    while (frame := client.receive()) is not None:
+        received.append(frame)
+    return received
 
 
-@pytest.mark.parametrize("origin", [b"http://evil.example", b"null"])
-def test_pages_on_other_origins_cannot_open_a_live_socket(layer, origin):
-    """The live socket acts as the visitor: a handshake from another site is refused."""
-    socket = connect(layer, origin=origin)
-    assert socket.replies() == [{"close": True}]
+def edit(client: WSClient, data: Any, action: str = "update", pk: str = "lobby") -> None:
+    """Sends a topic edit on the socket's topic stream and runs its consumer."""
+    frame = {"stream": "topic", "payload": {"action": action, "pk": pk, "data": data}}
+    client.send_and_consume("websocket.receive", text=frame, path="/live/lobby/")
+
+
+@override_settings(PASSWORD_HASHERS=MD5_HASHER)
+class RoomLiveTests(ChannelTestCase):
+    def test_connect_accepts_and_sends_the_topic_as_it_is(self):
+        """A live socket is accepted and gets the room's topic on the snapshot stream (an
+        empty one for a room whose topic was never set); any frame on that stream asks
+        again."""
+        RoomTopic.objects.create(room="lobby", topic="Welcome", set_by="ann")
+        lobby, hall = connect(), connect("hall")
+        (sent,) = frames(lobby)
+        assert sent["payload"]["updated_at"] is not None
+        updated_at = sent["payload"]["updated_at"]
+        assert sent == snapshot(topic="Welcome", set_by="ann", updated_at=updated_at)
+        assert frames(hall) == [snapshot()]
+        frame = {"stream": "snapshot", "payload": {}}
+        hall.send_and_consume("websocket.receive", text=frame, path="/live/hall/")
+        assert frames(hall) == [snapshot()]
+
+    def test_a_users_edit_reaches_every_live_socket_of_the_room(self):
+        """A logged-in user's edit is saved under the user's name (whatever the client
+        says), and goes to every live socket of the room on the topic stream: the first as
+        a create, later ones as updates. Other rooms hear nothing."""
+        ann = User.objects.create_user("ann", password="x")
+        editor, reader = connect(user=ann), connect()
+        elsewhere = connect("hall")
+        for client in (editor, reader, elsewhere):
+            frames(client)
+        edit(editor, {"topic": "Release day", "set_by": "mallory"})
+        edit(editor, {"topic": "Release done"})
+        row = RoomTopic.objects.get(room="lobby")
+        assert (row.topic, row.set_by) == ("Release done", "ann")
+        sent = frames(reader)
+        assert frames(editor) == sent
+        assert [(frame["stream"], frame["payload"]["action"]) for frame in sent] == [
+            ("topic", "create"),
+            ("topic", "update"),
+        ]
+        topics = [frame["payload"]["data"]["topic"] for frame in sent]
+        assert topics == ["Release day", "Release done"]
+        assert sent[1]["payload"]["pk"] == "lobby"
+        assert sent[1]["payload"]["model"] == "realtime.roomtopic"
+        assert sent[1]["payload"]["data"]["set_by"] == "ann"
+        assert frames(elsewhere) == []
+
+    def test_refused_edits_get_an_error_frame_and_change_nothing(self):
+        """Guests, other actions, other rooms, data that is not an object and invalid topics
+        are answered with an error on the topic stream, to the sender only."""
+        bob = User.objects.create_user("bob", password="x")
+        cases = [
+            (None, "update", "lobby", {"topic": "Mine now"}, "log in to change the topic"),
+            (bob, "delete", "lobby", None, "topics are updated, not deleted"),
+            (
+                bob,
+                "update",
+                "hall",
+                {"topic": "Hi"},
+                "you can change the topic of your own room only",
+            ),
+            (
+                bob,
+                "update",
+                "lobby",
+                "Hi",
+                'send the fields to change as an object, e.g. {"topic": "..."}',
+            ),
+            (
+                bob,
+                "update",
+                "lobby",
+                {"topic": "x" * 201},
+                "Ensure this value has at most 200 characters (it has 201).",
+            ),
+        ]
+        for user, action, pk, data, text in cases:
+            with self.subTest(user=user, action=action, pk=pk, data=data):
+                sender, reader = connect(user=user), connect()
+                for client in (sender, reader):
+                    frames(client)
+                edit(sender, data, action=action, pk=pk)
+                assert frames(sender) == [error(text)]
+                assert frames(reader) == []
+                assert not RoomTopic.objects.exists()
+
+    def test_changes_made_outside_consumers_reach_the_room_at_once(self):
+        """The binding listens in every process (the realtime app loads it when Django is
+        ready): a save in a view or a shell reaches the room's live sockets."""
+        client = connect()
+        frames(client)
+        RoomTopic.objects.create(room="lobby", topic="From the shell")
+        (sent,) = frames(client)
+        assert (sent["payload"]["action"], sent["payload"]["data"]["topic"]) == (
+            "create",
+            "From the shell",
+        )
+
+    def test_pages_on_other_origins_cannot_open_a_live_socket(self):
+        """The live socket acts as the visitor: a handshake from another site is refused
+        (DenyConnection, which a worker answers with a close) before anything is sent."""
+        for origin in ("http://evil.example", "null"):
+            with self.subTest(origin=origin):
+                client = WSClient()
+                client.set_header("origin", origin)
+                with pytest.raises(DenyConnection, match=f"origin '{origin}' refused"):
+                    client.send_and_consume("websocket.connect", path="/live/lobby/")
+                assert client.receive() is None
+
+
+@override_settings(PASSWORD_HASHERS=MD5_HASHER)
+class RoomLiveRaceTests(TransactionChannelTestCase):
+    """Committed rows, so that another connection (another worker) can write beside ours."""
+
+    def test_a_first_edit_that_loses_the_race_to_create_becomes_an_update(self):
+        """When another user's first edit creates the room's row after this one found none,
+        this edit updates that row instead of failing (it was refused as "already exists"):
+        no error, and the room hears an update with this user's topic."""
+        cy = User.objects.create_user("cy", password="x")
+        editor, reader = connect(user=cy), connect()
+        for client in (editor, reader):
+            frames(client)
+        with rival_creates_the_lobby_topic():
+            edit(editor, {"topic": "Mine"})
+        row = RoomTopic.objects.get(room="lobby")
+        assert (row.topic, row.set_by) == ("Mine", "cy")
+        (sent,) = frames(reader)
+        assert frames(editor) == [sent]
+        assert (sent["payload"]["action"], sent["payload"]["data"]["topic"]) == ("update", "Mine")
