@@ -1,20 +1,12 @@
-"""Deprecated: the 1.x package name of ``channels_classic.test`` (SPEC T9), which it re-exports.
-Importing it warns DeprecationWarning."""
+"""Deprecated: the 1.x package name of ``channels_classic.test`` (SPEC T9), whose tools it
+gives. Importing it warns DeprecationWarning."""
 
 from __future__ import annotations
 
 from warnings import warn
 
-from ..test import (
-    ChannelLiveServerTestCase,
-    ChannelTestCase,
-    ChannelTestCaseMixin,
-    Client,
-    HttpClient,
-    TransactionChannelTestCase,
-    WSClient,
-    apply_routes,
-)
+from .. import test
+from ..test import *  # noqa: F403  (the names of __all__)
 
 warn(
     "channels_classic.tests is deprecated: import from channels_classic.test, which it is "
@@ -23,13 +15,4 @@ warn(
     stacklevel=2,
 )
 
-__all__ = [
-    "ChannelLiveServerTestCase",
-    "ChannelTestCase",
-    "ChannelTestCaseMixin",
-    "Client",
-    "HttpClient",
-    "TransactionChannelTestCase",
-    "WSClient",
-    "apply_routes",
-]
+__all__ = test.__all__
