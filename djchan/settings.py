@@ -67,8 +67,15 @@ DATABASES = {
     "default": {
         "ENGINE": "django.db.backends.sqlite3",
         "NAME": os.environ.get("DJANGO_DATABASE", str(BASE_DIR / "db.sqlite3")),
-        # Several worker processes write presence rows: wait for the lock, do not fail.
-        "OPTIONS": {"timeout": 20},
+        # Several worker processes (8 threads each) write presence rows at once. A deferred
+        # transaction that reads and then writes gets "database is locked" at once instead of
+        # waiting, so transactions take the write lock when they begin; WAL lets readers go on
+        # while one of them writes.
+        "OPTIONS": {
+            "timeout": 20,
+            "transaction_mode": "IMMEDIATE",
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        },
     }
 }
 

@@ -12,7 +12,6 @@ from typing import Any
 import pytest
 from django.contrib.auth.models import User
 from django.db import connection
-from django.db.models import Model, signals
 from django.test import override_settings
 
 from channels_classic.exceptions import DenyConnection
@@ -38,10 +37,9 @@ def error(text: str) -> dict[str, Any]:
 @contextmanager
 def rival_creates_the_lobby_topic() -> Iterator[None]:
     """Another user's first edit of the lobby's topic, made by another worker (a thread with
-    its own database connection, committing at once), lands the first time a RoomTopic is
-    made in the block: for an edit, between its check that the room has no row and its
-    validation of the row it creates."""
-    started: list[bool] = []
+    its own database connection, committing at once), lands right after the block's first
+    query of the topic table: for an edit, between its check that the room has no row and
+    its own create."""
     done: list[Exception | None] = []
 
     def create_in_another_worker() -> None:
@@ -53,18 +51,16 @@ def rival_creates_the_lobby_topic() -> Iterator[None]:
         finally:
             connection.close()
 
-    def on_new_row(sender: type[Model], **kwargs: Any) -> None:
-        if not started:  # once: the rival's own row comes here too
-            started.append(True)
+    def after_first_topic_query(execute: Any, sql: str, *args: Any) -> Any:
+        result = execute(sql, *args)
+        if not done and RoomTopic._meta.db_table in sql:
             rival = threading.Thread(target=create_in_another_worker)
             rival.start()
             rival.join(RIVAL_TIMEOUT)
+        return result
 
-    signals.post_init.connect(on_new_row, sender=RoomTopic)
-    try:
+    with connection.execute_wrapper(after_first_topic_query):
         yield
-    finally:
-        signals.post_init.disconnect(on_new_row, sender=RoomTopic)
     assert done == [None], done
 
 
