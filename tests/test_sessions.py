@@ -14,7 +14,7 @@ import pytest
 from django.contrib.sessions.models import Session
 from django.core.exceptions import ImproperlyConfigured
 from django.db import connection
-from django.db.models.signals import pre_save
+from django.db.models.signals import post_init
 from django.utils import timezone
 
 from channels_classic import route
@@ -218,8 +218,8 @@ def test_channel_session_needs_a_message_with_a_reply_channel():
 @contextmanager
 def another_worker_creates_it_first(reply: str) -> Iterator[list[str]]:
     """Makes another worker (another thread, with its own database connection) create the
-    channel session of ``reply`` just before this one's first create; yields a list that
-    records that race."""
+    channel session of ``reply`` just before this one's first create (as its row is built,
+    before its transaction begins); yields a list that records that race."""
     key = channel_session_key(reply)
     raced: list[str] = []
 
@@ -236,11 +236,11 @@ def another_worker_creates_it_first(reply: str) -> Iterator[list[str]]:
             thread.start()
             thread.join()
 
-    pre_save.connect(create_first, sender=Session)
+    post_init.connect(create_first, sender=Session)
     try:
         yield raced
     finally:
-        pre_save.disconnect(create_first, sender=Session)
+        post_init.disconnect(create_first, sender=Session)
 
 
 @pytest.mark.django_db(transaction=True)
