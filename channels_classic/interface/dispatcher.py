@@ -14,6 +14,7 @@ from typing import Any
 
 from ..layers.receiving import has_batch_receive, receive_forever
 from ..names import non_local_name
+from .inbox import Inbox
 
 logger = logging.getLogger(__name__)
 
@@ -27,14 +28,14 @@ class ReplyDispatcher:
     def __init__(self, backend: Any, prefix: str) -> None:
         self._backend = backend
         self._prefix = prefix
-        self._inboxes: dict[str, asyncio.Queue[dict[str, Any]]] = {}
+        self._inboxes: dict[str, Inbox] = {}
         self._own_receivers: dict[str, asyncio.Task[None]] = {}
         self._pump: asyncio.Task[None] | None = None
 
-    async def open(self) -> tuple[str, asyncio.Queue[dict[str, Any]]]:
+    async def open(self) -> tuple[str, Inbox]:
         """A new reply channel and the inbox its messages will arrive in."""
         name = await self._backend.new_channel(self._prefix)
-        inbox: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+        inbox = Inbox(asyncio.get_running_loop())
         self._inboxes[name] = inbox
         if has_batch_receive(self._backend):
             if self._pump is None or self._pump.done():
@@ -59,11 +60,11 @@ class ReplyDispatcher:
                 if inbox is None:
                     logger.debug("interface: reply for closed connection %s dropped", channel)
                 else:
-                    inbox.put_nowait(message)
+                    inbox.put(message)
 
     async def _receive_for_one(self, name: str) -> None:
         async for batch in receive_forever(self._backend, [name], 1, who="interface"):
             for _, message in batch:
                 inbox = self._inboxes.get(name)
                 if inbox is not None:
-                    inbox.put_nowait(message)
+                    inbox.put(message)

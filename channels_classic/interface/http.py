@@ -34,6 +34,7 @@ from .replies import http_events
 
 if TYPE_CHECKING:
     from . import InterfaceApp
+    from .inbox import Inbox
 
 logger = logging.getLogger(__name__)
 
@@ -178,7 +179,7 @@ class HttpConnection:
         self.state = HttpState.WAITING
         return True
 
-    async def _respond(self, inbox: asyncio.Queue[dict[str, Any]]) -> None:
+    async def _respond(self, inbox: Inbox) -> None:
         options = self.app.options
         client = asyncio.ensure_future(self._receive())
         try:

@@ -33,6 +33,7 @@ from .replies import websocket_events
 
 if TYPE_CHECKING:
     from . import InterfaceApp
+    from .inbox import Inbox
 
 logger = logging.getLogger(__name__)
 
@@ -109,7 +110,7 @@ class WebsocketConnection:
 
     # Socket side
 
-    async def _handshake(self, inbox: asyncio.Queue[dict[str, Any]]) -> bool:
+    async def _handshake(self, inbox: Inbox) -> bool:
         """Waits for the connect consumer's answer; True once the socket is open.
 
         The client may leave meanwhile: that ends the wait at once with its close code.
@@ -147,7 +148,7 @@ class WebsocketConnection:
             return False
         return True
 
-    async def _converse(self, inbox: asyncio.Queue[dict[str, Any]]) -> None:
+    async def _converse(self, inbox: Inbox) -> None:
         """Moves frames both ways until the socket closes."""
         replies = asyncio.ensure_future(self._write_replies(inbox))
         try:
@@ -155,7 +156,7 @@ class WebsocketConnection:
         finally:
             replies.cancel()
 
-    async def _write_replies(self, inbox: asyncio.Queue[dict[str, Any]]) -> None:
+    async def _write_replies(self, inbox: Inbox) -> None:
         try:
             while self.state is State.OPEN:
                 await self._apply(await inbox.get())
