@@ -22,9 +22,13 @@ import json
 import subprocess
 import sys
 import time
-from dataclasses import asdict, dataclass, field
-from typing import Any
+from dataclasses import asdict, dataclass
+from pathlib import Path
 from urllib.parse import urlsplit
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.loadreport import LoadReport  # noqa: E402
 
 #: Seconds one response may take before it counts as lost.
 REPLY_TIMEOUT = 10.0
@@ -34,34 +38,16 @@ CONNECTIONS_PER_PROCESS = 25
 
 
 @dataclass
-class HttpReport:
+class HttpReport(LoadReport):
+    """What an HTTP run got (see LoadReport); a correct answer is a 200 with the expected body."""
+
+    COUNTS = ("connections", "failed_connects", "bad", "lost")
+    RATE = "req_per_s"
+
     connections: int = 0
     failed_connects: int = 0
-    ok: int = 0
     bad: int = 0
     lost: int = 0
-    started: float = 0.0
-    finished: float = 0.0
-    rtts_ms: list[float] = field(default_factory=list)
-
-    def merge(self, other: HttpReport) -> None:
-        for name in ("connections", "failed_connects", "ok", "bad", "lost"):
-            setattr(self, name, getattr(self, name) + getattr(other, name))
-        starts = [t for t in (self.started, other.started) if t]
-        self.started = min(starts) if starts else 0.0
-        self.finished = max(self.finished, other.finished)
-        self.rtts_ms += other.rtts_ms
-
-    def summary(self) -> dict[str, Any]:
-        figures = {k: v for k, v in asdict(self).items() if k != "rtts_ms"}
-        elapsed = self.finished - self.started
-        ordered = sorted(self.rtts_ms)
-        figures["req_per_s"] = self.ok / elapsed if self.ok and elapsed > 0 else 0.0
-        for name, fraction in (("p50_ms", 0.5), ("p99_ms", 0.99)):
-            figures[name] = (
-                ordered[min(len(ordered) - 1, int(len(ordered) * fraction))] if (ordered) else None
-            )
-        return figures
 
 
 async def read_response(reader: asyncio.StreamReader) -> tuple[int, bytes]:

@@ -28,7 +28,8 @@ from websockets.exceptions import ConnectionClosed
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.wsload import REPLY_TIMEOUT, close_sockets, open_sockets, percentile  # noqa: E402
+from bench.loadreport import percentile  # noqa: E402
+from bench.wsload import REPLY_TIMEOUT, close_sockets, open_sockets  # noqa: E402
 
 #: What every broadcast frame starts with, to tell a late copy from a wrong frame.
 BROADCAST_TAG = "broadcast-"

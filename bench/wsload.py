@@ -38,11 +38,16 @@ import sys
 import time
 from collections import Counter
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 from typing import Any
 
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 from websockets.protocol import State
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.loadreport import LoadReport  # noqa: E402
 
 #: What the demo's echo consumer answers; bench/floor_app.py answers "{text}".
 DEMO_EXPECT = "You said: {text}"
@@ -58,14 +63,6 @@ DRAIN = 0.3
 TIME_LIMIT = 120.0
 #: Clients per child process when --processes is not given.
 CLIENTS_PER_PROCESS = 25
-
-
-def percentile(values: list[float], fraction: float) -> float | None:
-    """The nearest-rank percentile of ``values`` (0 < fraction < 1); None when empty."""
-    if not values:
-        return None
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(len(ordered) * fraction))]
 
 
 async def open_socket(url: str) -> ClientConnection:
@@ -114,23 +111,20 @@ async def close_sockets(sockets: list[ClientConnection]) -> None:
 # Echo ---------------------------------------------------------------------------------------
 
 
-#: The fields of EchoReport that add up across processes.
-_COUNTS = (
-    "clients", "failed_connects", "sent", "ok", "lost", "late", "duplicates", "wrong", "unsent",
-    "closed_early",
-)  # fmt: skip
-
-
 @dataclass
-class EchoReport:
-    """What an echo run got. ``started``/``finished`` are wall-clock (time.time()) seconds of
-    the first send and the last correct reply; ``rtts_ms`` the correct replies' round trips."""
+class EchoReport(LoadReport):
+    """What an echo run got (see LoadReport); a correct answer is a correct reply."""
+
+    COUNTS = (
+        "clients", "failed_connects", "sent", "lost", "late", "duplicates", "wrong", "unsent",
+        "closed_early",
+    )  # fmt: skip
+    RATE = "msg_per_s"
 
     clients: int = 0
     failed_connects: int = 0
     connect_errors: dict[str, int] = field(default_factory=dict)
     sent: int = 0
-    ok: int = 0
     lost: int = 0
     late: int = 0
     duplicates: int = 0
@@ -138,29 +132,12 @@ class EchoReport:
     unsent: int = 0
     closed_early: int = 0
     timed_out: bool = False
-    started: float = 0.0
-    finished: float = 0.0
-    rtts_ms: list[float] = field(default_factory=list)
 
-    def merge(self, other: EchoReport) -> None:
-        """Adds ``other`` (another process's report) into this one."""
-        for name in _COUNTS:
-            setattr(self, name, getattr(self, name) + getattr(other, name))
+    def merge(self, other: LoadReport) -> None:
+        assert isinstance(other, EchoReport)
+        super().merge(other)
         self.connect_errors = dict(Counter(self.connect_errors) + Counter(other.connect_errors))
         self.timed_out = self.timed_out or other.timed_out
-        starts = [t for t in (self.started, other.started) if t]
-        self.started = min(starts) if starts else 0.0
-        self.finished = max(self.finished, other.finished)
-        self.rtts_ms += other.rtts_ms
-
-    def summary(self) -> dict[str, Any]:
-        """The figures without the raw round trips: p50/p99 (ms), msg/s and the counts."""
-        figures = {k: v for k, v in asdict(self).items() if k != "rtts_ms"}
-        elapsed = self.finished - self.started
-        figures["msg_per_s"] = self.ok / elapsed if self.ok and elapsed > 0 else 0.0
-        figures["p50_ms"] = percentile(self.rtts_ms, 0.50)
-        figures["p99_ms"] = percentile(self.rtts_ms, 0.99)
-        return figures
 
 
 async def _echo_client(

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
+from pathlib import Path
 
 import pytest
+from django.contrib.auth.models import User
 
 from channels_classic.embedded_redis import EmbeddedRedis
 from channels_classic.layers.redis import RedisChannelLayer
+from tests.processes import Stack
 
 
 @pytest.fixture(scope="session")
@@ -37,6 +40,33 @@ def private_redis() -> Iterator[Callable[[], EmbeddedRedis]]:
     yield start
     for server in servers:
         server.close()
+
+
+@pytest.fixture
+def stack(private_redis: Callable[[], EmbeddedRedis], tmp_path: Path) -> Iterator[Stack]:
+    """daphne and workers of the test's own (it starts them), on a Redis of its own; stopped
+    after the test, their logs printed (pytest shows them when the test fails)."""
+    running = Stack(private_redis().url, tmp_path)
+    yield running
+    running.stop()
+    print(running.logs())
+
+
+@pytest.fixture
+def demo_site(stack: Stack) -> Stack:
+    """The demo as deployed: daphne and two workers, a migrated database, the demo users."""
+    stack.manage("migrate", "--noinput")
+    stack.manage("demo_users")
+    stack.start_worker()
+    stack.start_worker()
+    stack.start_daphne()
+    return stack
+
+
+@pytest.fixture
+def alice(transactional_db: None) -> User:
+    """A user that a worker's threads see (committed)."""
+    return User.objects.create_user("alice", password="wonderland")
 
 
 @pytest.fixture

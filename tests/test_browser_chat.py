@@ -10,7 +10,6 @@ import pytest
 from realtime.management.commands.demo_users import DEMO_USERS
 from tests import browser as browsers
 from tests.browser import chromium, require_chromium
-from tests.processes import Stack
 
 MISSING = r"Chromium is not installed at .*no-chromium: install Debian's package"
 
@@ -22,18 +21,10 @@ def browser():
 
 
 @pytest.fixture
-def site(browser, private_redis, tmp_path):
-    """The demo behind daphne with two workers, on a Redis of its own, with demo users;
-    started only once a browser runs, so a missing Chromium skips before any server starts."""
-    stack = Stack(private_redis().url, tmp_path)
-    stack.manage("migrate", "--noinput")
-    stack.manage("demo_users")
-    stack.start_worker()
-    stack.start_worker()
-    stack.start_daphne()
-    yield stack
-    stack.stop()
-    print(stack.logs())
+def site(browser, demo_site):
+    """The demo site, started only once a browser runs, so that a missing Chromium skips the
+    test before any server starts."""
+    return demo_site
 
 
 def log_in(page, base_url: str, username: str) -> None:

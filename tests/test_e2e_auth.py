@@ -18,7 +18,6 @@ from websockets.exceptions import InvalidStatus
 from channels_classic.layers.redis import RedisChannelLayer
 from djchan.settings import next_database
 from tests.e2e_routing import REPORTS
-from tests.processes import Stack
 
 pytestmark = pytest.mark.e2e
 
@@ -27,13 +26,11 @@ EXPIRY_WAIT = 5.0
 
 
 @pytest.fixture
-def stack(private_redis, tmp_path):
-    running = Stack(private_redis().url, tmp_path)
-    running.manage("migrate", "--noinput")
-    running.manage("demo_users")
-    yield running
-    running.stop()
-    print(running.logs())
+def stack(stack):
+    """The test's processes, with a migrated database and the demo users."""
+    stack.manage("migrate", "--noinput")
+    stack.manage("demo_users")
+    return stack
 
 
 def log_in(stack, username: str, password: str) -> str:

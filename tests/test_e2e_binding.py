@@ -23,19 +23,6 @@ FRAME_TIMEOUT = 10
 EMPTY = {"topic": "", "set_by": "", "updated_at": None}
 
 
-@pytest.fixture
-def stack(private_redis, tmp_path):
-    running = Stack(private_redis().url, tmp_path)
-    running.manage("migrate", "--noinput")
-    running.manage("demo_users")
-    running.start_worker()
-    running.start_worker()
-    running.start_daphne()
-    yield running
-    running.stop()
-    print(running.logs())
-
-
 def live(stack: Stack, room: str = "lobby", user: str | None = None, origin: str | None = None):
     """A live socket of ``room``, opened by a page of the site (or ``origin``), logged in as
     ``user`` if given."""
@@ -61,10 +48,10 @@ def set_topic(topic: str) -> dict[str, Any]:
     return {"action": "update", "pk": "lobby", "data": {"topic": topic}}
 
 
-async def test_each_stream_is_answered_under_its_own_name(stack):
+async def test_each_stream_is_answered_under_its_own_name(demo_site):
     """One socket, two streams: the snapshot stream answers connect and its requests, the
     topic stream carries the change an edit made and refuses what it does not take."""
-    async with live(stack, user="ann") as ann:
+    async with live(demo_site, user="ann") as ann:
         assert await next_frame(ann) == {"stream": "snapshot", "payload": EMPTY}
         assert await ask(ann, "snapshot", {}) == {"stream": "snapshot", "payload": EMPTY}
         changed = await ask(ann, "topic", set_topic("Hello"))
@@ -84,14 +71,14 @@ async def test_each_stream_is_answered_under_its_own_name(stack):
         }
 
 
-async def test_an_edit_through_one_socket_reaches_the_others_of_the_room(stack):
+async def test_an_edit_through_one_socket_reaches_the_others_of_the_room(demo_site):
     """Ann's edit reaches Bob and a guest in the room, Bob's next edit reaches Ann as an
     update; the guest may not edit; a socket in another room hears none of it."""
     async with (
-        live(stack, user="ann") as ann,
-        live(stack, user="bob") as bob,
-        live(stack) as guest,
-        live(stack, room="hall") as hall,
+        live(demo_site, user="ann") as ann,
+        live(demo_site, user="bob") as bob,
+        live(demo_site) as guest,
+        live(demo_site, room="hall") as hall,
     ):
         for socket in (ann, bob, guest, hall):
             assert (await next_frame(socket))["stream"] == "snapshot"
@@ -114,23 +101,23 @@ async def test_an_edit_through_one_socket_reaches_the_others_of_the_room(stack):
         assert (await ask(ann, "snapshot", {}))["payload"]["topic"] == "Released"
 
 
-async def test_a_change_saved_outside_any_consumer_reaches_the_room(stack):
+async def test_a_change_saved_outside_any_consumer_reaches_the_room(demo_site):
     """A topic saved from a shell (no worker involved) reaches the room's live sockets."""
-    async with live(stack) as guest:
+    async with live(demo_site) as guest:
         assert (await next_frame(guest))["stream"] == "snapshot"
         code = (
             "from realtime.models import RoomTopic; "
             "RoomTopic.objects.create(room='lobby', topic='From the shell', set_by='ops')"
         )
-        await asyncio.to_thread(stack.manage, "shell", "-c", code)
+        await asyncio.to_thread(demo_site.manage, "shell", "-c", code)
         seen = await next_frame(guest)
         assert (seen["stream"], seen["payload"]["action"]) == ("topic", "create")
         assert seen["payload"]["data"]["topic"] == "From the shell"
 
 
-async def test_a_foreign_origin_cannot_open_a_live_socket(stack):
+async def test_a_foreign_origin_cannot_open_a_live_socket(demo_site):
     """The live socket acts as the visitor, so a page of another site gets 403."""
     with pytest.raises(InvalidStatus) as refused:
-        async with live(stack, user="ann", origin="http://evil.example"):
+        async with live(demo_site, user="ann", origin="http://evil.example"):
             pass
     assert refused.value.response.status_code == 403

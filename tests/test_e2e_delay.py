@@ -23,13 +23,10 @@ LISTENING = "delay: listening on asgi.delay"
 
 
 @pytest.fixture
-def stack(private_redis, tmp_path):
-    """A migrated database and a Redis of this test's own; process logs print on failure."""
-    running = Stack(private_redis().url, tmp_path)
-    running.manage("migrate", "--noinput")
-    yield running
-    running.stop()
-    print(running.logs())
+def stack(stack):
+    """The test's processes, with a migrated database."""
+    stack.manage("migrate", "--noinput")
+    return stack
 
 
 @pytest.fixture

@@ -32,13 +32,10 @@ pytestmark = pytest.mark.e2e
 
 
 @pytest.fixture
-def stack(private_redis, tmp_path):
-    """A migrated database, a worker and daphne of this test; logs print on failure."""
-    running = Stack(private_redis().url, tmp_path)
-    running.manage("migrate", "--noinput")
-    yield running
-    running.stop()
-    print(running.logs())
+def stack(stack):
+    """The test's processes, with a migrated database."""
+    stack.manage("migrate", "--noinput")
+    return stack
 
 
 def request(stack, method, path, body=None, headers=None, timeout=30):

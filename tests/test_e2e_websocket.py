@@ -18,15 +18,6 @@ from tests.processes import Stack
 pytestmark = pytest.mark.e2e
 
 
-@pytest.fixture
-def stack(private_redis, tmp_path):
-    """Processes of this test against a Redis of its own; their logs print on failure."""
-    running = Stack(private_redis().url, tmp_path)
-    yield running
-    running.stop()
-    print(running.logs())
-
-
 async def ask(socket, text: str, timeout: float = 5) -> str:
     await socket.send(text)
     return await asyncio.wait_for(socket.recv(), timeout)

@@ -6,7 +6,6 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from django.contrib.auth.models import User
 
 from channels_classic import route, route_class
 from channels_classic.auth import channel_session_user_from_http
@@ -18,12 +17,6 @@ from tests.generic_support import Socket, login, make_layer, run, use_cache_sess
 @pytest.fixture(autouse=True)
 def sessions(settings):
     use_cache_sessions(settings)
-
-
-@pytest.fixture
-def alice(transactional_db) -> User:
-    """A user the worker's threads see (committed)."""
-    return User.objects.create_user("alice", password="wonderland")
 
 
 def test_each_message_runs_its_channels_method_on_a_new_instance():

@@ -7,7 +7,6 @@ import json
 from typing import Any
 
 import pytest
-from django.contrib.auth.models import User
 
 from channels_classic import route_class
 from channels_classic.generic import JsonWebsocketConsumer, WebsocketConsumer
@@ -18,12 +17,6 @@ from tests.generic_support import Socket, as_default, login, make_layer, run, us
 @pytest.fixture(autouse=True)
 def sessions(settings):
     use_cache_sessions(settings)
-
-
-@pytest.fixture
-def alice(transactional_db) -> User:
-    """A user the worker's threads see (committed)."""
-    return User.objects.create_user("alice", password="wonderland")
 
 
 class Lobby(WebsocketConsumer):

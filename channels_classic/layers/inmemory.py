@@ -19,10 +19,9 @@ from collections import deque
 from collections.abc import Sequence
 from typing import Any
 
-from channels.layers import BaseChannelLayer
-
 from ..exceptions import ChannelFull
 from ..names import check_channel_name, check_group_name
+from .base import ClassicBaseLayer
 
 logger = logging.getLogger(__name__)
 
@@ -48,7 +47,7 @@ class _Waiter:
         )
 
 
-class InMemoryChannelLayer(BaseChannelLayer):
+class InMemoryChannelLayer(ClassicBaseLayer):
     """Channel layer in process memory; messages and groups vanish with the process."""
 
     extensions = ["groups", "flush"]
@@ -67,14 +66,6 @@ class InMemoryChannelLayer(BaseChannelLayer):
         self._channels: dict[str, deque[tuple[float, dict[str, Any]]]] = {}
         self._groups: dict[str, dict[str, float]] = {}
         self._waiters: list[_Waiter] = []
-
-    def require_valid_channel_name(self, name: Any, receive: bool = False) -> bool:
-        check_channel_name(name)
-        return True
-
-    def require_valid_group_name(self, name: Any) -> bool:
-        check_group_name(name)
-        return True
 
     # Sending
 

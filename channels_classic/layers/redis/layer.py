@@ -26,9 +26,8 @@ import weakref
 from collections.abc import Callable, Coroutine, Sequence
 from typing import Any
 
-from channels.layers import BaseChannelLayer
-
-from ...names import check_channel_name, check_group_name, non_local_name
+from ...names import check_channel_name, non_local_name
+from ..base import ClassicBaseLayer
 from . import operations
 from .blocking import BlockingConnections
 from .codec import MessageCodec
@@ -59,7 +58,7 @@ class _LoopState:
         await asyncio.gather(*(pipe.close() for pipe in self.pipes))
 
 
-class RedisChannelLayer(BaseChannelLayer):
+class RedisChannelLayer(ClassicBaseLayer):
     """Channel layer over one or more Redis servers.
 
     Arguments are those of channels_redis 4 (``hosts``, ``prefix``, ``expiry``,
@@ -117,14 +116,6 @@ class RedisChannelLayer(BaseChannelLayer):
         return f"<{type(self).__name__} hosts=[{labels}] prefix={self.prefix!r}>"
 
     # Names, keys and shards
-
-    def require_valid_channel_name(self, name: Any, receive: bool = False) -> bool:
-        check_channel_name(name)
-        return True
-
-    def require_valid_group_name(self, name: Any) -> bool:
-        check_group_name(name)
-        return True
 
     def key_of(self, channel: str) -> bytes:
         """The Redis key holding ``channel``'s messages (shared by a process's channels)."""
