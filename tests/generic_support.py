@@ -4,7 +4,7 @@ logins through Django's own test client."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -29,6 +29,18 @@ def run(layer: ClassicLayer, threads: int = 1) -> Worker:
     worker = Worker(layer, threads=threads, install_signals=False, stop_when_idle=True)
     worker.run()
     return worker
+
+
+def connect_then_ask(layer: ClassicLayer, sockets: Iterable[Socket], text: str) -> None:
+    """Every socket connects (and a worker runs the connects), then every socket sends
+    ``text`` (and a worker runs those): a handshake's effects are in place before frames."""
+    sockets = list(sockets)
+    for socket in sockets:
+        socket.send("websocket.connect")
+    run(layer)
+    for socket in sockets:
+        socket.send("websocket.receive", text=text)
+    run(layer)
 
 
 def drain(layer: ClassicLayer, channel: str) -> list[dict[str, Any]]:

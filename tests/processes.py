@@ -7,7 +7,6 @@ is stopped by its PID.
 from __future__ import annotations
 
 import os
-import signal
 import socket
 import subprocess
 import sys
@@ -15,10 +14,10 @@ import time
 from pathlib import Path
 
 from channels_classic.embedded_redis import free_port
+from channels_classic.test.process import stop_process
 
 ROOT = Path(__file__).resolve().parent.parent
 START_TIMEOUT = 20.0
-STOP_TIMEOUT = 10.0
 
 
 class ServerProcess:
@@ -69,17 +68,11 @@ class ServerProcess:
         if self.alive():
             os.kill(self.pid, signum)
 
-    def stop(self) -> int | None:
-        """SIGTERM, then SIGKILL after STOP_TIMEOUT; returns the exit status."""
-        if self.alive():
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(STOP_TIMEOUT)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+    def stop(self) -> int:
+        """SIGTERM, then SIGKILL after a while; returns the exit status."""
+        status = stop_process(self.process)
         self._log.close()
-        return self.process.returncode
+        return status
 
 
 class Stack:

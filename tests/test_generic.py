@@ -11,7 +11,14 @@ from channels_classic import route, route_class
 from channels_classic.auth import channel_session_user_from_http
 from channels_classic.generic import BaseConsumer
 from channels_classic.message import Message
-from tests.generic_support import Socket, login, make_layer, run, use_cache_sessions
+from tests.generic_support import (
+    Socket,
+    connect_then_ask,
+    login,
+    make_layer,
+    run,
+    use_cache_sessions,
+)
 
 
 @pytest.fixture(autouse=True)
@@ -158,12 +165,7 @@ def test_channel_session_user_flag_gives_each_message_its_sockets_user(alice):
 
     layer = make_layer(route("websocket.connect", connect), route_class(Whoami))
     alices, strangers = Socket(layer, session_key=login(alice)), Socket(layer)
-    for socket in (alices, strangers):
-        socket.send("websocket.connect")
-    run(layer)
-    for socket in (alices, strangers):
-        socket.send("websocket.receive", text="who?")
-    run(layer)
+    connect_then_ask(layer, (alices, strangers), "who?")
     assert alices.replies() == [{"accept": True}, {"text": "alice"}]
     assert strangers.replies() == [{"accept": True}, {"text": "AnonymousUser"}]
 

@@ -11,7 +11,15 @@ import pytest
 from channels_classic import route_class
 from channels_classic.generic import JsonWebsocketConsumer, WebsocketConsumer
 from channels_classic.message import Message
-from tests.generic_support import Socket, as_default, login, make_layer, run, use_cache_sessions
+from tests.generic_support import (
+    Socket,
+    as_default,
+    connect_then_ask,
+    login,
+    make_layer,
+    run,
+    use_cache_sessions,
+)
 
 
 @pytest.fixture(autouse=True)
@@ -201,12 +209,7 @@ def test_http_user_flags_give_every_message_the_handshakes_user(flag, alice):
     layer = make_layer(Whoami.as_route(attrs={flag: True}))
     key = login(alice)
     alices, strangers = Socket(layer, session_key=key), Socket(layer)
-    for socket in (alices, strangers):
-        socket.send("websocket.connect")
-    run(layer)
-    for socket in (alices, strangers):
-        socket.send("websocket.receive", text="who?")
-    run(layer)
+    connect_then_ask(layer, (alices, strangers), "who?")
     kept = key if flag == "http_user_and_session" else None
     assert alices.replies() == [{"text": "connect alice"}, {"text": json.dumps(["alice", kept])}]
     assert strangers.replies() == [

@@ -31,6 +31,19 @@ DAPHNE, WORKER = "daphne", "worker"
 _STATE_FILE = "state.pickle"
 
 
+def stop_process(process: subprocess.Popen[bytes]) -> int:
+    """SIGTERM, then SIGKILL if it has not exited after STOP_TIMEOUT seconds; returns the
+    exit status."""
+    if process.poll() is None:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(STOP_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+    return process.returncode
+
+
 @dataclass(frozen=True)
 class LiveServerState:
     """What the server processes of one test need to know. ``settings`` maps each setting's
@@ -140,18 +153,10 @@ class LiveServerProcess:
         return ready.read_text()
 
     def stop(self) -> int | None:
-        """SIGTERM, then SIGKILL after STOP_TIMEOUT seconds; returns the exit status (None
-        if it was never started)."""
+        """Stops the process (``stop_process``); None if it was never started."""
         if self.process is None:
             return None
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(STOP_TIMEOUT)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-        return self.process.returncode
+        return stop_process(self.process)
 
 
 class DaphneProcess(LiveServerProcess):
