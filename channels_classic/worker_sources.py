@@ -13,7 +13,7 @@ so that what it cannot run yet stays on the layer for another worker (DESIGN sec
   and handed over first next time; when the worker stops they are put back on their
   channels.
 
-Receive errors are logged and retried with back-off by ``receive_forever``.
+Receive errors are logged and retried with back-off (``layers.receiving``).
 """
 
 from __future__ import annotations
@@ -24,7 +24,13 @@ from collections import deque
 from collections.abc import AsyncGenerator
 from typing import Any, Protocol, cast
 
-from .layers.receiving import Received, has_batch_receive, receive_forever
+from .layers.receiving import (
+    Backoff,
+    Received,
+    has_batch_receive,
+    receive_forever,
+    receive_retrying,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -55,30 +61,24 @@ def _batches(backend: Any, channels: list[str], limit: int) -> AsyncGenerator[Re
     return cast(AsyncGenerator[Received, None], receive_forever(backend, channels, limit, who=WHO))
 
 
-async def _first(batches: AsyncGenerator[Received, None], idle_wait: float | None) -> Received:
-    """The next batch of ``batches``, or [] if none within ``idle_wait``."""
-    try:
-        async with asyncio.timeout(idle_wait):
-            return await anext(batches)
-    except TimeoutError:
-        return []
-
-
 class BatchSource:
     """One receive waits on every channel and takes up to ``limit`` messages."""
 
     def __init__(self, backend: Any, channels: list[str]) -> None:
         self._backend = backend
         self._channels = channels
+        self._backoff = Backoff()
 
     async def take(self, limit: int, idle_wait: float | None) -> Received:
-        # A fresh receive loop per call, for this call's limit (the layers give back what a
-        # cancelled receive took, so a timeout or a stop loses nothing).
-        batches = _batches(self._backend, self._channels, limit)
+        # The layers give back what a cancelled receive took: a timeout or a stop loses nothing.
+        receiving = receive_retrying(self._backend, self._channels, limit, self._backoff, who=WHO)
+        if idle_wait is None:
+            return await receiving
         try:
-            return await _first(batches, idle_wait)
-        finally:
-            await batches.aclose()
+            async with asyncio.timeout(idle_wait):
+                return await receiving
+        except TimeoutError:
+            return []
 
     async def close(self) -> None:
         """Nothing to stop or give back: receives are only made inside ``take``."""

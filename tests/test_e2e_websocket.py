@@ -161,6 +161,37 @@ async def test_no_worker_means_refused_after_the_accept_timeout(private_redis, t
         print(stack.logs())
 
 
+async def test_daphne_and_the_worker_outlive_a_redis_restart(private_redis, tmp_path):
+    """Redis going away ends neither process (SPEC Q14): both log the failed receive and
+    retry, and once Redis is back on its port a new socket is answered again."""
+    redis = private_redis()
+    stack = Stack(redis.url, tmp_path)
+    worker = stack.start_worker()
+    daphne = stack.start_daphne()
+    try:
+        async with connect(stack.url("/chat/")) as socket:
+            assert await ask(socket, "before") == "You said: before"
+        redis.stop()
+        for process in (worker, daphne):
+            process.wait_for_log("failed (", timeout=10)
+        redis.start()
+        deadline = time.monotonic() + 15
+        while True:  # the back-off may hold each process up to a few seconds
+            try:
+                async with connect(stack.url("/chat/"), open_timeout=10) as socket:
+                    assert await ask(socket, "after") == "You said: after"
+                break
+            except (InvalidStatus, TimeoutError):
+                if time.monotonic() > deadline:
+                    raise
+                await asyncio.sleep(0.5)
+        assert worker.alive() and daphne.alive()
+        assert "worker: receiving on" in worker.log() and "retrying in" in worker.log()
+    finally:
+        stack.stop()
+        print(stack.logs())
+
+
 def test_runworker_refuses_the_in_memory_layer(tmp_path):
     """runworker explains that an in-memory layer cannot be shared with another process."""
     import subprocess

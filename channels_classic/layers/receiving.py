@@ -36,12 +36,11 @@ class Backoff:
         self.delay = RETRY_FIRST
 
 
-async def receive_forever(
-    layer: Any, channels: Sequence[str], limit: int, *, who: str
-) -> AsyncIterator[Received]:
-    """Yields each batch received on ``channels``, for ever; a failed receive is logged
-    (naming ``who``) and retried after a back-off."""
-    backoff = Backoff()
+async def receive_retrying(
+    layer: Any, channels: Sequence[str], limit: int, backoff: Backoff, *, who: str
+) -> Received:
+    """``receive_batch`` until it succeeds: a failed receive is logged (naming ``who``) and
+    tried again after ``backoff``'s wait."""
     while True:
         try:
             batch = await receive_batch(layer, channels, limit)
@@ -57,7 +56,16 @@ async def receive_forever(
             await asyncio.sleep(delay)
             continue
         backoff.reset()
-        yield batch
+        return batch
+
+
+async def receive_forever(
+    layer: Any, channels: Sequence[str], limit: int, *, who: str
+) -> AsyncIterator[Received]:
+    """Yields each batch received on ``channels``, for ever, retrying failed receives."""
+    backoff = Backoff()
+    while True:
+        yield await receive_retrying(layer, channels, limit, backoff, who=who)
 
 
 def has_batch_receive(layer: Any) -> bool:
