@@ -11,7 +11,8 @@ them by PID (SIGTERM, SIGKILL after 10 s). Stacks:
   bench.settings (the project's Redis layer);
 - djchan+channels_redis: the same with BENCH_LAYER=channels_redis.
 
-Scenarios, after a short unmeasured warm-up: 1 client × 2000 sequential echoes; 50 clients
+Scenarios, after a short unmeasured warm-up: 1 client × 2000 sequential echoes (with the CPU
+each server process spends per echo, Redis included); 50 clients
 × 200 echoes with 1 worker, then again with a second worker started (floor: once, no
 worker), with the cores each server process kept busy meanwhile; for the djchan stacks 50
 broadcasts to a 100-member group; 1000 idle sockets (the interface process's RSS growth per
@@ -103,9 +104,23 @@ def microseconds(times_ms: list[float]) -> list[float]:
     return [round(t, 3) for t in times_ms]
 
 
-def cpu_seconds(process: ServerProcess) -> float:
-    times = psutil.Process(process.pid).cpu_times()
-    return times.user + times.system
+class CpuMeter:
+    """CPU seconds (user + system) each process of ``pids`` has used since the meter was made."""
+
+    def __init__(self, pids: list[int]) -> None:
+        self._processes = [psutil.Process(pid) for pid in pids]
+        self._start = [self._seconds(process) for process in self._processes]
+
+    @staticmethod
+    def _seconds(process: psutil.Process) -> float:
+        times = process.cpu_times()
+        return times.user + times.system
+
+    def used(self) -> list[float]:
+        return [
+            self._seconds(process) - start
+            for process, start in zip(self._processes, self._start, strict=True)
+        ]
 
 
 class ForeignLoad:
@@ -144,11 +159,20 @@ async def concurrent_echoes(
     """The many-clients echo run, with the cores each server process (interface first, then
     the workers) kept busy: its CPU seconds over the call (the handshakes and closes add a
     little) per second of the measured run. Near 1 is the bottleneck."""
-    before = [cpu_seconds(process) for process in processes]
+    meter = CpuMeter([process.pid for process in processes])
     report = await wsload.echo(url, args.clients, args.per_client, spec.expect, args.processes)
     wall = max(report.finished - report.started, 1e-3)
-    cores = [(cpu_seconds(p) - start) / wall for p, start in zip(processes, before, strict=True)]
+    cores = [seconds / wall for seconds in meter.used()]
     return report.summary() | {"cpu_cores": cores, "rtts_ms": microseconds(report.rtts_ms)}
+
+
+async def sequential_echoes(url: str, spec: StackSpec, echoes: int, pids: list[int]) -> dict:
+    """The one-client run, with the CPU each server process of ``pids`` (interface, workers,
+    Redis) spent per answered echo, in microseconds: what one round trip costs each of them."""
+    meter = CpuMeter(pids)
+    report = await wsload.echo(url, 1, echoes, spec.expect, processes=1)
+    per_echo = [seconds * 1e6 / max(report.ok, 1) for seconds in meter.used()]
+    return report.summary() | {"cpu_us_per_echo": per_echo, "rtts_ms": microseconds(report.rtts_ms)}
 
 
 async def idle_sockets(url: str, count: int, interface: ServerProcess) -> dict[str, Any]:
@@ -175,12 +199,11 @@ async def idle_cpu(interface: ServerProcess, workers: list[ServerProcess], secon
     """CPU seconds each process uses over ``seconds`` with no socket open and nothing sent,
     and how busy the whole machine was meanwhile (percent of all its cores)."""
     await asyncio.sleep(SETTLE)
-    processes = [interface, *workers]
-    before = [cpu_seconds(process) for process in processes]
+    meter = CpuMeter([process.pid for process in (interface, *workers)])
     psutil.cpu_percent(None)
     await asyncio.sleep(seconds)
     machine = psutil.cpu_percent(None)
-    used = [cpu_seconds(process) - start for process, start in zip(processes, before, strict=True)]
+    used = meter.used()
     return {
         "seconds": seconds,
         "interface_cpu_s": used[0],
@@ -190,7 +213,12 @@ async def idle_cpu(interface: ServerProcess, workers: list[ServerProcess], secon
 
 
 async def run_stack(
-    spec: StackSpec, redis_url: str, log_dir: Path, tag: str, args: argparse.Namespace
+    spec: StackSpec,
+    redis_url: str,
+    redis_pid: int,
+    log_dir: Path,
+    tag: str,
+    args: argparse.Namespace,
 ) -> dict[str, Any]:
     """Starts ``spec``'s processes, runs every scenario on them, stops them; returns figures
     (and ``error`` if a process or a client child failed: the scenarios after it are absent)."""
@@ -210,8 +238,11 @@ async def run_stack(
             interface = stack.start_daphne()
         url = stack.url(spec.echo_path)
         await wsload.echo_in_process(url, 1, WARMUP_ECHOES, spec.expect)
-        sequential = await wsload.echo(url, 1, args.echoes, spec.expect, processes=1)
-        result["sequential"] = sequential.summary() | {"rtts_ms": microseconds(sequential.rtts_ms)}
+        # The floor uses no Redis: its server is daphne alone.
+        pids = [interface.pid, *(worker.pid for worker in workers)]
+        result["sequential"] = await sequential_echoes(
+            url, spec, args.echoes, pids if spec.layer is None else [*pids, redis_pid]
+        )
         result["concurrent_1w"] = await concurrent_echoes(url, spec, args, [interface, *workers])
         if spec.layer is not None:
             workers.append(stack.start_worker("--threads", str(args.threads), name="worker-2"))
@@ -253,7 +284,10 @@ async def run(args: argparse.Namespace, log_root: Path) -> dict[str, list[dict[s
                 log_dir = log_root / f"round{round_number}" / spec.name.replace("+", "-")
                 log_dir.mkdir(parents=True)
                 started = time.monotonic()
-                result = await run_stack(spec, redis.url, log_dir, f"{round_number}x{n}", args)
+                assert redis.process is not None
+                result = await run_stack(
+                    spec, redis.url, redis.process.pid, log_dir, f"{round_number}x{n}", args
+                )
                 results[spec.name].append(result)
                 print(
                     f"round {round_number} {spec.name}: {time.monotonic() - started:.0f} s, "

@@ -29,6 +29,8 @@ BAD_COUNTS = (
 ROWS = (
     ("1 client × {echoes} sequential echoes: p50 (ms)", "sequential", "p50_ms", "{:.2f}"),
     ("1 client × {echoes} sequential echoes: p99 (ms)", "sequential", "p99_ms", "{:.2f}"),
+    ("1 client × {echoes} sequential echoes: CPU per echo, interface / worker / Redis (µs)",
+     "sequential", "cpu_us_per_echo", "{:.0f}"),
     ("{clients} clients × {per_client}, 1 worker*: msg/s", "concurrent_1w", "msg_per_s", "{:,.0f}"),
     ("{clients} clients × {per_client}, 1 worker*: p50 (ms)", "concurrent_1w", "p50_ms", "{:.2f}"),
     ("{clients} clients × {per_client}, 1 worker*: lost / duplicates", "concurrent_1w", "", ""),
