@@ -28,7 +28,7 @@ from urllib.parse import urlsplit
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.loadreport import LoadReport  # noqa: E402
+from bench.loadreport import LoadReport, collector_paused  # noqa: E402
 
 #: Seconds one response may take before it counts as lost.
 REPLY_TIMEOUT = 10.0
@@ -118,7 +118,8 @@ async def drive(
             else:
                 report.bad += 1
 
-    await asyncio.gather(*(client(reader, writer) for reader, writer in opened))
+    with collector_paused():
+        await asyncio.gather(*(client(reader, writer) for reader, writer in opened))
     for _, writer in opened:
         writer.close()
     return report

@@ -28,7 +28,7 @@ from websockets.exceptions import ConnectionClosed
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.loadreport import percentile  # noqa: E402
+from bench.loadreport import collector_paused, percentile  # noqa: E402
 from bench.wsload import REPLY_TIMEOUT, close_sockets, open_sockets  # noqa: E402
 
 #: What every broadcast frame starts with, to tell a late copy from a wrong frame.
@@ -66,17 +66,18 @@ async def broadcast(url: str, members: int, rounds: int, concurrency: int = 50) 
     tally: Counter[str] = Counter()
     times_ms: list[float] = []
     try:
-        for n in range(rounds if sockets else 0):
-            text = f"{BROADCAST_TAG}{n}"
-            began = time.perf_counter()
-            await sockets[n % len(sockets)].send(text)
-            arrivals = await asyncio.gather(
-                *(_delivery(socket, text, seen[i], tally) for i, socket in enumerate(sockets))
-            )
-            received = [t for t in arrivals if t is not None]
-            tally["lost"] += len(sockets) - len(received)
-            if len(received) == len(sockets):
-                times_ms.append((max(received) - began) * 1000)
+        with collector_paused():
+            for n in range(rounds if sockets else 0):
+                text = f"{BROADCAST_TAG}{n}"
+                began = time.perf_counter()
+                await sockets[n % len(sockets)].send(text)
+                arrivals = await asyncio.gather(
+                    *(_delivery(socket, text, seen[i], tally) for i, socket in enumerate(sockets))
+                )
+                received = [t for t in arrivals if t is not None]
+                tally["lost"] += len(sockets) - len(received)
+                if len(received) == len(sockets):
+                    times_ms.append((max(received) - began) * 1000)
     finally:
         await close_sockets(sockets)
     return {

@@ -47,7 +47,7 @@ from websockets.protocol import State
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.loadreport import LoadReport  # noqa: E402
+from bench.loadreport import LoadReport, collector_paused  # noqa: E402
 
 #: What the demo's echo consumer answers; bench/floor_app.py answers "{text}".
 DEMO_EXPECT = "You said: {text}"
@@ -221,12 +221,13 @@ async def _run_echoes(
     deadline = asyncio.get_running_loop().time() + time_limit
     report.started = time.time()
     try:
-        await asyncio.gather(
-            *(
-                _echo_client(socket, f"{tag}.{i}", echoes, expect, deadline, report)
-                for i, socket in enumerate(sockets)
+        with collector_paused():
+            await asyncio.gather(
+                *(
+                    _echo_client(socket, f"{tag}.{i}", echoes, expect, deadline, report)
+                    for i, socket in enumerate(sockets)
+                )
             )
-        )
     finally:
         await close_sockets(sockets)
     return report

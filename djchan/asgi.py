@@ -9,5 +9,8 @@ import os
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "djchan.settings")
 
 from channels_classic import get_channel_layer  # noqa: E402
+from channels_classic.heap import freeze_startup_heap  # noqa: E402
 
 channel_layer = get_channel_layer()
+# daphne imports this module once it has set itself up, just before it serves.
+freeze_startup_heap()

@@ -61,6 +61,19 @@ def layers(redis_url: str, prefix: str) -> Iterator[None]:
     logger.handlers[:], logger.level, logger.propagate = saved
 
 
+@pytest.fixture(autouse=True)
+def steps(monkeypatch) -> list[str]:
+    """What the command did, in order: when it froze its heap (recorded, not done: this test
+    process must keep collecting its garbage), with how many jobs had run by then."""
+    done: list[str] = []
+
+    def freeze() -> None:
+        done.append(f"frozen after {len(ran)} jobs")
+
+    monkeypatch.setattr(runworker, "freeze_startup_heap", freeze)
+    return done
+
+
 def runworker_command(*args: str) -> str:
     """Runs the command; returns what it wrote to stderr."""
     stderr = io.StringIO()
@@ -68,15 +81,17 @@ def runworker_command(*args: str) -> str:
     return stderr.getvalue()
 
 
-def test_layer_option_runs_that_alias_and_fires_worker_process_ready(layers):
+def test_layer_option_runs_that_alias_and_fires_worker_process_ready(layers, steps):
     """--layer picks the alias; the routed channels and the default routes are listened on,
-    and worker_process_ready is sent once with the worker."""
+    worker_process_ready is sent once with the worker, and the heap is frozen after it,
+    before any job runs."""
     channel_layers["other"].send("test.job", {"name": "on other"})
     channel_layers["default"].send("test.job", {"name": "on default"})
     ready = []
 
     def on_ready(sender, **kwargs):
         ready.append(sender)
+        steps.append("ready")
 
     worker_process_ready.connect(on_ready)
     try:
@@ -84,6 +99,7 @@ def test_layer_option_runs_that_alias_and_fires_worker_process_ready(layers):
     finally:
         worker_process_ready.disconnect(on_ready)
     assert ran == [("other", "on other")]
+    assert steps == ["ready", "frozen after 0 jobs"]
     assert len(ready) == 1 and isinstance(ready[0], BoundedWorker)
     assert ready[0].channel_layer.alias == "other" and ready[0].threads == 2
     assert "with 2 thread(s), on: http.request, test.job, test.skip, websocket.connect, " in output

@@ -9,6 +9,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from ... import logs
 from ...handler import view_consumer
+from ...heap import freeze_startup_heap
 from ...layers.registry import DEFAULT_CHANNEL_LAYER
 from ...message import Message
 from ...signals import worker_process_ready
@@ -62,6 +63,7 @@ class Command(BaseCommand):
             f"thread(s), on: {', '.join(channels)}"
         )
         worker_process_ready.send(sender=worker)
+        freeze_startup_heap()
         worker.run()
 
     def _log_dispatch(self, channel: str, message: Message) -> None:
