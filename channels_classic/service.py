@@ -33,11 +33,17 @@ class Service(abc.ABC):
     def __init__(self, *, install_signals: bool = True) -> None:
         self.install_signals = install_signals
         self.stop_requested = False
+        #: True while ``run()`` runs the service, in an event loop nothing else uses.
+        self.owns_loop = False
         self._loop: asyncio.AbstractEventLoop | None = None
 
     def run(self) -> None:
         """Runs ``serve()`` until it returns, in an event loop of its own."""
-        asyncio.run(self._run_bound())
+        self.owns_loop = True
+        try:
+            asyncio.run(self._run_bound())
+        finally:
+            self.owns_loop = False
 
     async def _run_bound(self) -> None:
         loop = asyncio.get_running_loop()

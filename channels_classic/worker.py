@@ -1,6 +1,8 @@
 """The worker: takes messages from the layer and runs their consumers (SPEC W1–W15).
 
 One asyncio loop receives; consumers run in threads (``consumer_threads``, ``consuming``).
+An idle worker's loop stands aside for a moment (LEND_LOOP_FOR) for the consumer it has just
+started, so that its reply is not queued behind the loop's own work for the GIL.
 What a consumer sent goes out once it has returned, even if it raised (SPEC P3): from its own
 thread, straight to the layer, when the worker has nothing else in hand (a reply needs no
 trip back through the loop), and from the loop under load (where sends share round trips).
@@ -47,6 +49,9 @@ REQUEUE_RETRY_WAIT = 0.05
 IDLE_WAIT = 0.1
 #: Messages waiting for their busy connection, per worker thread, before receiving pauses.
 WAITING_PER_THREAD = 8
+#: An idle worker's loop stands aside this long (at most) for the consumer it just started,
+#: so that the reply goes out before the loop's own work; a slower consumer gets no longer.
+LEND_LOOP_FOR = 0.002
 #: A message taken from the layer: (channel, content).
 Taken = tuple[str, dict[str, Any]]
 #: What a consumer's thread hands back: requeue it?, and the sends left to the loop (if any).
@@ -216,7 +221,9 @@ class Worker(Service):
     def _start(self, taken: Taken) -> None:
         assert self._threads is not None
         self._running += 1
-        self._threads.submit(taken)
+        # Only on a loop of its own: one shared with an interface server must not stop.
+        lend = self._running == 1 and self.owns_loop
+        self._threads.submit(taken, lend=LEND_LOOP_FOR if lend else 0.0)
 
     def _finished(self, taken: Taken, result: Consumed | BaseException) -> None:
         """On the loop, when a consumer's thread is done: what remains, then the next."""

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
 import threading
 import time
 
 import pytest
 
 from channels_classic import Channel, route
+from channels_classic import worker as worker_module
 from channels_classic.exceptions import ConsumeLater, DenyConnection
 from channels_classic.layers.facade import ClassicLayer
 from channels_classic.layers.inmemory import InMemoryChannelLayer
-from channels_classic.signals import consumer_finished, consumer_started
+from channels_classic.signals import consumer_finished, consumer_started, worker_ready
 from channels_classic.worker import REQUEUE_ATTEMPTS, REQUEUE_RETRY_WAIT, Worker, select_channels
 
 
@@ -257,3 +259,35 @@ def test_sends_from_a_consumer_outside_the_outbox_use_the_worker_loop():
     layer.send("test.immediate", {})
     run(layer)
     assert seen == [("test.side", {"n": 1})]
+
+
+@pytest.mark.parametrize("own_loop", [True, False], ids=["run", "serve on another loop"])
+def test_an_idle_worker_s_own_loop_stands_aside_for_its_consumer(monkeypatch, own_loop):
+    """Run with run(), an idle worker's loop waits while the consumer it started runs (up to
+    LEND_LOOP_FOR): a callback the consumer puts on the loop runs only after the consumer.
+    Served on a loop that someone else runs (runserver's), it never waits."""
+    monkeypatch.setattr(worker_module, "LEND_LOOP_FOR", 30.0)
+    loops: list[asyncio.AbstractEventLoop] = []
+    loop_ran_meanwhile: list[bool] = []
+
+    def on_ready(sender, **kwargs):
+        loops.append(asyncio.get_running_loop())
+
+    def consumer(message):
+        ran = threading.Event()
+        loops[0].call_soon_threadsafe(ran.set)
+        loop_ran_meanwhile.append(ran.wait(0.5))
+
+    layer = make_layer(route("test.job", consumer))
+    layer.send("test.job", {})
+    worker = Worker(layer, install_signals=False, stop_when_idle=True)
+    worker_ready.connect(on_ready)
+    try:
+        if own_loop:
+            worker.run()
+        else:
+            asyncio.run(worker.serve())
+    finally:
+        worker_ready.disconnect(on_ready)
+    assert worker.handled == 1
+    assert loop_ran_meanwhile == [not own_loop]

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -102,11 +103,22 @@ def test_a_busy_worker_leaves_the_rest_to_other_workers(backend):
     assert taken_elsewhere == [1, 2, 3, 4]
 
 
-def test_stopping_loses_nothing_received(backend, caplog):
+def wait_until_one_taken_from_each(redis_url: str, prefix: str) -> None:
+    """Waits (5 s at most) until one message of each of test.a and test.b has left Redis:
+    one is running, the other was received by the worker at the same moment, and is held."""
+    deadline = time.monotonic() + 5
+    with redis.Redis.from_url(redis_url) as client:
+        while time.monotonic() < deadline:
+            if all(client.zcard(f"{prefix}{name}") == 2 for name in ("test.a", "test.b")):
+                return
+            time.sleep(0.01)
+
+
+def test_stopping_loses_nothing_received(backend, caplog, redis_url, prefix):
     """Stopped while busy, with two routed channels delivering at once: one message ran,
     and every other one is on the layer again. With channels_redis both channels' receives
-    were under way when the first answered, so the second message was held (never run) and
-    is put back; the in-memory layer answers at once, so nothing is held there."""
+    are under way when the first answers, so the second message is held (never run) and is
+    put back; the in-memory layer answers at once, so nothing is held there."""
     caplog.set_level(logging.INFO, logger="channels_classic")
     busy = Busy()
     routes = [route("test.a", busy.consumer), route("test.b", busy.consumer)]
@@ -114,11 +126,14 @@ def test_stopping_loses_nothing_received(backend, caplog):
     for n in range(3):
         layer.send("test.a", {"n": n})
         layer.send("test.b", {"n": n})
-    worker = busy.run(layer, lambda: None)
+    holding = isinstance(backend, ChannelsRedisLayer)
+    worker = busy.run(
+        layer, lambda: wait_until_one_taken_from_each(redis_url, prefix) if holding else None
+    )
     assert worker.handled == 1
     left = {channel: remaining(backend, channel) for channel in ("test.a", "test.b")}
     assert sorted(len(messages) for messages in left.values()) == [2, 3]
-    if isinstance(backend, ChannelsRedisLayer):
+    if holding:
         assert "putting back 1 messages received but not run" in caplog.text
     else:
         assert "putting back" not in caplog.text

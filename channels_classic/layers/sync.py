@@ -9,10 +9,25 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Iterator
+from contextlib import contextmanager
 from typing import Any, TypeVar
 
 T = TypeVar("T")
+
+_local = threading.local()
+
+
+@contextmanager
+def loop_waiting(release: Callable[[], None]) -> Iterator[None]:
+    """Marks the calling thread as one its event loop is waiting for (an idle worker's loop
+    standing aside for the consumer it just started): ``release`` is called before this
+    thread first hands the loop a coroutine, so that the two never wait for each other."""
+    _local.release = release
+    try:
+        yield
+    finally:
+        _local.release = None
 
 
 class LoopRunner:
@@ -46,6 +61,10 @@ class LoopRunner:
 
     def run(self, function: Callable[..., Coroutine[Any, Any, T]], *args: Any) -> T:
         """Calls ``await function(*args)`` on the layer loop and returns its result."""
+        release = getattr(_local, "release", None)
+        if release is not None:
+            _local.release = None
+            release()
         loop = self.loop
         try:
             current = asyncio.get_running_loop()
