@@ -186,8 +186,11 @@ class Worker(Service):
                 if self.stop_when_idle and not self.taken:
                     return
                 continue
+            # A lone message on an idle worker has its thread run before the loop goes on;
+            # in a batch, every message is started first.
+            alone = len(batch) == 1
             for channel, content in batch:
-                self._take(channel, content)
+                self._take(channel, content, alone)
 
     def _room(self) -> int:
         """How many messages the worker may take now: one per free thread, fewer when many
@@ -207,7 +210,7 @@ class Worker(Service):
 
     # Handing messages to consumers
 
-    def _take(self, channel: str, content: dict[str, Any]) -> None:
+    def _take(self, channel: str, content: dict[str, Any], alone: bool) -> None:
         reply_channel = content.get("reply_channel")
         if isinstance(reply_channel, str):
             waiting = self._busy.get(reply_channel)
@@ -216,13 +219,13 @@ class Worker(Service):
                 self._waiting += 1
                 return
             self._busy[reply_channel] = deque()
-        self._start((channel, content))
+        self._start((channel, content), alone)
 
-    def _start(self, taken: Taken) -> None:
+    def _start(self, taken: Taken, alone: bool = True) -> None:
         assert self._threads is not None
         self._running += 1
         # Only on a loop of its own: one shared with an interface server must not stop.
-        lend = self._running == 1 and self.owns_loop
+        lend = alone and self._running == 1 and self.owns_loop
         self._threads.submit(taken, lend=LEND_LOOP_FOR if lend else 0.0)
 
     def _finished(self, taken: Taken, result: Consumed | BaseException) -> None:

@@ -291,3 +291,24 @@ def test_an_idle_worker_s_own_loop_stands_aside_for_its_consumer(monkeypatch, ow
         worker_ready.disconnect(on_ready)
     assert worker.handled == 1
     assert loop_ran_meanwhile == [not own_loop]
+
+
+def test_messages_taken_together_start_together_on_an_idle_worker(monkeypatch):
+    """The loop stands aside only for a message taken alone: of two taken in one batch, the
+    second starts without waiting for the first to finish."""
+    monkeypatch.setattr(worker_module, "LEND_LOOP_FOR", 30.0)
+    second_started = threading.Event()
+    first_saw_second: list[bool] = []
+
+    def first(message):
+        first_saw_second.append(second_started.wait(5))
+
+    def second(message):
+        second_started.set()
+
+    layer = make_layer(route("test.first", first), route("test.second", second))
+    layer.send("test.first", {})
+    layer.send("test.second", {})
+    worker = run(layer, threads=2)
+    assert worker.handled == 2
+    assert first_saw_second == [True]
