@@ -16,7 +16,8 @@ import redis
 from channels.layers import InMemoryChannelLayer as ChannelsInMemoryLayer
 from channels_redis.core import RedisChannelLayer as ChannelsRedisLayer
 
-from channels_classic import route
+from channels_classic import route, worker_sources
+from channels_classic import worker as worker_module
 from channels_classic.layers.facade import ClassicLayer
 from channels_classic.worker import Worker
 
@@ -103,18 +104,15 @@ def test_a_busy_worker_leaves_the_rest_to_other_workers(backend):
     assert taken_elsewhere == [1, 2, 3, 4]
 
 
-def wait_until_one_taken_from_each(redis_url: str, prefix: str) -> None:
-    """Waits (5 s at most) until one message of each of test.a and test.b has left Redis:
-    one is running, the other was received by the worker at the same moment, and is held."""
+def wait_until_held(sources: list) -> None:
+    """Waits (5 s at most) until the worker's source holds one message it received at the
+    same moment as the one running."""
     deadline = time.monotonic() + 5
-    with redis.Redis.from_url(redis_url) as client:
-        while time.monotonic() < deadline:
-            if all(client.zcard(f"{prefix}{name}") == 2 for name in ("test.a", "test.b")):
-                return
-            time.sleep(0.01)
+    while time.monotonic() < deadline and not (sources and sources[0]._held):
+        time.sleep(0.01)
 
 
-def test_stopping_loses_nothing_received(backend, caplog, redis_url, prefix):
+def test_stopping_loses_nothing_received(backend, caplog, monkeypatch):
     """Stopped while busy, with two routed channels delivering at once: one message ran,
     and every other one is on the layer again. With channels_redis both channels' receives
     are under way when the first answers, so the second message is held (never run) and is
@@ -127,9 +125,14 @@ def test_stopping_loses_nothing_received(backend, caplog, redis_url, prefix):
         layer.send("test.a", {"n": n})
         layer.send("test.b", {"n": n})
     holding = isinstance(backend, ChannelsRedisLayer)
-    worker = busy.run(
-        layer, lambda: wait_until_one_taken_from_each(redis_url, prefix) if holding else None
-    )
+    sources: list = []
+
+    def make_source(*args):
+        sources.append(worker_sources.make_source(*args))
+        return sources[-1]
+
+    monkeypatch.setattr(worker_module, "make_source", make_source)
+    worker = busy.run(layer, lambda: wait_until_held(sources) if holding else None)
     assert worker.handled == 1
     left = {channel: remaining(backend, channel) for channel in ("test.a", "test.b")}
     assert sorted(len(messages) for messages in left.values()) == [2, 3]
