@@ -2,6 +2,11 @@
 
 ``channel_layer`` is both the ASGI application daphne serves and the 1.x layer object that
 non-Django processes can import to send messages.
+
+Importing it also freezes the process's start-up heap (``channels_classic.heap``): daphne
+imports this module once it has set itself up, just before it serves. A script that imports
+it to send messages pays one collection for that, and keeps what it had loaded until exit,
+as it would anyway.
 """
 
 import os
@@ -12,5 +17,4 @@ from channels_classic import get_channel_layer  # noqa: E402
 from channels_classic.heap import freeze_startup_heap  # noqa: E402
 
 channel_layer = get_channel_layer()
-# daphne imports this module once it has set itself up, just before it serves.
 freeze_startup_heap()
