@@ -16,6 +16,7 @@ from channels_classic.interface import InterfaceApp
 from channels_classic.interface.daphne_compat import DENIAL_RESPONSE
 from channels_classic.layers.facade import ClassicLayer
 from channels_classic.layers.inmemory import InMemoryChannelLayer
+from channels_classic.layers.redis import RedisChannelLayer
 
 #: How long a test waits for something that should happen at once.
 PROMPTLY = 5.0
@@ -30,6 +31,7 @@ class Socket:
         self.incoming: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
         self.incoming.put_nowait({"type": "websocket.connect"})
         self.sent: list[dict[str, Any]] = []
+        self.reply_channel = ""  # known once the test has taken the connect
         self._read = 0
         self._changed = asyncio.Event()
         scope = {
@@ -84,6 +86,7 @@ async def open_socket(app: InterfaceApp, **socket_options: Any) -> Socket:
     """A socket whose connect the test, as the worker, accepted."""
     socket = Socket(app, **socket_options)
     connect = await take(app, "websocket.connect")
+    socket.reply_channel = connect["reply_channel"]
     await app.backend.send(connect["reply_channel"], {"accept": True})
     assert (await socket.sent_event())["type"] == "websocket.accept"
     return socket
@@ -153,3 +156,28 @@ def test_a_bad_accept_timeout_says_none_means_no_limit(value):
             r"the default is 5.0; None means no limit",
         ):
             InterfaceOptions.from_settings()
+
+
+async def test_replies_on_the_redis_layer_reach_their_own_sockets(redis_url, prefix):
+    """On the Redis layer (which hands replies over as it reads them) each socket gets its
+    own replies in order; one for a socket that has gone is dropped, and the others still
+    get theirs."""
+    backend = RedisChannelLayer(hosts=[redis_url], prefix=prefix)
+    app = InterfaceApp(ClassicLayer(backend, alias="test"), InterfaceOptions())
+    first, second = await open_socket(app), await open_socket(app)
+    await backend.send(first.reply_channel, {"text": "1a"})
+    await backend.send(second.reply_channel, {"text": "2a"})
+    await backend.send(first.reply_channel, {"text": "1b"})
+    assert await first.sent_event() == {"type": "websocket.send", "text": "1a"}
+    assert await first.sent_event() == {"type": "websocket.send", "text": "1b"}
+    assert await second.sent_event() == {"type": "websocket.send", "text": "2a"}
+    second.leave()
+    await second.finished()
+    await backend.send(second.reply_channel, {"text": "too late"})
+    await backend.send(first.reply_channel, {"text": "1c"})
+    assert await first.sent_event() == {"type": "websocket.send", "text": "1c"}
+    assert [event.get("text") for event in second.sent] == [None, "2a"]
+    first.leave()
+    await first.finished()
+    await backend.flush()
+    await backend.close()

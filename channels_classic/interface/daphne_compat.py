@@ -13,6 +13,9 @@
   application is running and has not answered the handshake, both now leave it to the
   application, which answers when its own timeout passes. If the application has ended
   without answering, daphne's rules apply as before.
+- Replies are written at once: autobahn leaves a frame in Twisted's buffer until the
+  reactor's next turn, behind whatever else the event loop has queued (such as the layer's
+  listener re-arming); ``websocket.send`` now flushes it to the socket as it is handed over.
 - Denial responses: ASGI's ``websocket.http.response`` extension (an HTTP response instead
   of the handshake), which daphne lacks, so that a full ``websocket.connect`` channel can be
   answered with 503 (WS17). daphne's WebSocket scopes advertise it.
@@ -69,9 +72,11 @@ def apply() -> None:
         if kind == "websocket.send" and self.state != self.STATE_CONNECTING:
             if message.get("bytes") is not None:
                 self.serverSend(message["bytes"], True)
+                _write_now(self.transport)
                 return
             if message.get("text") is not None:
                 self.serverSend(message["text"], False)
+                _write_now(self.transport)
                 return
         original_reply(self, message)
 
@@ -96,6 +101,20 @@ def apply() -> None:
     WebSocketProtocol.check_timeouts = check_timeouts
     Server.create_application = create_application
     setattr(WebSocketProtocol, _PATCHED, True)
+
+
+def _write_now(transport: Any) -> None:
+    """Writes what a plain TCP transport holds (the reactor would on its next turn). A
+    transport closing, or one without its own socket (TLS), is left to the reactor; so is a
+    failed write, which stays queued for the reactor to find and report."""
+    do_write = getattr(transport, "doWrite", None)
+    if (
+        do_write is None
+        or transport.disconnecting
+        or getattr(transport, "_writeDisconnecting", True)
+    ):
+        return
+    do_write()
 
 
 def _app_holds_handshake(protocol: Any) -> bool:

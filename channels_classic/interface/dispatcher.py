@@ -1,9 +1,12 @@
 """Reply channels: one per connection, and the receive loop that feeds them.
 
-With the project's layers one loop per process receives on the process channel (every
-reply channel of this process at once, in batches) and hands each message to its
-connection's inbox; messages for connections that are gone are dropped. With a layer that
-receives one channel per call (channels_redis), each connection receives on its own.
+With the project's layers the process channel (every reply channel of this process at once)
+is received on once for the whole process, and each message goes to its connection's inbox;
+messages for connections that are gone are dropped. The Redis layer hands the messages over
+as it reads them (``deliver_all``): the connection writes its reply before the layer's
+listener re-arms, with no receive loop in between. The in-memory layer is received from in
+batches. With a layer that receives one channel per call (channels_redis), each connection
+receives on its own.
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ import asyncio
 import logging
 from typing import Any
 
-from ..layers.receiving import has_batch_receive, receive_forever
+from ..layers.receiving import deliver_forever, has_batch_receive, has_delivery, receive_forever
 from ..names import non_local_name
 from .inbox import Inbox
 
@@ -37,7 +40,7 @@ class ReplyDispatcher:
         name = await self._backend.new_channel(self._prefix)
         inbox = Inbox(asyncio.get_running_loop())
         self._inboxes[name] = inbox
-        if has_batch_receive(self._backend):
+        if has_delivery(self._backend) or has_batch_receive(self._backend):
             if self._pump is None or self._pump.done():
                 self._pump = asyncio.ensure_future(self._receive_for_all(non_local_name(name)))
         else:
@@ -52,15 +55,21 @@ class ReplyDispatcher:
             receiver.cancel()
 
     async def _receive_for_all(self, process_channel: str) -> None:
+        if has_delivery(self._backend):
+            await deliver_forever(self._backend, process_channel, self._deliver, who="interface")
+            return
         async for batch in receive_forever(
             self._backend, [process_channel], REPLY_BATCH, who="interface"
         ):
             for channel, message in batch:
-                inbox = self._inboxes.get(channel)
-                if inbox is None:
-                    logger.debug("interface: reply for closed connection %s dropped", channel)
-                else:
-                    inbox.put(message)
+                self._deliver(channel, message)
+
+    def _deliver(self, channel: str, message: dict[str, Any]) -> None:
+        inbox = self._inboxes.get(channel)
+        if inbox is None:
+            logger.debug("interface: reply for closed connection %s dropped", channel)
+        else:
+            inbox.put(message)
 
     async def _receive_for_one(self, name: str) -> None:
         async for batch in receive_forever(self._backend, [name], 1, who="interface"):

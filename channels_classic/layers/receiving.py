@@ -1,5 +1,7 @@
 """Receiving from several channels at once, whatever the backend, and for as long as it takes.
 
+The project's Redis layer can also hand every message of a process's channels to a function
+as it is read (``deliver_all``), which saves a receive per batch and a task switch per reply.
 The project's layers have ``receive_batch(channels, limit)``. A channels 4 layer such as
 channels_redis receives on one channel per call, so several channels are raced: one receive
 per channel, the first answer wins and the others are cancelled. Receive loops never end on
@@ -10,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from typing import Any
 
 logger = logging.getLogger(__name__)
@@ -45,18 +47,16 @@ async def receive_retrying(
         try:
             batch = await receive_batch(layer, channels, limit)
         except Exception as error:
-            delay = backoff.next()
-            logger.error(
-                "%s: receiving on %s failed (%s); retrying in %.1f s",
-                who,
-                ", ".join(channels),
-                error,
-                delay,
-            )
-            await asyncio.sleep(delay)
+            await _retry_after(backoff.next(), error, channels, who)
             continue
         backoff.reset()
         return batch
+
+
+async def _retry_after(delay: float, error: Exception, channels: Sequence[str], who: str) -> None:
+    names = ", ".join(channels)
+    logger.error("%s: receiving on %s failed (%s); retrying in %.1f s", who, names, error, delay)
+    await asyncio.sleep(delay)
 
 
 async def receive_forever(
@@ -66,6 +66,28 @@ async def receive_forever(
     backoff = Backoff()
     while True:
         yield await receive_retrying(layer, channels, limit, backoff, who=who)
+
+
+def has_delivery(layer: Any) -> bool:
+    """True for layers that hand a process's messages to a function (the project's Redis)."""
+    return callable(getattr(layer, "deliver_all", None))
+
+
+async def deliver_forever(
+    layer: Any, process: str, deliver: Callable[[str, dict[str, Any]], None], *, who: str
+) -> None:
+    """``deliver_all`` for ever: when a layer error stops it, the error is logged and delivery
+    resumes after a back-off (reset once delivery has lasted longer than the longest wait)."""
+    backoff = Backoff()
+    loop = asyncio.get_running_loop()
+    while True:
+        started = loop.time()
+        try:
+            await layer.deliver_all(process, deliver)
+        except Exception as error:
+            if loop.time() - started > RETRY_MAX:
+                backoff.reset()
+            await _retry_after(backoff.next(), error, [process], who)
 
 
 def has_batch_receive(layer: Any) -> bool:

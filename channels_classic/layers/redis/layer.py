@@ -34,7 +34,7 @@ from .codec import MessageCodec
 from .connection import CommandPipe
 from .delivery import RESERVED_KEY
 from .hosts import consistent_hash, decode_hosts
-from .receiver import Received, Receiver
+from .receiver import Deliver, Received, Receiver
 
 logger = logging.getLogger(__name__)
 
@@ -218,6 +218,18 @@ class RedisChannelLayer(ClassicBaseLayer):
                     f"Cannot receive on {channel!r}: process channels can only be received "
                     "on by the layer object whose new_channel() made them"
                 )
+
+    async def deliver_all(self, process: str, deliver: Deliver) -> None:
+        """Calls ``deliver(channel, message)`` for every message of the process channels
+        under ``process`` (a new_channel() name cut after its '!') as soon as it is read, on
+        the running loop, until cancelled. Raises the error that stopped delivery (Redis
+        unavailable, the layer closed); calling again resumes, losing nothing taken."""
+        self._check_receivable([process])
+        if not process.endswith("!"):
+            raise ValueError(
+                f"deliver_all() takes a process channel name cut after its '!', got {process!r}"
+            )
+        await self._state().receiver.deliver_all(process, deliver)
 
     async def receive_ready(self, channels: Sequence[str], limit: int = 1) -> Received:
         """Like ``receive_batch`` but without waiting: 0 to ``limit`` messages already there."""

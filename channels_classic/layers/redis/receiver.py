@@ -8,6 +8,11 @@ wants any more go back into Redis with their original score. So every message re
 receiver, once. Messages of this process's own channels can go nowhere else, so once the
 process has received on such a channel its listener keeps reading ahead on it (up to the
 channel's capacity), and a reply is already here when its receiver asks.
+
+A process that wants every message of its own channels, as soon as each is read, can have
+them handed to a function instead (``deliver_all``): called inside the listener's
+``data_received``, before its next command is written, so a reply reaches its connection
+with no task switch, and the connection's reaction runs before the listener re-arms.
 """
 
 from __future__ import annotations
@@ -17,7 +22,7 @@ import logging
 import random
 import time
 from collections import deque
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from ...names import non_local_name
@@ -33,6 +38,8 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 Received = list[tuple[str, dict[str, Any]]]
+#: Takes each message of a process's channels, as (full channel name, message).
+Deliver = Callable[[str, dict[str, Any]], None]
 
 #: Messages taken ahead of their receivers are swept for expiry this many times per expiry
 #: period (a sweep scans them all); no receiver gets an expired one between sweeps either.
@@ -55,6 +62,16 @@ class Waiter:
         return len(self.received) < self.limit and not self.future.done()
 
 
+class Subscription:
+    """A process's channels handed to a function: ``ended`` fails when delivery stops."""
+
+    __slots__ = ("deliver", "ended")
+
+    def __init__(self, deliver: Deliver, ended: asyncio.Future[None]) -> None:
+        self.deliver = deliver
+        self.ended = ended
+
+
 class Receiver:
     """Waiting receivers, the messages taken for them, and the listeners that take them."""
 
@@ -63,6 +80,7 @@ class Receiver:
         self._loop = asyncio.get_running_loop()  # the receiver belongs to this loop
         self._pipes = pipes
         self._waiters: dict[str, deque[Waiter]] = {}
+        self._subscriptions: dict[str, Subscription] = {}
         # Redis key -> [number of waiter registrations, sum of their limits]
         self._demand: dict[bytes, list[int]] = {}
         # Keys of this process's channels that it has received on: read ahead on them.
@@ -123,6 +141,34 @@ class Receiver:
                 break
         return ready
 
+    async def deliver_all(self, process: str, deliver: Deliver) -> None:
+        """Hands every message of the channels of ``process`` ("name!") to ``deliver``, on
+        this loop, as each is read. Returns only by raising: the error that stopped
+        delivery (a shard failed, or the layer was closed); call again to resume. A message
+        ``deliver`` raises on is logged and dropped."""
+        if process in self._subscriptions:
+            raise RuntimeError(f"{process!r} is already being delivered on this event loop")
+        subscription = Subscription(deliver, self._loop.create_future())
+        self._subscriptions[process] = subscription
+        key = self._layer.key_of(process)
+        self._read_ahead.add(key)
+        self._add_demand(key, self._layer.receive_batch_size)
+        try:
+            for delivery in self._buffers.take(process, self._layer.get_capacity(process)):
+                self._deliver(subscription, delivery)
+            for listener in self._listeners:
+                listener.demand_changed(key)
+            await subscription.ended
+        finally:
+            del self._subscriptions[process]
+            self._drop_demand(key, self._layer.receive_batch_size)
+
+    def _deliver(self, subscription: Subscription, delivery: Delivery) -> None:
+        try:
+            subscription.deliver(delivery.channel, delivery.message)
+        except Exception:
+            logger.exception("redis layer: delivering a message of %r failed", delivery.channel)
+
     def _from_buffers(self, names: Sequence[str], limit: int) -> Received:
         if not self._buffers:
             return []
@@ -144,9 +190,7 @@ class Receiver:
         for name in waiter.names:
             self._waiters.setdefault(name, deque()).append(waiter)
             key = self._layer.key_of(name)
-            demand = self._demand.setdefault(key, [0, 0])
-            demand[0] += 1
-            demand[1] += waiter.limit
+            self._add_demand(key, waiter.limit)
             if "!" in name:
                 self._read_ahead.add(key)
             keys.append(key)
@@ -165,15 +209,22 @@ class Receiver:
             queue.remove(waiter)
             if not queue:
                 del self._waiters[name]
-            key = self._layer.key_of(name)
-            demand = self._demand[key]
-            demand[0] -= 1
-            demand[1] -= waiter.limit
-            if not demand[0]:
-                del self._demand[key]
-                if key not in self._read_ahead:
-                    for listener in self._listeners:
-                        listener.demand_dropped(key)
+            self._drop_demand(self._layer.key_of(name), waiter.limit)
+
+    def _add_demand(self, key: bytes, limit: int) -> None:
+        demand = self._demand.setdefault(key, [0, 0])
+        demand[0] += 1
+        demand[1] += limit
+
+    def _drop_demand(self, key: bytes, limit: int) -> None:
+        demand = self._demand[key]
+        demand[0] -= 1
+        demand[1] -= limit
+        if not demand[0]:
+            del self._demand[key]
+            if key not in self._read_ahead:
+                for listener in self._listeners:
+                    listener.demand_dropped(key)
 
     # Handing out what the listeners took
 
@@ -186,6 +237,11 @@ class Receiver:
             if delivery.score < cutoff:
                 logger.debug("redis layer: expired message on %r dropped", delivery.channel)
                 continue
+            if "!" in delivery.channel:
+                subscription = self._subscriptions.get(non_local_name(delivery.channel))
+                if subscription is not None:
+                    self._deliver(subscription, delivery)
+                    continue
             waiter = self._waiter_for(delivery.channel)
             if waiter is None:
                 self._buffers.add(delivery)
@@ -287,8 +343,10 @@ class Receiver:
         ]
 
     def fail_waiters(self, error: BaseException) -> None:
-        """Fails every waiter (a shard failed, and each waits on every shard): they raise
-        ``error`` (a waiter already given messages returns those instead)."""
+        """Fails every waiter and ends every delivery (a shard failed, and each waits on every
+        shard): they raise ``error`` (a waiter already given messages returns those
+        instead)."""
+        self._end_subscriptions(error)
         failed = {id(waiter): waiter for queue in self._waiters.values() for waiter in queue}
         for waiter in failed.values():
             self._unregister(waiter)
@@ -297,6 +355,11 @@ class Receiver:
                     waiter.future.set_result(None)
                 else:
                     waiter.future.set_exception(error)
+
+    def _end_subscriptions(self, error: BaseException) -> None:
+        for subscription in self._subscriptions.values():
+            if not subscription.ended.done():
+                subscription.ended.set_exception(error)
 
     def discard_buffered(self) -> None:
         """Forgets every message taken ahead of its receiver (the layer is being flushed)."""
@@ -315,6 +378,7 @@ class Receiver:
         # Put-backs already under way finish before the connections close.
         await asyncio.gather(*self._putting_back)
         closed = unavailable_closed()
+        self._end_subscriptions(closed)
         for queue in list(self._waiters.values()):
             for waiter in list(queue):
                 self._unregister(waiter)
