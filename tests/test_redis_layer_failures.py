@@ -129,6 +129,24 @@ async def test_a_frozen_redis_does_not_hang_a_receive(private_redis, prefix):
     await layer.close()
 
 
+def test_a_frozen_redis_does_not_hang_a_blocking_send(private_redis, prefix):
+    """A send from synchronous code (a consumer's reply) fails once the URL's socket_timeout
+    passes with no reply, instead of hanging its thread; the layer works again after."""
+    server = private_redis()
+    layer = RedisChannelLayer(hosts=[server.url + "?socket_timeout=0.5"], prefix=prefix)
+    layer.send_sync("test.frozen", {"n": 1})
+    assert server.process is not None
+    os.kill(server.process.pid, signal.SIGSTOP)
+    started = time.monotonic()
+    try:
+        with pytest.raises(ChannelLayerUnavailable, match="is unavailable"):
+            layer.send_sync("test.frozen", {"n": 2})
+    finally:
+        os.kill(server.process.pid, signal.SIGCONT)
+    assert 0.4 < time.monotonic() - started < 3
+    layer.send_sync("test.frozen", {"n": 3})
+
+
 async def test_password_and_database_from_the_url(private_redis, prefix):
     """AUTH and SELECT come from the URL; a wrong password is a clear layer error."""
     server = private_redis()
