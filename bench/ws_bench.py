@@ -9,7 +9,10 @@ them by PID (SIGTERM, SIGKILL after 10 s). Stacks:
 - floor: bench/floor_app.py on daphne, no layer and no worker;
 - djchan: ``daphne djchan.asgi:channel_layer`` + ``manage.py runworker --threads N`` with
   bench.settings (the project's Redis layer);
-- djchan+channels_redis: the same with BENCH_LAYER=channels_redis.
+- djchan, minimal worker: the djchan stack with bench/minimal_worker.py in place of
+  runworker (no Django, no event loop, no threads), sequential echoes only: what daphne,
+  Redis and a worker process cost a round trip before any worker machinery;
+- djchan+channels_redis: the same as djchan with BENCH_LAYER=channels_redis.
 
 Scenarios, after a short unmeasured warm-up: 1 client × 2000 sequential echoes (with the CPU
 each server process spends per echo, Redis included); 50 clients
@@ -32,6 +35,7 @@ import argparse
 import asyncio
 import json
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -63,19 +67,24 @@ IDLE_CONCURRENCY = 50
 
 @dataclass(frozen=True)
 class StackSpec:
-    """One benchmarked stack: ``layer`` is BENCH_LAYER (None: the floor, no workers)."""
+    """One benchmarked stack: ``layer`` is BENCH_LAYER (None: the floor, no workers). A
+    ``minimal`` stack's worker is bench/minimal_worker.py, and it runs the sequential echoes
+    only."""
 
     name: str
     layer: str | None
     echo_path: str
     expect: str
+    minimal: bool = False
 
 
 STACKS = (
     StackSpec("floor", None, "/", "{text}"),
     StackSpec("djchan", "djchan", "/chat/", wsload.DEMO_EXPECT),
+    StackSpec("djchan, minimal worker", "djchan", "/chat/", wsload.DEMO_EXPECT, minimal=True),
     StackSpec("djchan+channels_redis", "channels_redis", "/chat/", wsload.DEMO_EXPECT),
 )
+MINIMAL_WORKER = ROOT / "bench" / "minimal_worker.py"
 
 
 def start_floor(stack: Stack) -> ServerProcess:
@@ -86,6 +95,16 @@ def start_floor(stack: Stack) -> ServerProcess:
     stack.processes.append(daphne)
     daphne.wait_for_port(stack.port)
     return daphne
+
+
+def start_minimal_worker(stack: Stack) -> ServerProcess:
+    """Starts bench/minimal_worker.py; it joins ``stack`` so that stack.stop() ends it."""
+    worker = ServerProcess(
+        "minimal-worker", [sys.executable, str(MINIMAL_WORKER)], stack.env, stack.log_dir
+    )
+    stack.processes.append(worker)
+    worker.wait_for_log("minimal worker: listening")
+    return worker
 
 
 def migrate(stack: Stack) -> None:
@@ -212,6 +231,28 @@ async def idle_cpu(interface: ServerProcess, workers: list[ServerProcess], secon
     }
 
 
+async def load_scenarios(
+    stack: Stack,
+    spec: StackSpec,
+    url: str,
+    interface: ServerProcess,
+    workers: list[ServerProcess],
+    args: argparse.Namespace,
+) -> dict[str, Any]:
+    """The scenarios after the sequential echoes: many clients with one worker and then two,
+    the broadcast, idle sockets and idle CPU (each stack runs those it can)."""
+    result = {"concurrent_1w": await concurrent_echoes(url, spec, args, [interface, *workers])}
+    if spec.layer is not None:
+        workers.append(stack.start_worker("--threads", str(args.threads), name="worker-2"))
+        result["concurrent_2w"] = await concurrent_echoes(url, spec, args, [interface, *workers])
+        result["broadcast"] = await wsbroadcast.broadcast(
+            stack.url(BROADCAST_URL_PATH), args.members, args.broadcasts
+        )
+    result["idle_sockets"] = await idle_sockets(url, args.idle_sockets, interface)
+    result["idle_cpu"] = await idle_cpu(interface, workers, args.idle_seconds)
+    return result
+
+
 async def run_stack(
     spec: StackSpec,
     redis_url: str,
@@ -232,6 +273,9 @@ async def run_stack(
     try:
         if spec.layer is None:
             interface = start_floor(stack)
+        elif spec.minimal:
+            workers.append(start_minimal_worker(stack))
+            interface = stack.start_daphne()
         else:
             migrate(stack)
             workers.append(stack.start_worker("--threads", str(args.threads), name="worker-1"))
@@ -243,17 +287,8 @@ async def run_stack(
         result["sequential"] = await sequential_echoes(
             url, spec, args.echoes, pids if spec.layer is None else [*pids, redis_pid]
         )
-        result["concurrent_1w"] = await concurrent_echoes(url, spec, args, [interface, *workers])
-        if spec.layer is not None:
-            workers.append(stack.start_worker("--threads", str(args.threads), name="worker-2"))
-            result["concurrent_2w"] = await concurrent_echoes(
-                url, spec, args, [interface, *workers]
-            )
-            result["broadcast"] = await wsbroadcast.broadcast(
-                stack.url(BROADCAST_URL_PATH), args.members, args.broadcasts
-            )
-        result["idle_sockets"] = await idle_sockets(url, args.idle_sockets, interface)
-        result["idle_cpu"] = await idle_cpu(interface, workers, args.idle_seconds)
+        if not spec.minimal:
+            result |= await load_scenarios(stack, spec, url, interface, workers, args)
         result["foreign_cores"] = foreign.cores()
     except (RuntimeError, subprocess.SubprocessError) as error:
         # A stack that cannot start (or whose client children fail) costs its figures only.
@@ -281,7 +316,7 @@ async def run(args: argparse.Namespace, log_root: Path) -> dict[str, list[dict[s
     with EmbeddedRedis() as redis:
         for round_number in range(1, args.rounds + 1):
             for n, spec in enumerate(STACKS):
-                log_dir = log_root / f"round{round_number}" / spec.name.replace("+", "-")
+                log_dir = log_root / f"round{round_number}" / re.sub(r"\W+", "-", spec.name)
                 log_dir.mkdir(parents=True)
                 started = time.monotonic()
                 assert redis.process is not None
