@@ -438,3 +438,27 @@ async def test_close_puts_back_what_a_cancelled_receive_had_taken(private_redis,
     assert raw.zcard(layer.key_of("test.closing")) == 1
     assert await asyncio.wait_for(layer.receive("test.closing"), 2) == {"n": 1}
     await layer.close()
+
+
+async def test_a_channel_never_empty_does_not_keep_another_waiting(layer):
+    """With messages waiting on two channels, one-message receives on both take from each
+    in turn, whichever channel is named first."""
+    for n in range(10):
+        await layer.send("test.busy", {"n": n})
+        await layer.send("test.other", {"n": n})
+    channels = []
+    for _ in range(4):
+        ((channel, _),) = await layer.receive_batch(["test.busy", "test.other"], 1)
+        channels.append(channel)
+    assert sorted(set(channels)) == ["test.busy", "test.other"]
+
+
+async def test_receive_batch_still_checks_names_after_a_good_receive(layer):
+    """Channel lists are checked once, not trusted blindly: a bad one is refused every time."""
+    await layer.send("test.checked", {"n": 1})
+    assert await layer.receive_batch(["test.checked"], 1) == [("test.checked", {"n": 1})]
+    for _ in range(2):
+        with pytest.raises(TypeError, match="is invalid"):
+            await layer.receive_batch(["test.checked", "bad name"], 1)
+        with pytest.raises(TypeError, match="must be a str"):
+            await layer.receive_batch(["test.checked", ["unhashable"]], 1)  # type: ignore[list-item]

@@ -1,4 +1,5 @@
-"""The Redis layer's parts that need no server: hosts, shard hashing, message encoding."""
+"""The Redis layer's parts: hosts, shard hashing, message encoding (no server needed), and
+the command pipe's pre-packed commands (on the session's Redis)."""
 
 from __future__ import annotations
 
@@ -83,3 +84,36 @@ def test_command_packing_matches_redis_py():
 
     commands = [("EVALSHA", "abc", 1, b"key", "1.5", b"\x00\xff", 100, 2.25), ("PING",)]
     assert pack_commands(commands) == b"".join(Connection().pack_commands(commands))
+
+
+async def test_pre_packed_commands_are_written_when_the_connection_is_free(redis_url):
+    """call_back(packed=...) writes the packed bytes as they are when nothing is in flight,
+    and falls back to the commands themselves when something is (or there is no connection
+    yet): the bytes here differ from the commands only to show which was written."""
+    import asyncio
+
+    from channels_classic.layers.redis.connection import CommandPipe, pack_commands
+
+    pipe = CommandPipe(decode_hosts([redis_url])[0])
+    replies: list[object] = []
+    commands = [("ECHO", "commands"), ("PING",)]
+    packed = pack_commands([("ECHO", "packed"), ("PING",)])
+
+    def record(reply: object, error: BaseException | None) -> None:
+        replies.append(error or reply)
+
+    async def replies_after(count: int) -> list[object]:
+        async with asyncio.timeout(5):
+            while len(replies) < count:
+                await asyncio.sleep(0.01)
+        return replies[-2:]
+
+    pipe.call_back(record, *commands, packed=packed)  # not connected yet
+    assert await replies_after(2) == [b"commands", b"PONG"]
+    pipe.call_back(record, *commands, packed=packed)  # connected and free
+    assert await replies_after(4) == [b"packed", b"PONG"]
+    in_flight = pipe.call("ECHO", "first")
+    pipe.call_back(record, *commands, packed=packed)  # the ECHO is in flight
+    assert await in_flight == b"first"
+    assert await replies_after(6) == [b"commands", b"PONG"]
+    await pipe.close()

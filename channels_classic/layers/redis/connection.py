@@ -258,10 +258,20 @@ class CommandPipe:
         return future
 
     def call_back(
-        self, callback: Callable[[Any, BaseException | None], None], *commands: Command
+        self,
+        callback: Callable[[Any, BaseException | None], None],
+        *commands: Command,
+        packed: bytes | None = None,
     ) -> None:
         """Queues ``commands`` to be written together; ``callback(reply, error)`` runs for
-        each reply, in order, as soon as it is read."""
+        each reply, in order, as soon as it is read. ``packed``, if given, is
+        ``pack_commands(commands)`` made earlier (plain commands only): written as it is
+        when the connection is free, for a caller that sends the same commands again and
+        again."""
+        wire = self._wire
+        if packed is not None and wire is not None and wire.idle and not self._queued:
+            wire.write(packed, [ReplyCallback(callback) for _ in commands])
+            return
         for command in commands:
             self.send(command, ReplyCallback(callback), more=command is not commands[-1])
 

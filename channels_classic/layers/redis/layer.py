@@ -44,6 +44,8 @@ RECEIVE_BATCH_SIZE = 100
 #: command this often; the read timeout is a little longer, to notice a vanished server).
 BLOCK_TIMEOUT = 10.0
 SCAN_BATCH = 1000
+#: Lists of normal channels known to be valid to receive on (beyond this, forgotten at once).
+KNOWN_RECEIVABLE = 256
 
 
 class _LoopState:
@@ -107,6 +109,7 @@ class RedisChannelLayer(ClassicBaseLayer):
         self._send_shards = itertools.cycle(range(len(self.shards)))
         self._last_score = 0.0
         self._blocking = BlockingConnections(self.shards)
+        self._receivable: set[tuple[str, ...]] = set()
         self._states: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _LoopState] = (
             weakref.WeakKeyDictionary()
         )
@@ -211,6 +214,9 @@ class RedisChannelLayer(ClassicBaseLayer):
     def _check_receivable(self, channels: Sequence[str]) -> None:
         if isinstance(channels, str) or not channels:
             raise TypeError(f"channels must be a non-empty list of names, got {channels!r}")
+        names = tuple(channels)
+        if all(isinstance(name, str) for name in names) and names in self._receivable:
+            return
         for channel in channels:
             check_channel_name(channel)
             if "!" in channel and not non_local_name(channel).endswith(self.client_prefix + "!"):
@@ -218,6 +224,12 @@ class RedisChannelLayer(ClassicBaseLayer):
                     f"Cannot receive on {channel!r}: process channels can only be received "
                     "on by the layer object whose new_channel() made them"
                 )
+        # A worker receives on the same channels every time: they are checked once. (Process
+        # channels come and go with their connections: they are not kept.)
+        if not any("!" in name for name in names):
+            if len(self._receivable) >= KNOWN_RECEIVABLE:
+                self._receivable.clear()
+            self._receivable.add(names)
 
     async def deliver_all(self, process: str, deliver: Deliver) -> None:
         """Calls ``deliver(channel, message)`` for every message of the process channels

@@ -19,7 +19,7 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from . import scripts
-from .connection import CONNECTION_ERRORS, CommandPipe, unavailable
+from .connection import CONNECTION_ERRORS, CommandPipe, pack_commands, unavailable
 from .delivery import decode_popped, decode_taken
 
 if TYPE_CHECKING:
@@ -33,6 +33,8 @@ logger = logging.getLogger(__name__)
 READ_TIMEOUT_MARGIN = 5.0
 #: How long close() waits for a blocked listener to return its last command.
 CLOSE_TIMEOUT = 2.0
+#: Blocking commands kept ready to write, per listener (one per order of its keys).
+KNOWN_BLOCKS = 64
 
 
 class State(enum.Enum):
@@ -61,6 +63,7 @@ class ShardListener:
         self._checked: frozenset[bytes] = frozenset()
         self._closing = False
         self._stopped: asyncio.Future[None] | None = None
+        self._known_blocks: dict[tuple[bytes, ...], tuple[list[tuple[Any, ...]], bytes]] = {}
 
     def demand_changed(self, key: bytes) -> None:
         """A waiter arrived for ``key``: start taking, or unblock to include the key."""
@@ -152,11 +155,22 @@ class ShardListener:
                 )
             self._step_soon()
 
-        self._pipe.call_back(
-            self._guarded(collect),
-            ("BZPOPMIN", *keys, self._wake_key, self._layer.block_timeout),
-            *(("ZCARD", key) for key in keys),
-        )
+        commands, packed = self._block_commands(keys)
+        self._pipe.call_back(self._guarded(collect), *commands, packed=packed)
+
+    def _block_commands(self, keys: list[bytes]) -> tuple[list[tuple[Any, ...]], bytes]:
+        """The commands ``_block`` writes for ``keys``, and their wire form: kept, since a
+        listener blocks on the same few key orders again and again."""
+        known = self._known_blocks.get(tuple(keys))
+        if known is None:
+            if len(self._known_blocks) >= KNOWN_BLOCKS:
+                self._known_blocks.clear()
+            commands = [
+                ("BZPOPMIN", *keys, self._wake_key, self._layer.block_timeout),
+                *(("ZCARD", key) for key in keys),
+            ]
+            known = self._known_blocks[tuple(keys)] = (commands, pack_commands(commands))
+        return known
 
     def _guarded(self, handler: Any) -> Any:
         """Wraps a reply handler so that a bug in it fails the waiters instead of the wire."""

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import random
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Sequence
@@ -97,6 +96,7 @@ class Receiver:
             ShardListener(self, layer, shard, wake_key) for shard in range(len(layer.shards))
         ]
         self._put_back_scheduled = False
+        self._rotation = 0
         self._putting_back: set[asyncio.Future[None]] = set()
         self._next_expiry_sweep = 0.0
 
@@ -329,9 +329,10 @@ class Receiver:
                 limits.append(min(limit_sum, batch))
         if not keys:
             return None
-        order = list(range(len(keys)))
-        random.shuffle(order)
-        return [keys[i] for i in order], [limits[i] for i in order], min(self._budget, batch)
+        # BZPOPMIN and the take script serve keys in order: each command starts one key further
+        # on, so that a channel that is never empty cannot keep the others waiting.
+        self._rotation = turn = (self._rotation + 1) % len(keys)
+        return keys[turn:] + keys[:turn], limits[turn:] + limits[:turn], min(self._budget, batch)
 
     def batchable(self, keys: list[bytes], limits: list[int]) -> list[bytes]:
         """The keys where a take could hand a waiter more than the one message a blocking
