@@ -171,6 +171,7 @@ def plot(results: dict[str, list[dict[str, Any]]], path: Path) -> None:
     from matplotlib.ticker import FuncFormatter, NullFormatter
 
     figure, axes = plt.subplots(1, 2, figsize=(12, 4.5), sharey=True)
+    colors = {stack: f"C{index}" for index, stack in enumerate(results)}  # alike in both panels
     for axis, title, scenarios in (
         (axes[0], "1 client, sequential echoes", ("sequential",)),
         (
@@ -183,7 +184,8 @@ def plot(results: dict[str, list[dict[str, Any]]], path: Path) -> None:
             scenario = next((s for s in scenarios if any(s in r for r in rounds)), None)
             times = sorted(t for r in rounds if scenario in r for t in r[scenario]["rtts_ms"])
             if times:
-                axis.plot(times, [(i + 1) / len(times) for i in range(len(times))], label=stack)
+                fractions = [(i + 1) / len(times) for i in range(len(times))]
+                axis.plot(times, fractions, label=stack, color=colors[stack])
         axis.set_xscale("log")
         axis.xaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:g}"))
         axis.xaxis.set_minor_formatter(NullFormatter())
