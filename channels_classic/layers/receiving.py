@@ -1,11 +1,11 @@
 """Receiving from several channels at once, whatever the backend, and for as long as it takes.
 
-The project's Redis layer can also hand every message of a process's channels to a function
-as it is read (``deliver_all``), which saves a receive per batch and a task switch per reply.
 The project's layers have ``receive_batch(channels, limit)``. A channels 4 layer such as
 channels_redis receives on one channel per call, so several channels are raced: one receive
-per channel, the first answer wins and the others are cancelled. Receive loops never end on
-a layer error (Redis down): they log it and try again after a back-off.
+per channel, the first answer wins and the others are cancelled. The project's Redis layer
+can also hand every message of a process's channels to a function as it is read
+(``deliver_all``), which saves a receive per batch and a task switch per reply. Receive
+loops never end on a layer error (Redis down): they log it and try again after a back-off.
 """
 
 from __future__ import annotations
