@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Coroutine
 from typing import Any
 
 from ..layers.receiving import deliver_forever, has_batch_receive, has_delivery, receive_forever
@@ -42,7 +43,7 @@ class ReplyDispatcher:
         self._inboxes[name] = inbox
         if has_delivery(self._backend) or has_batch_receive(self._backend):
             if self._pump is None or self._pump.done():
-                self._pump = asyncio.ensure_future(self._receive_for_all(non_local_name(name)))
+                self._pump = asyncio.ensure_future(self._pump_for(non_local_name(name)))
         else:
             self._own_receivers[name] = asyncio.ensure_future(self._receive_for_one(name))
         return name, inbox
@@ -54,10 +55,13 @@ class ReplyDispatcher:
         if receiver is not None:
             receiver.cancel()
 
-    async def _receive_for_all(self, process_channel: str) -> None:
+    def _pump_for(self, process_channel: str) -> Coroutine[Any, Any, None]:
+        """What feeds every inbox of this process: the layer's own delivery if it has one."""
         if has_delivery(self._backend):
-            await deliver_forever(self._backend, process_channel, self._deliver, who="interface")
-            return
+            return deliver_forever(self._backend, process_channel, self._deliver, who="interface")
+        return self._receive_for_all(process_channel)
+
+    async def _receive_for_all(self, process_channel: str) -> None:
         async for batch in receive_forever(
             self._backend, [process_channel], REPLY_BATCH, who="interface"
         ):

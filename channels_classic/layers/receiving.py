@@ -18,6 +18,8 @@ from typing import Any
 logger = logging.getLogger(__name__)
 
 Received = list[tuple[str, dict[str, Any]]]
+#: Takes each message of a process's channels, as (full channel name, message).
+Deliver = Callable[[str, dict[str, Any]], None]
 
 #: After a failed receive the next try waits RETRY_FIRST seconds, doubling up to RETRY_MAX.
 RETRY_FIRST, RETRY_MAX = 0.1, 5.0
@@ -73,9 +75,7 @@ def has_delivery(layer: Any) -> bool:
     return callable(getattr(layer, "deliver_all", None))
 
 
-async def deliver_forever(
-    layer: Any, process: str, deliver: Callable[[str, dict[str, Any]], None], *, who: str
-) -> None:
+async def deliver_forever(layer: Any, process: str, deliver: Deliver, *, who: str) -> None:
     """``deliver_all`` for ever: when a layer error stops it, the error is logged and delivery
     resumes after a back-off (reset once delivery has lasted longer than the longest wait)."""
     backoff = Backoff()

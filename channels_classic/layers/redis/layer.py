@@ -17,6 +17,7 @@ hash, though its receivers (like this layer's senders) use the part up to the '!
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import logging
 import math
@@ -28,13 +29,14 @@ from typing import Any
 
 from ...names import check_channel_name, non_local_name
 from ..base import ClassicBaseLayer
+from ..receiving import Deliver
 from . import operations
 from .blocking import BlockingConnections
 from .codec import MessageCodec
 from .connection import CommandPipe
 from .delivery import RESERVED_KEY
 from .hosts import consistent_hash, decode_hosts
-from .receiver import Deliver, Received, Receiver
+from .receiver import Received, Receiver
 
 logger = logging.getLogger(__name__)
 
@@ -215,8 +217,9 @@ class RedisChannelLayer(ClassicBaseLayer):
         if isinstance(channels, str) or not channels:
             raise TypeError(f"channels must be a non-empty list of names, got {channels!r}")
         names = tuple(channels)
-        if all(isinstance(name, str) for name in names) and names in self._receivable:
-            return
+        with contextlib.suppress(TypeError):  # an unhashable name: the checks below say so
+            if names in self._receivable:
+                return
         for channel in channels:
             check_channel_name(channel)
             if "!" in channel and not non_local_name(channel).endswith(self.client_prefix + "!"):

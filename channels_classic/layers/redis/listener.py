@@ -198,7 +198,7 @@ class ShardListener:
             return
         if isinstance(error, CONNECTION_ERRORS):
             error = unavailable(self._layer.shards[self._shard], error)
-        self._receiver.fail_waiters(error)
+        self._receiver.fail_receivers(error)
 
     async def close(self) -> None:
         """Stops taking: waits (briefly) for the command in flight, then drops the connection."""

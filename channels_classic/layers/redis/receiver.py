@@ -21,10 +21,11 @@ import asyncio
 import logging
 import time
 from collections import deque
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from ...names import non_local_name
+from ..receiving import Deliver
 from . import scripts
 from .buffers import Buffers
 from .connection import CONNECTION_ERRORS, CommandPipe, spawn
@@ -37,8 +38,6 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 Received = list[tuple[str, dict[str, Any]]]
-#: Takes each message of a process's channels, as (full channel name, message).
-Deliver = Callable[[str, dict[str, Any]], None]
 
 #: Messages taken ahead of their receivers are swept for expiry this many times per expiry
 #: period (a sweep scans them all); no receiver gets an expired one between sweeps either.
@@ -343,7 +342,7 @@ class Receiver:
             if limit > 1 or (limit < 0 and key in self._demand)
         ]
 
-    def fail_waiters(self, error: BaseException) -> None:
+    def fail_receivers(self, error: BaseException) -> None:
         """Fails every waiter and ends every delivery (a shard failed, and each waits on every
         shard): they raise ``error`` (a waiter already given messages returns those
         instead)."""
