@@ -25,9 +25,10 @@ class ChannelsClassicConfig(AppConfig):
             signal.connect(close_old_connections, dispatch_uid=uid)
         # Under daphne's command, its WebSocket protocol is fixed before the first connection.
         if "daphne.server" in sys.modules:
+            from .defaults import InterfaceOptions
             from .interface import daphne_compat
 
-            daphne_compat.apply()
+            daphne_compat.apply(InterfaceOptions.from_settings().websocket_max_message_size)
         from .binding.registry import bindings  # imports auth models: only once apps are loaded
 
         bindings.ready()

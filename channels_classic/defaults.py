@@ -9,8 +9,31 @@ from typing import Any
 #: accept or reject it before it is refused with 403; None waits as long as it takes. This
 #: one holds whatever daphne's --websocket_connect_timeout says (the interface owns it).
 WEBSOCKET_ACCEPT_TIMEOUT = 5.0
-#: The options that may be None, for no limit.
-NO_LIMIT_ALLOWED = frozenset({"websocket_accept_timeout"})
+#: CHANNELS_WEBSOCKET_MAX_OUTSTANDING: frames of one socket that may wait on the layer for a
+#: worker at once. Beyond that the interface stops reading the socket (its client's writes
+#: block) until workers take some, so one fast sender cannot fill the channel that every
+#: socket shares; a person typing never gets near it.
+WEBSOCKET_MAX_OUTSTANDING = 32
+#: CHANNELS_WEBSOCKET_HOLD_TIMEOUT: seconds a frame may wait to get onto the layer (the
+#: channel full, the layer unavailable, or the socket at its outstanding limit while no
+#: worker takes anything) before its socket is closed with 1013 "try again later".
+WEBSOCKET_HOLD_TIMEOUT = 30.0
+#: CHANNELS_WEBSOCKET_MAX_OUTPUT: bytes of replies that may wait for a client that does not
+#: read them; past that the socket is closed with 1008 and its replies are dropped.
+WEBSOCKET_MAX_OUTPUT = 4 * 1024 * 1024
+#: CHANNELS_WEBSOCKET_MAX_MESSAGE_SIZE: bytes of the largest message a client may send (a
+#: larger one closes its socket with 1009); None leaves daphne's own limit, its
+#: --websocket-max-message-size (1 MiB unless given).
+WEBSOCKET_MAX_MESSAGE_SIZE: int | None = None
+#: CHANNELS_SHUTDOWN_TIMEOUT: seconds the interface server takes to shut down on SIGTERM:
+#: sockets are closed with 1001 at once and the workers told; requests in flight have this
+#: long to be answered, then get 503.
+SHUTDOWN_TIMEOUT = 5.0
+#: The options that may be None, and what None means for each.
+NONE_MEANS = {
+    "websocket_accept_timeout": "no limit",
+    "websocket_max_message_size": "daphne's own --websocket-max-message-size",
+}
 #: CHANNELS_WS_PROTOCOLS: WebSocket subprotocols the server agrees to, in preference order.
 WS_PROTOCOLS: tuple[str, ...] = ()
 #: CHANNELS_HTTP_TIMEOUT: seconds an HTTP request waits for a response to start (then 503).
@@ -52,6 +75,11 @@ class InterfaceOptions:
     http_idle_timeout: float = HTTP_IDLE_TIMEOUT
     max_request_body_size: int = MAX_REQUEST_BODY_SIZE
     reply_channel_prefix: str = REPLY_CHANNEL_PREFIX
+    websocket_max_outstanding: int = WEBSOCKET_MAX_OUTSTANDING
+    websocket_hold_timeout: float = WEBSOCKET_HOLD_TIMEOUT
+    websocket_max_output: int = WEBSOCKET_MAX_OUTPUT
+    websocket_max_message_size: int | None = WEBSOCKET_MAX_MESSAGE_SIZE
+    shutdown_timeout: float = SHUTDOWN_TIMEOUT
 
     @classmethod
     def from_settings(cls) -> InterfaceOptions:
@@ -66,16 +94,16 @@ class InterfaceOptions:
                 continue
             value = getattr(settings, name)
             default = field.default
-            no_limit = field.name in NO_LIMIT_ALLOWED
+            none_means = NONE_MEANS.get(field.name)
             try:
-                if value is None and no_limit:
+                if value is None and none_means:
                     pass
                 elif isinstance(default, tuple):
                     if isinstance(value, str):
                         raise TypeError("a list of names, not a single string")
                     value = tuple(str(item) for item in value)
-                elif isinstance(default, (int, float)) and not isinstance(default, bool):
-                    value = type(default)(value)
+                elif field.type in ("int", "float", "int | None", "float | None"):
+                    value = (int if field.type.startswith("int") else float)(value)
                     if value <= 0:
                         raise ValueError("must be positive")
                 elif not isinstance(value, str) or not value:
@@ -83,7 +111,7 @@ class InterfaceOptions:
             except (TypeError, ValueError) as error:
                 raise ImproperlyConfigured(
                     f"settings.{name} = {getattr(settings, name)!r} is invalid ({error}); the "
-                    f"default is {default!r}" + ("; None means no limit" if no_limit else "")
+                    f"default is {default!r}" + (f"; None means {none_means}" if none_means else "")
                 ) from error
             values[field.name] = value
         return cls(**values)

@@ -10,8 +10,16 @@ import pytest
 from django.contrib.auth.models import User
 
 from channels_classic.embedded_redis import EmbeddedRedis
+from channels_classic.interface import backpressure
 from channels_classic.layers.redis import RedisChannelLayer
 from tests.processes import Stack
+
+
+@pytest.fixture(autouse=True)
+def fresh_backpressure_log() -> None:
+    """Each test sees the interface's first backpressure log line of each kind (they are
+    logged once a minute per process)."""
+    backpressure._last_logged.clear()
 
 
 @pytest.fixture(scope="session")

@@ -12,6 +12,16 @@ ROOT_URLCONF = "tests.e2e_urls"
 CHANNELS_HTTP_TIMEOUT = float(os.environ.get("TEST_HTTP_TIMEOUT", "30"))
 CHANNELS_MAX_REQUEST_BODY_SIZE = int(os.environ.get("TEST_MAX_BODY", str(10 * 1024 * 1024)))
 
+# The interface's production limits, lowered by the tests that reach them.
+if "TEST_HOLD_TIMEOUT" in os.environ:
+    CHANNELS_WEBSOCKET_HOLD_TIMEOUT = float(os.environ["TEST_HOLD_TIMEOUT"])
+if "TEST_MAX_OUTSTANDING" in os.environ:
+    CHANNELS_WEBSOCKET_MAX_OUTSTANDING = int(os.environ["TEST_MAX_OUTSTANDING"])
+if "TEST_MAX_OUTPUT" in os.environ:
+    CHANNELS_WEBSOCKET_MAX_OUTPUT = int(os.environ["TEST_MAX_OUTPUT"])
+if "TEST_SHUTDOWN_TIMEOUT" in os.environ:
+    CHANNELS_SHUTDOWN_TIMEOUT = float(os.environ["TEST_SHUTDOWN_TIMEOUT"])
+
 if "TEST_INGRESS_CAPACITY" in os.environ:
     CHANNEL_LAYERS["default"]["CONFIG"]["channel_capacity"] = {  # noqa: F405
         "http.request": int(os.environ["TEST_INGRESS_CAPACITY"]),

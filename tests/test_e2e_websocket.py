@@ -162,8 +162,9 @@ async def test_no_worker_means_refused_after_the_accept_timeout(private_redis, t
 
 
 async def test_daphne_and_the_worker_outlive_a_redis_restart(private_redis, tmp_path):
-    """Redis going away ends neither process (SPEC Q14): both log the failed receive and
-    retry, and once Redis is back on its port a new socket is answered again."""
+    """Redis going away ends neither process: the worker logs its failed receive and
+    retries, the interface logs the layer unavailable and when it answers again, and once
+    Redis is back on its port a new socket is answered again."""
     redis = private_redis()
     stack = Stack(redis.url, tmp_path)
     worker = stack.start_worker()
@@ -172,8 +173,8 @@ async def test_daphne_and_the_worker_outlive_a_redis_restart(private_redis, tmp_
         async with connect(stack.url("/chat/")) as socket:
             assert await ask(socket, "before") == "You said: before"
         redis.stop()
-        for process in (worker, daphne):
-            process.wait_for_log("failed (", timeout=10)
+        worker.wait_for_log("failed (", timeout=10)
+        daphne.wait_for_log("the channel layer is unavailable", timeout=10)
         redis.start()
         deadline = time.monotonic() + 15
         while True:  # the back-off may hold each process up to a few seconds
@@ -187,6 +188,7 @@ async def test_daphne_and_the_worker_outlive_a_redis_restart(private_redis, tmp_
                 await asyncio.sleep(0.5)
         assert worker.alive() and daphne.alive()
         assert "worker: receiving on" in worker.log() and "retrying in" in worker.log()
+        assert "the channel layer answers again" in daphne.log()
     finally:
         stack.stop()
         print(stack.logs())
@@ -216,20 +218,50 @@ def test_runworker_refuses_the_in_memory_layer(tmp_path):
     assert "only works inside one process" in result.stderr
 
 
-async def test_a_full_receive_channel_closes_the_socket_with_1013(private_redis, tmp_path):
-    """When websocket.receive is at capacity, the socket that could not add its frame is
-    closed with 1013 (try again later), and the server goes on accepting sockets."""
+async def test_a_full_receive_channel_holds_frames_until_a_worker_takes_them(
+    private_redis, tmp_path
+):
+    """When websocket.receive is at capacity, the socket's frames wait in the interface (its
+    reads paused) and reach a worker, in order, once one takes from the channel; the socket
+    is never closed."""
     stack = Stack(private_redis().url, tmp_path)
     stack.env["TEST_INGRESS_CAPACITY"] = "2"
     stack.start_worker("--only-channels", "websocket.connect")
     daphne = stack.start_daphne()
     try:
         async with connect(stack.url("/chat/")) as socket:
+            for n in range(6):
+                await socket.send(f"frame {n}")
+            daphne.wait_for_log("websocket.receive: full; holding messages", timeout=5)
+            stack.start_worker("--only-channels", "websocket.receive")
+            answers = [await asyncio.wait_for(socket.recv(), 10) for _ in range(6)]
+            assert answers == [f"You said: frame {n}" for n in range(6)]
+            assert socket.close_code is None
+    finally:
+        stack.stop()
+        print(stack.logs())
+
+
+async def test_frames_held_past_the_hold_timeout_close_their_socket_with_1013(
+    private_redis, tmp_path
+):
+    """A channel that stays full longer than CHANNELS_WEBSOCKET_HOLD_TIMEOUT: the socket
+    whose frame waited is closed with 1013 (try again later), and the server goes on
+    accepting sockets."""
+    stack = Stack(private_redis().url, tmp_path)
+    stack.env["TEST_INGRESS_CAPACITY"] = "2"
+    stack.env["TEST_HOLD_TIMEOUT"] = "1"
+    stack.start_worker("--only-channels", "websocket.connect")
+    daphne = stack.start_daphne()
+    try:
+        async with connect(stack.url("/chat/")) as socket:
+            started = time.monotonic()
             for n in range(3):
                 await socket.send(f"frame {n}")
             await asyncio.wait_for(socket.wait_closed(), 5)
             assert socket.close_code == 1013
-        assert "websocket.receive could not take a message" in daphne.log()
+            assert 0.9 < time.monotonic() - started < 4
+        assert "a socket was closed with 1013" in daphne.log()
         async with connect(stack.url("/chat/")) as socket:
             await socket.ping()
     finally:

@@ -11,7 +11,6 @@ from typing import Any
 import pytest
 
 from channels_classic.exceptions import ChannelLayerUnavailable
-from channels_classic.layers.receiving import deliver_forever
 from channels_classic.layers.redis import RedisChannelLayer
 from channels_classic.names import non_local_name
 
@@ -147,34 +146,5 @@ async def test_delivery_fails_with_redis_and_resumes_when_called_again(private_r
     delivering = asyncio.ensure_future(layer.deliver_all(non_local_name(name), deliveries))
     await layer.send(name, {"n": 1})
     assert await deliveries.count(1) == [(name, {"n": 1})]
-    delivering.cancel()
-    await layer.close()
-
-
-async def test_deliver_forever_logs_a_lost_redis_and_carries_on(private_redis, prefix, caplog):
-    server = private_redis()
-    layer = RedisChannelLayer(hosts=[server.url], prefix=prefix)
-    name = await layer.new_channel()
-    deliveries = Deliveries()
-    with caplog.at_level(logging.ERROR, "channels_classic.layers.receiving"):
-        delivering = asyncio.ensure_future(
-            deliver_forever(layer, non_local_name(name), deliveries, who="test")
-        )
-        await asyncio.sleep(0.1)
-        server.stop()
-        async with asyncio.timeout(PROMPTLY):
-            while "retrying in" not in caplog.text:
-                await asyncio.sleep(0.02)
-        server.start()
-        async with asyncio.timeout(PROMPTLY):
-            while True:
-                try:
-                    await layer.send(name, {"n": 1})
-                    break
-                except ChannelLayerUnavailable:
-                    await asyncio.sleep(0.05)
-        assert await deliveries.count(1) == [(name, {"n": 1})]
-    assert f"test: receiving on {non_local_name(name)} failed" in caplog.text
-    assert not delivering.done()
     delivering.cancel()
     await layer.close()

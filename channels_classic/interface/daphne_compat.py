@@ -19,19 +19,40 @@
 - Denial responses: ASGI's ``websocket.http.response`` extension (an HTTP response instead
   of the handshake), which daphne lacks, so that a full ``websocket.connect`` channel can be
   answered with 503 (WS17). daphne's WebSocket scopes advertise it.
+- Flow control: each WebSocket scope carries its connection's ``TransportFlow`` (see
+  ``transport``), so that the interface can pause a socket's reads and see its writes back up.
+- Close frames for bad frames: autobahn drops the TCP connection on invalid UTF-8 or an
+  oversized message unless told not to (``failByDrop``); it now sends the close frame RFC 6455
+  asks for (1007, 1009). The size limit can come from the project's settings.
+- Graceful shutdown: on SIGTERM daphne cancels every connection at once. It now first stops
+  listening and runs the hooks given to ``on_shutdown`` (the interface closes its sockets with
+  1001 and tells the workers), then cancels what is left.
 """
 
 from __future__ import annotations
 
+import asyncio
+import logging
+import weakref
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from http import HTTPStatus
 from typing import Any
 
 from .codes import AUTOBAHN_CLOSE_CODES, in_ranges
+from .transport import FLOW_CONTROL, TransportFlow
+
+logger = logging.getLogger(__name__)
 
 #: The ASGI extension for answering a WebSocket handshake with an HTTP response.
 DENIAL_RESPONSE = "websocket.http.response"
 _PATCHED = "_channels_classic_patched"
+
+#: Run (concurrently) when daphne shuts down, before it cancels the connections; held weakly,
+#: so that an application that is gone (tests make many) is not kept alive for it.
+_shutdown_hooks: list[weakref.WeakMethod[Callable[[], Awaitable[None]]]] = []
+#: The largest incoming WebSocket message, when the settings say (else daphne's own flag).
+_max_message_size: int | None = None
 
 
 @dataclass
@@ -43,15 +64,28 @@ class _Denial:
     body: list[bytes] = field(default_factory=list)
 
 
-def apply() -> None:
-    """Patches daphne's WebSocketProtocol and Server once per process (no-op without daphne)."""
+def on_shutdown(hook: Callable[[], Awaitable[None]]) -> None:
+    """Has daphne await ``hook()`` (a bound method) when it shuts down, before it cancels the
+    connections."""
+    _shutdown_hooks[:] = [ref for ref in _shutdown_hooks if ref() is not None]
+    _shutdown_hooks.append(weakref.WeakMethod(hook))  # type: ignore[arg-type]
+
+
+def apply(max_message_size: int | None = None) -> None:
+    """Patches daphne's WebSocketProtocol and Server once per process (no-op without daphne).
+    ``max_message_size`` (bytes) replaces daphne's ``--websocket-max-message-size``."""
+    global _max_message_size
+    if max_message_size is not None:
+        _max_message_size = max_message_size
     try:
         from daphne.server import Server
-        from daphne.ws_protocol import WebSocketProtocol
+        from daphne.ws_protocol import WebSocketFactory, WebSocketProtocol
     except ImportError:
         return
     if getattr(WebSocketProtocol, _PATCHED, False):
         return
+    _patch_server(Server)
+    _patch_factory(WebSocketFactory)
     original_close = WebSocketProtocol.serverClose
     original_reply = WebSocketProtocol.handle_reply
     original_open_timeout = WebSocketProtocol.onOpenHandshakeTimeout
@@ -92,7 +126,9 @@ def apply() -> None:
 
     def create_application(self: Any, protocol: Any, scope: dict[str, Any]) -> Any:
         if scope.get("type") == "websocket":
-            scope.setdefault("extensions", {})[DENIAL_RESPONSE] = {}
+            extensions = scope.setdefault("extensions", {})
+            extensions[DENIAL_RESPONSE] = {}
+            extensions[FLOW_CONTROL] = TransportFlow(protocol.transport)
         return original_create(self, protocol, scope)
 
     WebSocketProtocol.serverClose = server_close
@@ -101,6 +137,50 @@ def apply() -> None:
     WebSocketProtocol.check_timeouts = check_timeouts
     Server.create_application = create_application
     setattr(WebSocketProtocol, _PATCHED, True)
+
+
+def _patch_server(server_class: Any) -> None:
+    """Shutdown: stop listening, run the hooks, then let daphne cancel what is left."""
+    original_listened = server_class.listen_success
+    original_kill = server_class.kill_all_applications
+
+    def listen_success(self: Any, port: Any) -> None:
+        self.__dict__.setdefault("_channels_classic_ports", []).append(port)
+        original_listened(self, port)
+
+    def kill_all_applications(self: Any) -> Any:
+        from twisted.internet import defer
+
+        for port in self.__dict__.get("_channels_classic_ports", ()):
+            port.stopListening()
+        drained = defer.Deferred.fromFuture(asyncio.ensure_future(_run_shutdown_hooks()))
+        drained.addBoth(lambda _: original_kill(self))
+        return drained
+
+    server_class.listen_success = listen_success
+    server_class.kill_all_applications = kill_all_applications
+
+
+async def _run_shutdown_hooks() -> None:
+    hooks = [hook for hook in (ref() for ref in _shutdown_hooks) if hook is not None]
+    results = await asyncio.gather(*(hook() for hook in hooks), return_exceptions=True)
+    for result in results:
+        if isinstance(result, Exception):
+            logger.error("interface: shutting down failed", exc_info=result)
+
+
+def _patch_factory(factory_class: Any) -> None:
+    """Close frames instead of dropped connections for bad frames; the settings' size."""
+    original_options = factory_class.setProtocolOptions
+
+    def set_protocol_options(self: Any, **options: Any) -> None:
+        options["failByDrop"] = False
+        if _max_message_size is not None:
+            size = _max_message_size
+            options["maxMessagePayloadSize"] = options["maxFramePayloadSize"] = size
+        original_options(self, **options)
+
+    factory_class.setProtocolOptions = set_protocol_options
 
 
 def _write_now(transport: Any) -> None:

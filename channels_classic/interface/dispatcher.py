@@ -7,17 +7,21 @@ as it reads them (``deliver_all``): the connection writes its reply before the l
 listener re-arms, with no receive loop in between. The in-memory layer is received from in
 batches. With a layer that receives one channel per call (channels_redis), each connection
 receives on its own.
+
+A delivery stopped by an outage waits for the layer's health probe (``health``) and resumes
+the moment the layer answers; other delivery errors are logged and retried after a back-off.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
 from typing import Any
 
-from ..layers.receiving import deliver_forever, has_batch_receive, has_delivery, receive_forever
+from ..layers.receiving import Backoff, has_batch_receive, has_delivery, receive_forever
 from ..names import non_local_name
+from .health import LayerHealth, is_unavailable
 from .inbox import Inbox
 
 logger = logging.getLogger(__name__)
@@ -29,17 +33,21 @@ REPLY_BATCH = 100
 class ReplyDispatcher:
     """Makes reply channels for one process and event loop, and delivers their messages."""
 
-    def __init__(self, backend: Any, prefix: str) -> None:
+    def __init__(self, backend: Any, prefix: str, health: LayerHealth) -> None:
         self._backend = backend
         self._prefix = prefix
+        self._health = health
         self._inboxes: dict[str, Inbox] = {}
         self._own_receivers: dict[str, asyncio.Task[None]] = {}
         self._pump: asyncio.Task[None] | None = None
 
-    async def open(self) -> tuple[str, Inbox]:
-        """A new reply channel and the inbox its messages will arrive in."""
+    async def open(
+        self, limit: int | None = None, on_overflow: Callable[[int], None] | None = None
+    ) -> tuple[str, Inbox]:
+        """A new reply channel and the inbox its messages will arrive in (``limit`` bytes at
+        most: see ``Inbox``)."""
         name = await self._backend.new_channel(self._prefix)
-        inbox = Inbox(asyncio.get_running_loop())
+        inbox = Inbox(asyncio.get_running_loop(), limit, on_overflow)
         self._inboxes[name] = inbox
         if has_delivery(self._backend) or has_batch_receive(self._backend):
             if self._pump is None or self._pump.done():
@@ -58,8 +66,24 @@ class ReplyDispatcher:
     def _pump_for(self, process_channel: str) -> Coroutine[Any, Any, None]:
         """What feeds every inbox of this process: the layer's own delivery if it has one."""
         if has_delivery(self._backend):
-            return deliver_forever(self._backend, process_channel, self._deliver, who="interface")
+            return self._deliver_forever(process_channel)
         return self._receive_for_all(process_channel)
+
+    async def _deliver_forever(self, process_channel: str) -> None:
+        backoff = Backoff()
+        while True:
+            try:
+                await self._backend.deliver_all(process_channel, self._deliver)
+            except Exception as error:
+                if is_unavailable(error):
+                    self._health.failed(error)
+                    await self._health.wait_up(None)
+                    continue
+                delay = backoff.next()
+                logger.error(
+                    "interface: delivering replies failed (%s); retrying in %.1f s", error, delay
+                )
+                await asyncio.sleep(delay)
 
     async def _receive_for_all(self, process_channel: str) -> None:
         async for batch in receive_forever(

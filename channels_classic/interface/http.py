@@ -11,9 +11,13 @@ response whose worker sends nothing for the idle timeout (the worker died mid-st
 ended there. daphne gives an ASGI application no way to abort a started response, so the
 client sees it end early rather than fail.
 
-If the client leaves before the response ended, ``http.disconnect`` goes out (only then: Q5),
+If the client leaves before the response ended, ``http.disconnect`` goes out (only then),
 on the shared channel and on the request's own disconnect channel, which a worker streaming
 the response polls to stop.
+
+A request the layer cannot take gets 503 at once, saying why: the layer is unavailable, or
+``http.request`` is full. While the server shuts down, new requests get 503 and those in
+flight have until the shutdown timeout to be answered (``cut_off``).
 """
 
 from __future__ import annotations
@@ -30,10 +34,12 @@ from typing import TYPE_CHECKING, Any
 from ..defaults import BODY_CHUNK_SIZE
 from ..exceptions import InvalidReply
 from . import backpressure, messages
+from .codes import LAYER_UNAVAILABLE, SERVER_BUSY, SHUTTING_DOWN
+from .health import is_unavailable
 from .replies import http_events
 
 if TYPE_CHECKING:
-    from . import InterfaceApp
+    from .app import InterfaceApp
     from .inbox import Inbox
 
 logger = logging.getLogger(__name__)
@@ -105,6 +111,13 @@ class HttpConnection:
         chunks = await self._read_body()
         if chunks is None:
             return
+        if self.app.draining:
+            await send_error_page(self._emit, 503, SHUTTING_DOWN)
+            return
+        health = self.app.services().health
+        if not health.up:
+            await send_error_page(self._emit, 503, LAYER_UNAVAILABLE)
+            return
         dispatcher = self.app.dispatcher()
         self.reply_channel, inbox = await dispatcher.open()
         try:
@@ -118,6 +131,17 @@ class HttpConnection:
         the response (a second status line would be an error of its own)."""
         if self.state in (HttpState.RECEIVING, HttpState.WAITING):
             await send_error_page(self._emit, 500, "The interface server failed on this request.")
+        elif self.state is HttpState.RESPONDING:
+            await self._emit(END_OF_BODY)
+
+    async def cut_off(self) -> None:
+        """The server shuts down and this exchange ran out of time: a request still waiting
+        gets 503, a response still streaming is ended."""
+        if self.state is HttpState.WAITING:
+            logger.warning(
+                "interface: %s %s answered 503: shutting down", self.scope["method"], self.path
+            )
+            await send_error_page(self._emit, 503, SHUTTING_DOWN)
         elif self.state is HttpState.RESPONDING:
             await self._emit(END_OF_BODY)
 
@@ -172,8 +196,11 @@ class HttpConnection:
             await backend.send("http.request", dict(request))
         except Exception as error:  # a full channel, Redis down, or another layer's error
             backpressure.refused("http.request", error)
+            unavailable = is_unavailable(error)
+            if unavailable:
+                self.app.services().health.failed(error)
             await send_error_page(
-                self._emit, 503, "The server is too busy to take this request; try again."
+                self._emit, 503, LAYER_UNAVAILABLE if unavailable else SERVER_BUSY
             )
             return False
         self.state = HttpState.WAITING

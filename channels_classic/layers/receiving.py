@@ -75,21 +75,6 @@ def has_delivery(layer: Any) -> bool:
     return callable(getattr(layer, "deliver_all", None))
 
 
-async def deliver_forever(layer: Any, process: str, deliver: Deliver, *, who: str) -> None:
-    """``deliver_all`` for ever: when a layer error stops it, the error is logged and delivery
-    resumes after a back-off (reset once delivery has lasted longer than the longest wait)."""
-    backoff = Backoff()
-    loop = asyncio.get_running_loop()
-    while True:
-        started = loop.time()
-        try:
-            await layer.deliver_all(process, deliver)
-        except Exception as error:
-            if loop.time() - started > RETRY_MAX:
-                backoff.reset()
-            await _retry_after(backoff.next(), error, [process], who)
-
-
 def has_batch_receive(layer: Any) -> bool:
     """True for layers that wait on several channels in one call (the project's own)."""
     return callable(getattr(layer, "receive_batch", None))

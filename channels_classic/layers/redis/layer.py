@@ -143,6 +143,9 @@ class RedisChannelLayer(ClassicBaseLayer):
     def group_key(self, group: str) -> bytes:
         return f"{self.prefix}:group:{group}".encode()
 
+    def marker_key(self, name: str) -> bytes:
+        return f"{self.prefix}:marker:{name}".encode()
+
     def _state(self) -> _LoopState:
         loop = asyncio.get_running_loop()
         state = self._states.get(loop)
@@ -194,6 +197,38 @@ class RedisChannelLayer(ClassicBaseLayer):
     def send_sync(self, channel: str, message: dict[str, Any]) -> None:
         """``send`` from synchronous code, on this thread's own connection."""
         operations.drive_blocking(operations.send(self, channel, message), self._blocking)
+
+    # What the interface server asks beyond the channels 4 API (``layers.capabilities``)
+
+    async def send_tracked(self, channel: str, message: dict[str, Any]) -> operations.Ticket:
+        """``send``, returning a ticket that ``progress`` can tell taken."""
+        return await operations.drive(operations.send(self, channel, message), self._state().pipes)
+
+    async def progress(self, channel: str) -> Callable[[operations.Ticket], bool]:
+        """A test of whether the message of a ``send_tracked`` ticket has left ``channel``
+        (taken by a receiver, or expired), true as of this call."""
+        heads = await operations.drive(operations.heads(self, channel), self._state().pipes)
+
+        def taken(ticket: operations.Ticket) -> bool:
+            shard, score = ticket
+            head = heads[shard]
+            return head is None or head > score
+
+        return taken
+
+    async def ping(self) -> None:
+        """Returns once every shard answers; raises ChannelLayerUnavailable otherwise."""
+        await operations.drive(operations.ping(self), self._state().pipes)
+
+    async def mark(self, name: str, ttl: float) -> None:
+        """Writes the marker ``name`` on every shard, for ``ttl`` seconds: a Redis that comes
+        back without it has lost its data."""
+        plan = operations.mark(self, name, _milliseconds(ttl))
+        await operations.drive(plan, self._state().pipes)
+
+    async def is_marked(self, name: str) -> bool:
+        """True while every shard holds the marker ``name``."""
+        return await operations.drive(operations.is_marked(self, name), self._state().pipes)
 
     # Receiving
 

@@ -75,8 +75,13 @@ def drive_blocking(plan: Plan[T], connections: BlockingConnections) -> T:
         replies = results
 
 
-def send(layer: RedisChannelLayer, channel: str, message: Any) -> Plan[None]:
-    """One message to one channel: one script, one round trip. ChannelFull at capacity."""
+#: Where a sent message waits: its shard and its score there (see ``progress``).
+Ticket = tuple[int, float]
+
+
+def send(layer: RedisChannelLayer, channel: str, message: Any) -> Plan[Ticket]:
+    """One message to one channel: one script, one round trip. ChannelFull at capacity.
+    Returns where the message waits."""
     check_channel_name(channel)
     if "!" in channel:
         member = layer.encode(channel, message, {RESERVED_KEY: channel})
@@ -93,6 +98,35 @@ def send(layer: RedisChannelLayer, channel: str, message: Any) -> Plan[None]:
             f"Channel {channel!r} is full ({capacity} messages waiting): its receivers are "
             "not keeping up, or none is running"
         )
+    return shard, score
+
+
+def heads(layer: RedisChannelLayer, channel: str) -> Plan[list[float | None]]:
+    """The lowest score waiting on ``channel`` on each shard (None where it is empty).
+    Receivers only ever pop the lowest score, so a message whose score is below its shard's
+    head has been taken (or has expired)."""
+    cutoff = repr(time.time() - layer.expiry)
+    key = layer.key_of(channel)
+    replies = yield [(shard, scripts.head([key], [cutoff])) for shard in range(len(layer.shards))]
+    return [None if reply is None else float(reply) for reply in replies]
+
+
+def ping(layer: RedisChannelLayer) -> Plan[None]:
+    """A PING to every shard: raises unless each answers."""
+    yield [(shard, ("PING",)) for shard in range(len(layer.shards))]
+
+
+def mark(layer: RedisChannelLayer, name: str, ttl_ms: int) -> Plan[None]:
+    """Writes the marker ``name`` on every shard, to live ``ttl_ms`` milliseconds."""
+    key = layer.marker_key(name)
+    yield [(shard, ("SET", key, b"1", "PX", ttl_ms)) for shard in range(len(layer.shards))]
+
+
+def is_marked(layer: RedisChannelLayer, name: str) -> Plan[bool]:
+    """True if every shard still holds the marker ``name``."""
+    key = layer.marker_key(name)
+    replies = yield [(shard, ("EXISTS", key)) for shard in range(len(layer.shards))]
+    return all(replies)
 
 
 def group_add(layer: RedisChannelLayer, group: str, channel: str) -> Plan[None]:

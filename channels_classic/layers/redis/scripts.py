@@ -61,6 +61,13 @@ end
 return taken
 """
 
+# The lowest score waiting in KEYS[1] (as a string, or nil when it is empty), after dropping
+# what expired before ARGV[1]. Only the score is returned: the member may be large.
+HEAD = """
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', '(' .. ARGV[1])
+return redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')[2]
+"""
+
 # Drops group members added before ARGV[1] and returns the others. KEYS[1]: the group key.
 GROUP_MEMBERS = """
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', '(' .. ARGV[1])
@@ -126,5 +133,6 @@ def retry_of(command: Command, reply: Any) -> tuple[Any, ...] | None:
 
 push = Script(PUSH)
 take = Script(TAKE)
+head = Script(HEAD)
 group_members = Script(GROUP_MEMBERS)
 put_back = Script(PUT_BACK)

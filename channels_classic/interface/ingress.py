@@ -1,0 +1,190 @@
+"""One socket's way onto the layer: fair to the other sockets, and patient with the layer.
+
+Every socket's frames go to one channel, ``websocket.receive``, that the workers take from
+in order. A client that sends faster than the workers take would fill it, and every other
+socket's frames would queue behind its own. So each socket may have only so many frames
+waiting there at once (``websocket_max_outstanding``): at that bound the interface stops
+reading the socket (its client's writes block, TCP's own backpressure) until the workers
+have taken some, and the others' frames keep their place in line. Whether a frame was
+taken is asked of the layer for all sockets of the process at once (``ProgressWatch``),
+and only while some socket is at its bound.
+
+A frame the layer will not take yet (the channel is full, or Redis cannot be reached) is
+held, the socket's reads paused, and sent once it can be, in order. Only a frame that waited
+longer than ``websocket_hold_timeout`` gives up: its socket is closed with 1013. See
+``docs/production.md``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import deque
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from ..exceptions import ChannelFull
+from ..layers.capabilities import Ticket, TracksProgress
+from . import backpressure
+from .health import LayerHealth, is_unavailable
+
+if TYPE_CHECKING:
+    from .transport import TransportFlow
+
+logger = logging.getLogger(__name__)
+
+#: While a socket waits for the workers to take its frames, the layer is asked this often.
+PROGRESS_POLL = 0.005
+#: A full channel is tried again after RETRY_FIRST seconds, doubling up to RETRY_MAX.
+RETRY_FIRST, RETRY_MAX = 0.01, 0.25
+
+
+class ProgressWatch:
+    """Tells the sockets of one process and loop when their frames on ``channel`` are taken:
+    one question to the layer answers every socket waiting."""
+
+    def __init__(self, backend: TracksProgress, channel: str, health: LayerHealth) -> None:
+        self._backend = backend
+        self._channel = channel
+        self._health = health
+        self._latest: Callable[[Ticket], bool] = lambda ticket: False
+        self._waiting: list[tuple[Ticket, asyncio.Future[None]]] = []
+        self._watching: asyncio.Task[None] | None = None
+
+    def taken(self, ticket: Ticket) -> bool:
+        """True if the last answer said ``ticket``'s message was taken (it may be by now)."""
+        return self._latest(ticket)
+
+    async def wait_taken(self, ticket: Ticket) -> None:
+        """Returns once ``ticket``'s message has been taken."""
+        future = asyncio.get_running_loop().create_future()
+        self._waiting.append((ticket, future))
+        if self._watching is None or self._watching.done():
+            self._watching = asyncio.ensure_future(self._watch())
+        await future
+
+    async def _watch(self) -> None:
+        while self._waiting:
+            try:
+                self._latest = await self._backend.progress(self._channel)
+            except Exception as error:
+                if not is_unavailable(error):
+                    raise
+                self._health.failed(error)
+                await self._health.wait_up(None)
+                continue
+            waiting = []
+            for ticket, future in self._waiting:
+                if future.done():
+                    continue
+                if self._latest(ticket):
+                    future.set_result(None)
+                else:
+                    waiting.append((ticket, future))
+            self._waiting = waiting
+            if waiting:
+                await asyncio.sleep(PROGRESS_POLL)
+
+
+class Ingress:
+    """The messages of one socket on their way to the layer, in order."""
+
+    def __init__(
+        self,
+        backend: Any,
+        health: LayerHealth,
+        watch: ProgressWatch | None,
+        flow: TransportFlow | None,
+        *,
+        max_outstanding: int,
+        hold_timeout: float,
+    ) -> None:
+        self._backend = backend
+        self._health = health
+        self._watch = watch
+        self._flow = flow
+        self._max_outstanding = max_outstanding
+        self._hold_timeout = hold_timeout
+        self._outstanding: deque[Ticket] = deque()
+        #: Set once the socket is gone or closed: held messages are dropped.
+        self.abandoned = False
+
+    async def put(
+        self, channel: str, message: dict[str, Any], *, tracked: bool = False, final: bool = False
+    ) -> bool:
+        """Sends ``message`` to ``channel``, waiting (the socket's reads paused) while the
+        socket is at its bound of outstanding frames (``tracked`` ones only), the channel is
+        full or the layer unavailable. False if it waited past the hold timeout, or the
+        socket was abandoned meanwhile (unless the message is its ``final`` one, its
+        disconnect): the message is dropped.
+
+        Other errors (a message the layer cannot encode) are raised."""
+        loop = asyncio.get_running_loop()
+        deadline: float | None = None
+        retry = RETRY_FIRST
+        try:
+            while final or not self.abandoned:
+                watch = self._watch if tracked else None
+                if watch is not None and len(self._outstanding) >= self._max_outstanding:
+                    if deadline is None:
+                        deadline = loop.time() + self._hold_timeout
+                    if not await self._room(watch, deadline):
+                        return self._gave_up(channel, "the workers took none of its frames")
+                    continue
+                try:
+                    if watch is not None:
+                        self._outstanding.append(await self._backend.send_tracked(channel, message))
+                    else:
+                        await self._backend.send(channel, message)
+                    return True
+                except ChannelFull:
+                    full = True
+                except Exception as error:
+                    if not is_unavailable(error):
+                        raise
+                    self._health.failed(error)
+                    full = False
+                if deadline is None:
+                    deadline = loop.time() + self._hold_timeout
+                    backpressure.held(channel, "full" if full else "layer unavailable")
+                remaining = deadline - loop.time()
+                if remaining <= 0:
+                    return self._gave_up(channel, "the layer did not take it")
+                self._pause()
+                if full:
+                    await asyncio.sleep(min(retry, remaining))
+                    retry = min(retry * 2, RETRY_MAX)
+                else:
+                    await self._health.wait_up(remaining)
+            return False
+        finally:
+            self._resume()
+
+    async def _room(self, watch: ProgressWatch, deadline: float) -> bool:
+        """Waits (reads paused) until the oldest outstanding frames are taken; False at
+        ``deadline``."""
+        outstanding = self._outstanding
+        while outstanding and watch.taken(outstanding[0]):
+            outstanding.popleft()
+        if len(outstanding) < self._max_outstanding:
+            return True
+        self._pause()
+        backpressure.paused()
+        try:
+            async with asyncio.timeout_at(deadline):
+                await watch.wait_taken(outstanding[0])
+        except TimeoutError:
+            return False
+        return True
+
+    def _gave_up(self, channel: str, why: str) -> bool:
+        backpressure.gave_up(channel, f"{why} within {self._hold_timeout:g} s")
+        return False
+
+    def _pause(self) -> None:
+        if self._flow is not None:
+            self._flow.pause_reading()
+
+    def _resume(self) -> None:
+        if self._flow is not None:
+            self._flow.resume_reading()
