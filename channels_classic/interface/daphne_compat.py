@@ -19,8 +19,10 @@
 - Denial responses: ASGI's ``websocket.http.response`` extension (an HTTP response instead
   of the handshake), which daphne lacks, so that a full ``websocket.connect`` channel can be
   answered with 503 (WS17). daphne's WebSocket scopes advertise it.
-- Flow control: each WebSocket scope carries its connection's ``TransportFlow`` (see
-  ``transport``), so that the interface can pause a socket's reads and see its writes back up.
+- Flow control: what a WebSocket reads goes through its connection's ``TransportFlow`` (see
+  ``transport``), which parses it a slice at a time and only as fast as the application takes
+  the frames; each WebSocket scope carries it, so that the interface can pause a socket's
+  reads and see its writes back up.
 - Close frames for bad frames: autobahn drops the TCP connection on invalid UTF-8 or an
   oversized message unless told not to (``failByDrop``); it now sends the close frame RFC 6455
   asks for (1007, 1009). The size limit can come from the project's settings.
@@ -36,6 +38,7 @@ import logging
 import weakref
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from functools import partial
 from http import HTTPStatus
 from typing import Any
 
@@ -47,6 +50,8 @@ logger = logging.getLogger(__name__)
 #: The ASGI extension for answering a WebSocket handshake with an HTTP response.
 DENIAL_RESPONSE = "websocket.http.response"
 _PATCHED = "_channels_classic_patched"
+#: Where a WebSocket protocol keeps its TransportFlow.
+_FLOW = "_channels_classic_flow"
 
 #: Run (concurrently) when daphne shuts down, before it cancels the connections; held weakly,
 #: so that an application that is gone (tests make many) is not kept alive for it.
@@ -90,6 +95,8 @@ def apply(max_message_size: int | None = None) -> None:
     original_reply = WebSocketProtocol.handle_reply
     original_open_timeout = WebSocketProtocol.onOpenHandshakeTimeout
     original_check_timeouts = WebSocketProtocol.check_timeouts
+    original_data_received = WebSocketProtocol.dataReceived
+    original_connection_lost = WebSocketProtocol.connectionLost
     original_create = Server.create_application
 
     def server_close(self: Any, code: int | None = None) -> None:
@@ -104,6 +111,8 @@ def apply(max_message_size: int | None = None) -> None:
             _deny(self, message)
             return
         if kind == "websocket.send" and self.state != self.STATE_CONNECTING:
+            if self.state != self.STATE_OPEN:
+                return  # closing or closed: the frame has nowhere to go
             if message.get("bytes") is not None:
                 self.serverSend(message["bytes"], True)
                 _write_now(self.transport)
@@ -124,17 +133,42 @@ def apply(max_message_size: int | None = None) -> None:
         if not _app_holds_handshake(self):
             original_check_timeouts(self)
 
+    def data_received(self: Any, data: bytes) -> None:
+        flow = self.__dict__.get(_FLOW)
+        if flow is None:
+            original_data_received(self, data)
+            return
+        try:
+            flow.data_received(data)
+        except Exception:  # Twisted would drop the connection without a word
+            logger.exception("interface: reading from WebSocket %s failed", self.path)
+            raise
+
+    def connection_lost(self: Any, reason: Any) -> None:
+        flow = self.__dict__.get(_FLOW)
+        if flow is not None:
+            flow.flush()  # frames the client sent before it left still reach the application
+        original_connection_lost(self, reason)
+
     def create_application(self: Any, protocol: Any, scope: dict[str, Any]) -> Any:
-        if scope.get("type") == "websocket":
-            extensions = scope.setdefault("extensions", {})
-            extensions[DENIAL_RESPONSE] = {}
-            extensions[FLOW_CONTROL] = TransportFlow(protocol.transport)
-        return original_create(self, protocol, scope)
+        if scope.get("type") != "websocket":
+            return original_create(self, protocol, scope)
+        flow = TransportFlow(protocol.transport, partial(original_data_received, protocol))
+        extensions = scope.setdefault("extensions", {})
+        extensions[DENIAL_RESPONSE] = {}
+        extensions[FLOW_CONTROL] = flow
+        queue = original_create(self, protocol, scope)
+        if queue is not None:
+            flow.feeds(queue)
+            protocol.__dict__[_FLOW] = flow
+        return queue
 
     WebSocketProtocol.serverClose = server_close
     WebSocketProtocol.handle_reply = handle_reply
     WebSocketProtocol.onOpenHandshakeTimeout = on_open_handshake_timeout
     WebSocketProtocol.check_timeouts = check_timeouts
+    WebSocketProtocol.dataReceived = data_received
+    WebSocketProtocol.connectionLost = connection_lost
     Server.create_application = create_application
     setattr(WebSocketProtocol, _PATCHED, True)
 

@@ -219,8 +219,11 @@ class WebsocketConnection:
             await self._close(WS_1011_INTERNAL_ERROR)
 
     async def _read_frames(self) -> None:
+        flow = self._flow
         while True:
             event = await self._receive()
+            if flow is not None:
+                flow.frame_taken()
             if event["type"] == "websocket.disconnect":
                 self.state = State.CLOSED
                 await self._tell_gone(event.get("code", WS_1006_ABNORMAL_CLOSURE))
