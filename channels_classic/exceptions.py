@@ -24,6 +24,22 @@ class ChannelLayerUnavailable(redis.exceptions.ConnectionError, ConnectionError)
     """
 
 
+#: The errors that mean a layer cannot be reached (rather than that it refused a message):
+#: ours, redis-py's (channels_redis raises those) and the builtin ones under them.
+UNAVAILABLE_ERRORS = (
+    ConnectionError,
+    TimeoutError,
+    OSError,
+    redis.exceptions.ConnectionError,
+    redis.exceptions.TimeoutError,
+)
+
+
+def is_unavailable(error: BaseException) -> bool:
+    """True if ``error`` means the layer cannot be reached now (worth waiting for)."""
+    return isinstance(error, UNAVAILABLE_ERRORS)
+
+
 class InvalidChannelLayerError(channels.exceptions.InvalidChannelLayerError, ImproperlyConfigured):
     """A ``CHANNEL_LAYERS`` entry is wrong; the message names the alias and the key.
 

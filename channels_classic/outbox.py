@@ -1,4 +1,4 @@
-"""Sends made inside a consumer wait here until the consumer has finished (SPEC P1–P8).
+"""Sends made inside a consumer wait here until the consumer has finished.
 
 A consumer's effects become visible together, after it (and any session save around it)
 completed: a reply is never seen before the state it depends on is stored, and a socket's
@@ -17,17 +17,22 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from .exceptions import ChannelFull
+from .exceptions import ChannelFull, is_unavailable
 
 if TYPE_CHECKING:
     from .layers.facade import ClassicLayer
 
 logger = logging.getLogger(__name__)
 
-#: A buffered send that meets a full channel is retried this long (SPEC P5)...
+#: A buffered send that meets a full channel is retried this long...
 FLUSH_RETRY_FOR = 2.0
-#: ...this often, then dropped with an error log (1.x raised and killed the worker: Q1).
+#: ...this often, then dropped with an error log (1.x raised and killed the worker).
 FLUSH_RETRY_EVERY = 0.2
+#: A buffered send that cannot reach the layer (Redis restarting) is retried this long,
+#: waiting OUTAGE_RETRY_FIRST seconds at first and twice as long each time up to
+#: OUTAGE_RETRY_MAX: a short outage loses no reply.
+OUTAGE_RETRY_FOR = 30.0
+OUTAGE_RETRY_FIRST, OUTAGE_RETRY_MAX = 0.05, 1.0
 
 _local = threading.local()
 
@@ -104,26 +109,35 @@ class _Retry:
     def __init__(self, item: PendingSend) -> None:
         self._item = item
         self._deadline: float | None = None
+        self._outage_wait = OUTAGE_RETRY_FIRST
 
     def after(self, error: Exception) -> float | None:
         """Seconds to wait before trying again, or None to give up (logged): a full channel
-        is retried until FLUSH_RETRY_FOR has passed, any other error is not."""
+        is retried until FLUSH_RETRY_FOR has passed, an unreachable layer until
+        OUTAGE_RETRY_FOR has, any other error is not."""
         name = self._item.name
-        if not isinstance(error, ChannelFull):
+        outage = is_unavailable(error)
+        if not outage and not isinstance(error, ChannelFull):
             logger.error("outbox: sending to %r failed: %s", name, error, exc_info=error)
             return None
         now = time.monotonic()
         if self._deadline is None:
-            self._deadline = now + FLUSH_RETRY_FOR
+            self._deadline = now + (OUTAGE_RETRY_FOR if outage else FLUSH_RETRY_FOR)
         if now >= self._deadline:
+            why = "could not reach the layer" if outage else "stayed full"
             logger.error(
-                "outbox: channel %r stayed full for %.1f s; the message sent to it by the "
-                "consumer was dropped (is its receiver running and keeping up?)",
+                "outbox: channel %r %s for %.1f s; the message sent to it by the consumer was "
+                "dropped (%s)",
                 name,
-                FLUSH_RETRY_FOR,
+                why,
+                OUTAGE_RETRY_FOR if outage else FLUSH_RETRY_FOR,
+                "is Redis running?" if outage else "is its receiver running and keeping up?",
             )
             return None
-        return FLUSH_RETRY_EVERY
+        if not outage:
+            return FLUSH_RETRY_EVERY
+        wait, self._outage_wait = self._outage_wait, min(self._outage_wait * 2, OUTAGE_RETRY_MAX)
+        return wait
 
 
 def current() -> Outbox | None:

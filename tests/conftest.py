@@ -35,12 +35,13 @@ def redis_url(redis_server: EmbeddedRedis) -> str:
 
 
 @pytest.fixture
-def private_redis() -> Iterator[Callable[[], EmbeddedRedis]]:
-    """Starts Redis servers of the test's own (to stop, restart or freeze); stops them after."""
+def private_redis() -> Iterator[Callable[..., EmbeddedRedis]]:
+    """Starts Redis servers of the test's own (to stop, restart or freeze; ``persistent=True``
+    for one that keeps its data over a restart); stops them after."""
     servers: list[EmbeddedRedis] = []
 
-    def start() -> EmbeddedRedis:
-        server = EmbeddedRedis()
+    def start(persistent: bool = False) -> EmbeddedRedis:
+        server = EmbeddedRedis(persistent=persistent)
         servers.append(server)
         server.start()
         return server

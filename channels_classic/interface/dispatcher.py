@@ -19,9 +19,10 @@ import logging
 from collections.abc import Callable, Coroutine
 from typing import Any
 
+from ..exceptions import is_unavailable
 from ..layers.receiving import Backoff, has_batch_receive, has_delivery, receive_forever
 from ..names import non_local_name
-from .health import LayerHealth, is_unavailable
+from .health import LayerHealth
 from .inbox import Inbox
 
 logger = logging.getLogger(__name__)

@@ -21,8 +21,7 @@ import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-import redis.exceptions
-
+from ..exceptions import is_unavailable
 from ..layers.capabilities import ReportsHealth
 
 logger = logging.getLogger(__name__)
@@ -32,18 +31,6 @@ PROBE_FIRST, PROBE_MAX = 0.05, 1.0
 #: The marker lives this long on the layer and is written again every MARKER_REFRESH.
 MARKER_TTL = 24 * 3600.0
 MARKER_REFRESH = 3600.0
-#: The errors that mean the layer cannot be reached (not that it refused a message).
-UNAVAILABLE_ERRORS = (
-    ConnectionError,
-    TimeoutError,
-    OSError,
-    redis.exceptions.ConnectionError,
-    redis.exceptions.TimeoutError,
-)
-
-
-def is_unavailable(error: BaseException) -> bool:
-    return isinstance(error, UNAVAILABLE_ERRORS)
 
 
 class LayerHealth:

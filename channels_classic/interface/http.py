@@ -32,10 +32,9 @@ from http import HTTPStatus
 from typing import TYPE_CHECKING, Any
 
 from ..defaults import BODY_CHUNK_SIZE
-from ..exceptions import InvalidReply
+from ..exceptions import InvalidReply, is_unavailable
 from . import backpressure, messages
 from .codes import LAYER_UNAVAILABLE, SERVER_BUSY, SHUTTING_DOWN
-from .health import is_unavailable
 from .replies import http_events
 
 if TYPE_CHECKING:

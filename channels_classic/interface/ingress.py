@@ -23,10 +23,10 @@ from collections import deque
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from ..exceptions import ChannelFull
+from ..exceptions import ChannelFull, is_unavailable
 from ..layers.capabilities import Ticket, TracksProgress
 from . import backpressure
-from .health import LayerHealth, is_unavailable
+from .health import LayerHealth
 
 if TYPE_CHECKING:
     from .transport import TransportFlow

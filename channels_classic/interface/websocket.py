@@ -21,7 +21,7 @@ import enum
 import logging
 from typing import TYPE_CHECKING, Any
 
-from ..exceptions import ChannelFull, InvalidReply
+from ..exceptions import ChannelFull, InvalidReply, is_unavailable
 from . import backpressure, messages
 from .codes import (
     CONNECTION_QUEUE_FULL,
@@ -35,7 +35,6 @@ from .codes import (
     WS_1013_TRY_AGAIN_LATER,
 )
 from .daphne_compat import DENIAL_RESPONSE
-from .health import is_unavailable
 from .ingress import Ingress
 from .replies import websocket_events
 from .transport import FLOW_CONTROL
