@@ -41,19 +41,42 @@ RETRY_FIRST, RETRY_MAX = 0.01, 0.25
 
 class ProgressWatch:
     """Tells the sockets of one process and loop when their frames on ``channel`` are taken:
-    one question to the layer answers every socket waiting."""
+    one question to the layer answers every socket that asks meanwhile."""
 
     def __init__(self, backend: TracksProgress, channel: str, health: LayerHealth) -> None:
         self._backend = backend
         self._channel = channel
         self._health = health
         self._latest: Callable[[Ticket], bool] = lambda ticket: False
+        self._asking: asyncio.Future[None] | None = None
         self._waiting: list[tuple[Ticket, asyncio.Future[None]]] = []
         self._watching: asyncio.Task[None] | None = None
 
     def taken(self, ticket: Ticket) -> bool:
         """True if the last answer said ``ticket``'s message was taken (it may be by now)."""
         return self._latest(ticket)
+
+    def refresh_soon(self) -> None:
+        """Asks the layer again, unless a question is on its way (the answer comes later)."""
+        if self._asking is None:
+            self._asking = asyncio.ensure_future(self._ask())
+
+    async def refresh(self) -> None:
+        """Returns with an answer asked for no earlier than this call's question in flight."""
+        self.refresh_soon()
+        assert self._asking is not None
+        await asyncio.shield(self._asking)
+
+    async def _ask(self) -> None:
+        try:
+            self._latest = await self._backend.progress(self._channel)
+        except Exception as error:
+            if not is_unavailable(error):
+                logger.exception("interface: asking the layer which frames were taken")
+            else:
+                self._health.failed(error)
+        finally:
+            self._asking = None
 
     async def wait_taken(self, ticket: Ticket) -> None:
         """Returns once ``ticket``'s message has been taken."""
@@ -65,12 +88,8 @@ class ProgressWatch:
 
     async def _watch(self) -> None:
         while self._waiting:
-            try:
-                self._latest = await self._backend.progress(self._channel)
-            except Exception as error:
-                if not is_unavailable(error):
-                    raise
-                self._health.failed(error)
+            await self.refresh()
+            if not self._health.up:
                 await self._health.wait_up(None)
                 continue
             waiting = []
@@ -125,7 +144,7 @@ class Ingress:
         try:
             while final or not self.abandoned:
                 watch = self._watch if tracked else None
-                if watch is not None and len(self._outstanding) >= self._max_outstanding:
+                if watch is not None and not self._has_room(watch):
                     if deadline is None:
                         deadline = loop.time() + self._hold_timeout
                     if not await self._room(watch, deadline):
@@ -160,19 +179,29 @@ class Ingress:
         finally:
             self._resume()
 
-    async def _room(self, watch: ProgressWatch, deadline: float) -> bool:
-        """Waits (reads paused) until the oldest outstanding frames are taken; False at
-        ``deadline``."""
+    def _has_room(self, watch: ProgressWatch) -> bool:
+        """True if the socket is under its bound of outstanding frames, as far as the last
+        answer tells; from half the bound on, a fresh answer is asked for ahead of need."""
         outstanding = self._outstanding
+        if len(outstanding) * 2 < self._max_outstanding:
+            return True
         while outstanding and watch.taken(outstanding[0]):
             outstanding.popleft()
-        if len(outstanding) < self._max_outstanding:
+        if len(outstanding) * 2 >= self._max_outstanding:
+            watch.refresh_soon()
+        return len(outstanding) < self._max_outstanding
+
+    async def _room(self, watch: ProgressWatch, deadline: float) -> bool:
+        """Waits until the socket is under its bound again: at once if a fresh answer says
+        so, else (its reads paused) until its oldest frame is taken; False at ``deadline``."""
+        await watch.refresh()
+        if self._has_room(watch):
             return True
         self._pause()
         backpressure.paused()
         try:
             async with asyncio.timeout_at(deadline):
-                await watch.wait_taken(outstanding[0])
+                await watch.wait_taken(self._outstanding[0])
         except TimeoutError:
             return False
         return True
