@@ -81,6 +81,13 @@ def python_files(paths: Iterable[Path]) -> Iterator[Path]:
         yield from (_walk(path) if path.is_dir() else [path])
 
 
+def port_source(source: PythonSource, changes: Changes) -> str:
+    """Runs every rule over ``source``, adding to ``changes``; returns the ported text."""
+    for rule in RULES:
+        rule(source, changes)
+    return source.edited(changes.edits)
+
+
 def port_file(path: Path) -> PortedFile:
     """Runs every rule over the file; a file that cannot be read or parsed gets a problem."""
     ported = PortedFile(path)
@@ -96,9 +103,7 @@ def port_file(path: Path) -> PortedFile:
             "docs/porting.md), then run the command on it again",
         )
         return ported
-    for rule in RULES:
-        rule(ported.source, ported.changes)
-    ported.new_text = ported.source.edited(ported.changes.edits)
+    ported.new_text = port_source(ported.source, ported.changes)
     return ported
 
 
@@ -146,7 +151,11 @@ def main(argv: list[str] | None = None) -> int:
             if args.write:
                 _write(ported)
             else:
-                sys.stdout.write(ported.diff())
+                # In the file's own encoding, as diff tools print it: the patch applies.
+                assert ported.source is not None
+                sys.stdout.flush()
+                sys.stdout.buffer.write(ported.source.encode(ported.diff()))
+                sys.stdout.buffer.flush()
         _report(ported, sys.stderr)
         left_to_do += len(ported.changes.problems)
     verb = "changed" if args.write else "to change"

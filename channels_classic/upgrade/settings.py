@@ -98,13 +98,15 @@ def _constant_items(node: ast.Dict) -> Iterator[tuple[str, ast.expr | None, ast.
             yield key.value, key, value
 
 
-def _rename_string(source: PythonSource, node: ast.Constant, new: str, changes: Changes) -> None:
+def _rename_string(
+    source: PythonSource, node: ast.Constant, new: str, what: str, changes: Changes
+) -> None:
     edit = source.string_edit(node, new)
     if edit is None:
-        changes.problem(node.lineno, f"{node.value!r}: write it as {new!r} by hand")
+        changes.problem(node.lineno, f"{what} {node.value!r}: write it as {new!r} by hand")
         return
     changes.edits.append(edit)
-    changes.note(node.lineno, f"{node.value!r} -> {new!r}")
+    changes.note(node.lineno, f"{what} {node.value!r} -> {new!r}")
 
 
 def _check_layers(dicts: list[ast.Dict], changes: Changes) -> None:
@@ -151,18 +153,18 @@ def port_settings(source: PythonSource, changes: Changes) -> None:
             if not isinstance(node, ast.Constant) or not isinstance(node.value, str):
                 continue
             if node.value == OLD_PACKAGE and id(node) in app_names and not ported:
-                _rename_string(source, node, NEW_PACKAGE, changes)
+                _rename_string(source, node, NEW_PACKAGE, "app", changes)
             elif (
                 DOTTED_PATH.fullmatch(node.value)
                 and id(node) not in backends
                 and not is_channels4_module(node.value)
             ):
                 new = NEW_PACKAGE + node.value[len(OLD_PACKAGE) :]
-                _rename_string(source, node, new, changes)
+                _rename_string(source, node, new, "dotted path", changes)
     for layer in dicts:
         for key, _, value in _constant_items(layer):
             if key == "loggers" and isinstance(value, ast.Dict):
                 for name, name_node, _ in _constant_items(value):
                     if name == OLD_LOGGER and isinstance(name_node, ast.Constant):
-                        _rename_string(source, name_node, NEW_PACKAGE, changes)
+                        _rename_string(source, name_node, NEW_PACKAGE, "logger", changes)
     _check_layers(dicts, changes)
