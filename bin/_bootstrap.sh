@@ -1,5 +1,6 @@
 # Sourced by bin/run and bin/test: makes .venv with the first python3 that is 3.11 or newer and
-# installs the pinned requirements, again only when a requirements file has changed.
+# installs the pinned requirements (the runtime itself from this checkout, editable), again only
+# when a requirements file or pyproject.toml (the runtime's dependencies) has changed.
 set -eu
 cd "$(dirname "$0")/.."
 for candidate in python3.13 python3.12 python3.11 python3; do
@@ -17,7 +18,7 @@ if [ ! -x .venv/bin/python ]; then
     echo "Creating .venv with $PYTHON" >&2
     "$PYTHON" -m venv .venv
 fi
-stamp=.venv/.requirements-$(cat requirements.txt requirements-dev.txt | cksum | cut -d' ' -f1)
+stamp=.venv/.requirements-$(cat requirements.txt requirements-dev.txt pyproject.toml | cksum | cut -d' ' -f1)
 if [ ! -f "$stamp" ]; then
     echo "Installing requirements into .venv" >&2
     .venv/bin/python -m pip install --quiet --upgrade pip

@@ -5,12 +5,15 @@ into messages on a channel layer; ``manage.py runworker`` processes run plain co
 functions routed on channel names and message keys. See the README for the whole picture.
 """
 
+__version__ = "0.1.0"
+
 from .channel import Channel, Group
 from .layers.registry import DEFAULT_CHANNEL_LAYER, channel_layers, get_channel_layer
 from .routing import include, route, route_class
 
 __all__ = [
     "DEFAULT_CHANNEL_LAYER",
+    "__version__",
     "Channel",
     "Group",
     "channel_layers",

@@ -21,14 +21,22 @@ START_TIMEOUT = 20.0
 
 
 class ServerProcess:
-    """A child process started with the project on its path; logs go to ``log_path``."""
+    """A child process started in ``cwd`` (the checkout unless told otherwise); logs go to
+    ``log_path``."""
 
-    def __init__(self, name: str, command: list[str], env: dict[str, str], log_dir: Path) -> None:
+    def __init__(
+        self,
+        name: str,
+        command: list[str],
+        env: dict[str, str],
+        log_dir: Path,
+        cwd: Path = ROOT,
+    ) -> None:
         self.name = name
         self.log_path = log_dir / f"{name}.log"
         self._log = open(self.log_path, "ab")  # closed in stop()
         self.process = subprocess.Popen(
-            command, cwd=ROOT, env=env, stdout=self._log, stderr=subprocess.STDOUT
+            command, cwd=cwd, env=env, stdout=self._log, stderr=subprocess.STDOUT
         )
 
     @property
