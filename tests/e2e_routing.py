@@ -17,6 +17,11 @@ def whoami(message):
     message.reply_channel.send({"text": str(os.getpid())})
 
 
+def tell_reply_channel(message):
+    """Replies with the socket's reply channel, for tests that send to it directly."""
+    message.reply_channel.send({"text": message.reply_channel.name})
+
+
 def crash(message):
     raise RuntimeError(f"crash consumer raised on purpose for {message['text']!r}")
 
@@ -69,6 +74,7 @@ channel_routing = [
     route("http.disconnect", report_http_disconnect),
     route("websocket.receive", whoami, path=r"^/whoami/$"),
     route("websocket.receive", crash, path=r"^/crash/$"),
+    route("websocket.receive", tell_reply_channel, path=r"^/reply-channel/$"),
     route("websocket.receive", bad_reply, path=r"^/bad-reply/$"),
     route("websocket.disconnect", report_disconnect, path=r"^/report/$"),
     *demo_routing,

@@ -55,9 +55,7 @@ async def test_sigterm_closes_every_socket_with_1001_and_tells_the_workers(stack
     daphne = stack.start_daphne()
     origin = {"Origin": f"http://127.0.0.1:{stack.port}"}
     chats = [await connect(stack.url("/chat/")) for _ in range(10)]
-    rooms = [
-        await connect(stack.url("/rooms/lobby/"), additional_headers=origin) for _ in range(3)
-    ]
+    rooms = [await connect(stack.url("/rooms/lobby/"), additional_headers=origin) for _ in range(3)]
     for socket in chats:
         await socket.send("hello")
         assert await asyncio.wait_for(socket.recv(), 10) == "You said: hello"
