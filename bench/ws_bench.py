@@ -1,6 +1,7 @@
 """WebSocket benchmark: djchan on daphne beside a bare daphne echo app, in one invocation.
 
     .venv/bin/python bench/ws_bench.py [--quick] [--rounds 3] [--threads 8]
+        [--baseline GIT-REF] [--stacks NAME,NAME...]
 
 Starts a private Redis, then, round after round so that machine noise hits every stack
 alike, each stack in turn: its processes on free 127.0.0.1 ports, the scenarios, then stops
@@ -12,7 +13,10 @@ them by PID (SIGTERM, SIGKILL after 10 s). Stacks:
 - djchan, minimal worker: the djchan stack with bench/minimal_worker.py in place of
   runworker (no Django, no event loop, no threads), sequential echoes only: what daphne,
   Redis and a worker process cost a round trip before any worker machinery;
-- djchan+channels_redis: the same as djchan with BENCH_LAYER=channels_redis.
+- djchan+channels_redis: the same as djchan with BENCH_LAYER=channels_redis;
+- with ``--baseline REF``, djchan@REF: the djchan stack run from a temporary checkout of the
+  git revision REF, right after djchan in every round: a before/after comparison in one run.
+  ``--stacks`` runs only the stacks named (e.g. ``djchan,djchan@HEAD~3``).
 
 Scenarios, after a short unmeasured warm-up: 1 client × 2000 sequential echoes (with the CPU
 each server process spends per echo, Redis included); 50 clients
@@ -40,7 +44,9 @@ import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import dataclass
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -76,6 +82,7 @@ class StackSpec:
     echo_path: str
     expect: str
     minimal: bool = False
+    root: Path = ROOT
 
 
 STACKS = (
@@ -111,7 +118,7 @@ def migrate(stack: Stack) -> None:
     """Creates the stack's temporary database, as a deployment does before its workers."""
     subprocess.run(
         [sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"],
-        cwd=ROOT,
+        cwd=stack.root,
         env=stack.env,
         check=True,
         timeout=120,
@@ -263,7 +270,7 @@ async def run_stack(
 ) -> dict[str, Any]:
     """Starts ``spec``'s processes, runs every scenario on them, stops them; returns figures
     (and ``error`` if a process or a client child failed: the scenarios after it are absent)."""
-    stack = Stack(redis_url, log_dir, settings="bench.settings")
+    stack = Stack(redis_url, log_dir, settings="bench.settings", root=spec.root)
     stack.env["BENCH_PREFIX"] = f"wsbench{tag}"
     if spec.layer is not None:
         stack.env["BENCH_LAYER"] = spec.layer
@@ -311,11 +318,44 @@ async def run_stack(
     return result
 
 
-async def run(args: argparse.Namespace, log_root: Path) -> dict[str, list[dict[str, Any]]]:
-    results: dict[str, list[dict[str, Any]]] = {spec.name: [] for spec in STACKS}
+def chosen_stacks(args: argparse.Namespace, baseline: Path | None) -> list[StackSpec]:
+    """The stacks to run, in order: all of them, the baseline after djchan, or ``--stacks``."""
+    stacks = list(STACKS)
+    if baseline is not None:
+        djchan = stacks[1]
+        stacks.insert(2, replace(djchan, name=f"djchan@{args.baseline}", root=baseline))
+    if args.stacks:
+        wanted = args.stacks.split(",")
+        unknown = set(wanted) - {spec.name for spec in stacks}
+        if unknown:
+            known = ", ".join(spec.name for spec in stacks)
+            raise SystemExit(f"--stacks: no stack named {sorted(unknown)}; there are: {known}")
+        stacks = [spec for spec in stacks if spec.name in wanted]
+    return stacks
+
+
+@contextmanager
+def checkout(ref: str | None) -> Iterator[Path | None]:
+    """A temporary worktree of git revision ``ref`` (None: nothing), removed afterwards."""
+    if ref is None:
+        yield None
+        return
+    path = Path(tempfile.mkdtemp(prefix="djchan-baseline-")) / "checkout"
+    git = ["git", "-C", str(ROOT)]
+    subprocess.run([*git, "worktree", "add", "--detach", str(path), ref], check=True)
+    try:
+        yield path
+    finally:
+        subprocess.run([*git, "worktree", "remove", "--force", str(path)], check=False)
+
+
+async def run(
+    args: argparse.Namespace, stacks: list[StackSpec], log_root: Path
+) -> dict[str, list[dict[str, Any]]]:
+    results: dict[str, list[dict[str, Any]]] = {spec.name: [] for spec in stacks}
     with EmbeddedRedis() as redis:
         for round_number in range(1, args.rounds + 1):
-            for n, spec in enumerate(STACKS):
+            for n, spec in enumerate(stacks):
                 log_dir = log_root / f"round{round_number}" / re.sub(r"\W+", "-", spec.name)
                 log_dir.mkdir(parents=True)
                 started = time.monotonic()
@@ -345,6 +385,8 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--broadcasts", type=int, default=50, help="broadcasts timed")
     parser.add_argument("--idle-sockets", type=int, default=1000)
     parser.add_argument("--idle-seconds", type=float, default=5.0, help="idle CPU window")
+    parser.add_argument("--baseline", metavar="GIT-REF", help="also run djchan at this revision")
+    parser.add_argument("--stacks", metavar="NAMES", help="run only these stacks (comma list)")
     args = parser.parse_args()
     if args.quick:
         args.rounds, args.echoes, args.clients, args.per_client = 1, 200, 10, 50
@@ -356,7 +398,8 @@ def main() -> None:
     args = parse_args()
     log_root = Path(tempfile.mkdtemp(prefix="djchan-wsbench-"))
     started = time.monotonic()
-    results = asyncio.run(run(args, log_root))
+    with checkout(args.baseline) as baseline:
+        results = asyncio.run(run(args, chosen_stacks(args, baseline), log_root))
     elapsed = time.monotonic() - started
     print()
     print(ws_report.table(results, args))

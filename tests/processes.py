@@ -84,17 +84,25 @@ class ServerProcess:
 
 
 class Stack:
-    """Daphne and workers of one test, against one Redis, with the test settings."""
+    """Daphne and workers of one test, against one Redis, with the test settings; run from
+    ``root``, the checkout (a benchmark may run another one beside it)."""
 
-    def __init__(self, redis_url: str, log_dir: Path, settings: str = "tests.e2e_settings") -> None:
+    def __init__(
+        self,
+        redis_url: str,
+        log_dir: Path,
+        settings: str = "tests.e2e_settings",
+        root: Path = ROOT,
+    ) -> None:
         self.redis_url = redis_url
         self.log_dir = log_dir
+        self.root = root
         self.env = {
             **os.environ,
             "DJANGO_SETTINGS_MODULE": settings,
             "REDIS_URL": redis_url,
             "DJANGO_DATABASE": str(log_dir / "db.sqlite3"),
-            "PYTHONPATH": str(ROOT),
+            "PYTHONPATH": str(root),
             "PYTHONUNBUFFERED": "1",
         }
         self.processes: list[ServerProcess] = []
@@ -104,7 +112,7 @@ class Stack:
         """Runs a management command with this stack's settings; raises if it fails."""
         return subprocess.run(
             [sys.executable, "manage.py", *args],
-            cwd=ROOT,
+            cwd=self.root,
             env=self.env,
             capture_output=True,
             text=True,
@@ -117,7 +125,7 @@ class Stack:
         self.port = free_port()
         command = [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(self.port)]
         daphne = ServerProcess(
-            f"daphne-{self.port}", [*command, *extra, app], self.env, self.log_dir
+            f"daphne-{self.port}", [*command, *extra, app], self.env, self.log_dir, self.root
         )
         self.processes.append(daphne)
         daphne.wait_for_port(self.port)
@@ -129,6 +137,7 @@ class Stack:
             [sys.executable, "manage.py", "runworker", *extra],
             self.env,
             self.log_dir,
+            self.root,
         )
         self.processes.append(worker)
         worker.wait_for_log("worker: listening on channels")
