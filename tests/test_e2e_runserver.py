@@ -8,7 +8,6 @@ import asyncio
 import http.client
 import os
 import signal
-import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
@@ -19,7 +18,7 @@ from websockets.asyncio.client import connect
 from websockets.exceptions import InvalidStatus
 
 from channels_classic.embedded_redis import free_port
-from tests.processes import ROOT, START_TIMEOUT, ServerProcess
+from tests.processes import ROOT, START_TIMEOUT, ServerProcess, run_manage
 
 pytestmark = pytest.mark.e2e
 
@@ -48,17 +47,6 @@ def environment(tmp_path: Path, **extra: str) -> dict[str, str]:
     return env
 
 
-def manage(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "manage.py", *args],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-
-
 def children(pid: int) -> list[int]:
     """The PIDs of a process's children (the autoreloader's serving process)."""
     listing = Path(f"/proc/{pid}/task/{pid}/children")
@@ -76,7 +64,7 @@ def start_runserver(tmp_path) -> Iterator[StartRunserver]:
         *options: str, env: dict[str, str], name: str = "runserver"
     ) -> tuple[ServerProcess, int]:
         if env["DJANGO_DATABASE"] not in migrated:
-            result = manage(env, "migrate", "--noinput")
+            result = run_manage(env, "migrate", "--noinput")
             assert result.returncode == 0, result.stderr
             migrated.add(env["DJANGO_DATABASE"])
         port = free_port()
@@ -158,7 +146,7 @@ def test_http_timeout_option_without_workers_is_503(start_runserver, private_red
 def test_noworker_on_the_in_memory_layer_is_refused(tmp_path):
     """--noworker with the in-memory layer stops at once, saying why and what to do."""
     port = free_port()
-    result = manage(environment(tmp_path), "runserver", f"127.0.0.1:{port}", "--noworker")
+    result = run_manage(environment(tmp_path), "runserver", f"127.0.0.1:{port}", "--noworker")
     assert result.returncode == 1
     assert (
         "CommandError: --noworker with the channel layer default "

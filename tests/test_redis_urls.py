@@ -4,14 +4,12 @@ with the variable's name, the value and the forms a URL may take, in one line.""
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 
 from djchan.redis_urls import check_redis_url, redis_url_setting
-from tests.processes import ROOT
+from tests.processes import run_manage
 
 FORMS = (
     r"Set REDIS_URL to redis://host:port/db \(e.g. redis://127.0.0.1:6379/0\), "
@@ -67,14 +65,7 @@ def test_an_unset_or_empty_variable_is_no_url(monkeypatch):
 def test_manage_py_says_it_in_one_line(variable):
     """manage.py stops with the settings' refusal as one line (no traceback), exit status 1."""
     env = {**os.environ, variable: "127.0.0.1:6399", "DJANGO_SETTINGS_MODULE": "djchan.settings"}
-    result = subprocess.run(
-        [sys.executable, "manage.py", "check"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    result = run_manage(env, "check")
     assert result.returncode == 1
     assert result.stderr == (
         f"manage.py: the settings refused the environment: {variable}='127.0.0.1:6399' is not "
