@@ -5,7 +5,8 @@
 with DEBUG on the plain names are used and the files come from the apps' ``static/`` folders,
 no ``collectstatic`` needed. A name the manifest lacks (collectstatic never ran for this
 release, ran before the file was added, or the name is misspelt) is an error that says which
-of these it is and what to do, in the worker's log and at the start of every command.
+of these it is and what to do, in the worker's log; and a worker that starts with DEBUG off
+and no manifest warns (djchan.W001).
 """
 
 from __future__ import annotations

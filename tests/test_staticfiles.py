@@ -24,8 +24,10 @@ from tests.processes import Stack
 RELEASE_STORAGE = "djchan.staticfiles.ReleaseStaticFilesStorage"
 #: What WhiteNoise promises a file whose name carries its hash: cache it for ten years.
 FOREVER = "max-age=315360000, public, immutable"
-#: The chat page's own files, as the page links them once collected.
-HASHED = re.compile(r'/static/realtime/(chat)\.([0-9a-f]{12})\.(css|js)"')
+#: The demo's own static files, as a page links them once collected.
+HASHED = re.compile(r'/static/realtime/(\w+)\.([0-9a-f]{12})\.(css|js|svg)"')
+#: What a room's page links: its style, its two scripts, its icon.
+ROOM_PAGE_FILES = [("chat", "css"), ("chat", "js"), ("favicon", "svg"), ("topic", "js")]
 
 
 def deployed(stack: Stack, static_root: Path) -> Stack:
@@ -54,17 +56,17 @@ def get(port: int, path: str, **headers: str) -> tuple[int, dict[str, str], byte
 
 @pytest.mark.e2e
 def test_the_procfile_stack_serves_hashed_compressed_files(stack, tmp_path):
-    """After the release step, daphne and a worker with DEBUG off serve the chat page's CSS
-    and JS under hashed names, gzip or brotli as the client accepts, cached for years; the
-    plain names still work, briefly cached."""
+    """After the release step, daphne and a worker with DEBUG off serve a room page's CSS,
+    JS and icon under hashed names, gzip or brotli as the client accepts, cached for years;
+    the plain names still work, briefly cached."""
     static_root = tmp_path / "static"
     run_release(deployed(stack, static_root).env)
     stack.start_worker()
     stack.start_daphne()
-    status, _, page = get(stack.port, "/")
+    status, _, page = get(stack.port, "/rooms/lobby/")
     assert status == 200
-    linked = sorted(HASHED.findall(page.decode()), key=lambda found: found[2])
-    assert [(name, kind) for name, _, kind in linked] == [("chat", "css"), ("chat", "js")]
+    linked = sorted(set(HASHED.findall(page.decode())), key=lambda found: (found[0], found[2]))
+    assert [(name, kind) for name, _, kind in linked] == ROOM_PAGE_FILES
     for name, digest, kind in linked:
         path = f"/static/realtime/{name}.{digest}.{kind}"
         collected = (static_root / path.removeprefix("/static/")).read_bytes()
@@ -91,7 +93,7 @@ def test_a_worker_without_collected_files_says_to_collect_them(stack, tmp_path):
     status, _, _ = get(stack.port, "/")
     assert status == 500
     worker.wait_for_log("Run `python manage.py collectstatic --noinput` (the release step)")
-    assert "Missing staticfiles manifest entry for 'realtime/chat.css'" in worker.log()
+    assert "Missing staticfiles manifest entry for 'realtime/" in worker.log()
 
 
 @pytest.fixture
