@@ -3,7 +3,8 @@
 Starts a private Redis when REDIS_URL is not set (and checks that the one it names answers
 when it is), runs the Procfile's release step (migrations, static files), then its other
 processes with honcho: daphne, WORKERS (default 2) runworker processes and the delay server.
-"Open ..." is printed once daphne listens. Ctrl-C stops everything, Redis last.
+"Open ..." is printed once daphne listens. Ctrl-C stops everything, Redis last (exit status
+130).
 """
 
 from __future__ import annotations
@@ -30,6 +31,8 @@ RELEASE = "release"
 REDIS_ANSWER_TIMEOUT = 5.0
 #: Seconds daphne has to listen once honcho has started it.
 LISTEN_TIMEOUT = 60.0
+#: The exit status after Ctrl-C, as shells report a command that SIGINT ended.
+INTERRUPTED = 130
 
 
 class LaunchError(Exception):
@@ -102,7 +105,8 @@ def run_stack(args: argparse.Namespace, env: dict[str, str]) -> int:
     except KeyboardInterrupt:
         # The terminal sent SIGINT to honcho too; it stops its processes. Wait for it.
         honcho.send_signal(signal.SIGINT)
-        return honcho.wait()
+        honcho.wait()
+        raise
 
 
 def main() -> int:
@@ -136,6 +140,8 @@ def main() -> int:
     except subprocess.CalledProcessError as error:
         print(f"bin/run: the release step failed ({error.returncode}): see above.", file=sys.stderr)
         return 1
+    except KeyboardInterrupt:
+        return INTERRUPTED
     finally:
         if embedded is not None:
             embedded.close()
