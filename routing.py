@@ -3,7 +3,7 @@
 from channels_classic.routing import route
 from realtime import consumers
 from realtime.live import LIVE_PATH, RoomLive
-from realtime.rooms import ROOM_PATH
+from realtime.rooms import BAD_ROOM_PATH, ROOM_PATH
 
 channel_routing = [
     route("websocket.receive", consumers.websocket_receive, path=r"^/chat/"),
@@ -11,4 +11,5 @@ channel_routing = [
     route("websocket.receive", consumers.room_receive, path=ROOM_PATH),
     route("websocket.disconnect", consumers.room_disconnect, path=ROOM_PATH),
     RoomLive.as_route(path=LIVE_PATH),
+    route("websocket.connect", consumers.bad_room_connect, path=BAD_ROOM_PATH),
 ]

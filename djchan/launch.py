@@ -1,8 +1,10 @@
 """What ``bin/run`` runs: the whole stack in one terminal, the way the Procfile deploys it.
 
-Starts a private Redis when REDIS_URL is not set, applies migrations, then runs the
-Procfile with honcho: daphne, WORKERS (default 2) runworker processes and the delay server.
-Ctrl-C stops everything, Redis last.
+Starts a private Redis when REDIS_URL is not set (and checks that the one it names answers
+when it is), runs the Procfile's release step (migrations, static files), then its other
+processes with honcho: daphne, WORKERS (default 2) runworker processes and the delay server.
+"Open ..." is printed once daphne listens. Ctrl-C stops everything, Redis last (exit status
+130).
 """
 
 from __future__ import annotations
@@ -10,11 +12,101 @@ from __future__ import annotations
 import argparse
 import os
 import signal
+import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 
+import redis
+from django.core.exceptions import ImproperlyConfigured
+from honcho.environ import parse_procfile
+
+from djchan.redis_urls import check_redis_url
+
 ROOT = Path(__file__).resolve().parent.parent
+#: The Procfile's process type that is run once before the others (as platforms do).
+RELEASE = "release"
+#: Seconds the Redis of REDIS_URL has to answer a ping.
+REDIS_ANSWER_TIMEOUT = 5.0
+#: Seconds daphne has to listen once honcho has started it.
+LISTEN_TIMEOUT = 60.0
+#: The exit status after Ctrl-C, as shells report a command that SIGINT ended.
+INTERRUPTED = 130
+
+
+class LaunchError(Exception):
+    """Something bin/run cannot start with; its message says what to do."""
+
+
+def redis_answers(url: str, timeout: float = REDIS_ANSWER_TIMEOUT) -> None:
+    """Returns once the Redis at ``url`` answers a ping; LaunchError after ``timeout`` s."""
+    client = redis.Redis.from_url(url, socket_connect_timeout=1, socket_timeout=1)
+    deadline = time.monotonic() + timeout
+    try:
+        while True:
+            try:
+                client.ping()
+                return
+            except redis.RedisError as error:
+                if time.monotonic() > deadline:
+                    raise LaunchError(
+                        f"The Redis at REDIS_URL={url} did not answer within {timeout:.0f} s "
+                        f"({error}). Start it, or unset REDIS_URL and bin/run starts one of its "
+                        "own."
+                    ) from None
+                time.sleep(0.2)
+    finally:
+        client.close()
+
+
+def port_is_taken(port: int) -> bool:
+    with socket.socket() as probe:
+        return probe.connect_ex(("127.0.0.1", port)) == 0
+
+
+def wait_until_listening(port: int, honcho: subprocess.Popen[bytes]) -> bool:
+    """True once something accepts on ``port``; False if honcho exits or time runs out."""
+    deadline = time.monotonic() + LISTEN_TIMEOUT
+    while honcho.poll() is None and time.monotonic() < deadline:
+        if port_is_taken(port):
+            return True
+        time.sleep(0.1)
+    return False
+
+
+def procfile_processes() -> dict[str, str]:
+    """The Procfile's process types and their commands, in order."""
+    return dict(parse_procfile((ROOT / "Procfile").read_text()).processes)
+
+
+def run_release(env: dict[str, str]) -> None:
+    """Runs the Procfile's release step in ``env``; CalledProcessError if it fails."""
+    subprocess.run(procfile_processes()[RELEASE], shell=True, cwd=ROOT, env=env, check=True)
+
+
+def run_stack(args: argparse.Namespace, env: dict[str, str]) -> int:
+    """Runs the release step, then honcho until it exits; returns its exit status."""
+    run_release(env)
+    processes = [name for name in procfile_processes() if name != RELEASE]
+    honcho = subprocess.Popen(
+        [sys.executable, "-m", "honcho", "start", "--procfile", "Procfile"]
+        + ["--port", str(args.port), "--concurrency", f"web=1,worker={args.workers}"]
+        + processes,
+        cwd=ROOT,
+        env=env,
+    )
+    try:
+        if wait_until_listening(args.port, honcho):
+            print(f"Open http://127.0.0.1:{args.port}/ (Ctrl-C stops everything)", flush=True)
+        elif honcho.poll() is None:
+            print(f"daphne is not listening on port {args.port} yet: see its log above.")
+        return honcho.wait()
+    except KeyboardInterrupt:
+        # The terminal sent SIGINT to honcho too; it stops its processes. Wait for it.
+        honcho.send_signal(signal.SIGINT)
+        honcho.wait()
+        raise
 
 
 def main() -> int:
@@ -25,46 +117,34 @@ def main() -> int:
     env = dict(os.environ)
     # The Procfile says "daphne" and "python": make them this virtualenv's.
     env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
-    redis = None
-    if not env.get("REDIS_URL"):
-        from channels_classic.embedded_redis import EmbeddedRedis
-
-        redis = EmbeddedRedis()
-        env["REDIS_URL"] = redis.start()
-        print(f"Started an embedded Redis at {env['REDIS_URL']} (set REDIS_URL to use yours)")
+    embedded = None
     try:
-        subprocess.run(
-            [sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"],
-            cwd=ROOT,
-            env=env,
-            check=True,
-        )
-        print(f"Open http://127.0.0.1:{args.port}/ (Ctrl-C stops everything)", flush=True)
-        honcho = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "honcho",
-                "start",
-                "--procfile",
-                "Procfile",
-                "--port",
-                str(args.port),
-                "--concurrency",
-                f"web=1,worker={args.workers}",
-            ],
-            cwd=ROOT,
-            env=env,
-        )
-        try:
-            return honcho.wait()
-        except KeyboardInterrupt:
-            # The terminal sent SIGINT to honcho too; it stops its processes. Wait for it.
-            honcho.send_signal(signal.SIGINT)
-            return honcho.wait()
+        if port_is_taken(args.port):
+            raise LaunchError(
+                f"Port {args.port} is taken by another program: stop it, or choose another "
+                f"port with PORT=8001 bin/run."
+            )
+        if env.get("REDIS_URL"):
+            check_redis_url("REDIS_URL", env["REDIS_URL"])
+        else:
+            from channels_classic.embedded_redis import EmbeddedRedis
+
+            embedded = EmbeddedRedis()
+            env["REDIS_URL"] = embedded.start()
+            print(f"Started an embedded Redis at {env['REDIS_URL']} (set REDIS_URL to use yours)")
+        redis_answers(env["REDIS_URL"])
+        return run_stack(args, env)
+    except (LaunchError, ImproperlyConfigured) as error:
+        print(f"bin/run: {error}", file=sys.stderr)
+        return 2
+    except subprocess.CalledProcessError as error:
+        print(f"bin/run: the release step failed ({error.returncode}): see above.", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return INTERRUPTED
     finally:
-        if redis is not None:
-            redis.close()
+        if embedded is not None:
+            embedded.close()
 
 
 if __name__ == "__main__":

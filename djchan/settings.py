@@ -6,12 +6,15 @@ REDIS_CACHE_URL       the Redis of the cache, which holds the sessions; unset: R
                       server, next database index (the cache's clear() is FLUSHDB)
 DJANGO_SECRET_KEY, DJANGO_DEBUG (1/0), DJANGO_ALLOWED_HOSTS (comma-separated)
 DJANGO_DATABASE       path of the SQLite database
+DJANGO_STATIC_ROOT    where collectstatic writes the static files the workers serve
 WORKER_THREADS        consumers each runworker process runs at once
 """
 
 import os
 from pathlib import Path
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+from djchan.redis_urls import redis_url_setting
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -38,6 +41,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Static files (djchan/staticfiles.py), before anything spends a session lookup on them.
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -79,7 +84,7 @@ DATABASES = {
     }
 }
 
-REDIS_URL = os.environ.get("REDIS_URL", "")
+REDIS_URL = redis_url_setting("REDIS_URL")
 
 # Every socket's frames and every request share these channels: let a burst queue up before
 # the interface server pushes back (a reply channel keeps the default capacity of 100).
@@ -113,7 +118,7 @@ def next_database(redis_url: str) -> str:
 # Sessions live in Redis through Django's own Redis cache backend (in memory without Redis),
 # in a database of their own: the cache's clear() runs FLUSHDB, which must not take the
 # layer's messages and groups with it.
-REDIS_CACHE_URL = os.environ.get("REDIS_CACHE_URL") or (REDIS_URL and next_database(REDIS_URL))
+REDIS_CACHE_URL = redis_url_setting("REDIS_CACHE_URL") or (REDIS_URL and next_database(REDIS_URL))
 CACHES = {
     "default": (
         {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_CACHE_URL}
@@ -136,8 +141,25 @@ LOGOUT_REDIRECT_URL = "/"
 
 CHANNELS_WORKER_THREADS = int(os.environ.get("WORKER_THREADS", "8"))
 
+# A view's error (a 500) goes to the process's stderr with DEBUG off too: Django's default
+# logging shows it only with DEBUG on, which leaves a deployed worker's 500s unexplained.
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "filters": {"debug_off": {"()": "django.utils.log.RequireDebugFalse"}},
+    "formatters": {"line": {"format": "%(asctime)s %(levelname)-7s %(name)s: %(message)s"}},
+    "handlers": {
+        "stderr": {"class": "logging.StreamHandler", "filters": ["debug_off"], "formatter": "line"}
+    },
+    "loggers": {"django.request": {"handlers": ["stderr"], "level": "ERROR"}},
+}
+
 STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+STATIC_ROOT = Path(os.environ.get("DJANGO_STATIC_ROOT", BASE_DIR / "staticfiles"))
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "djchan.staticfiles.ReleaseStaticFilesStorage"},
+}
 
 USE_TZ = True
 TIME_ZONE = "UTC"

@@ -42,3 +42,19 @@ class RoomTopic(models.Model):
 
     def __str__(self) -> str:
         return f"{self.room}: {self.topic}"
+
+
+class ChatMessage(models.Model):
+    """A message posted in a room. The room's last messages (``realtime.rooms.history``) are
+    sent to each socket that joins, so a page opened late still shows the conversation."""
+
+    room = models.CharField(max_length=50)
+    author = models.CharField(max_length=150)
+    text = models.TextField()
+    sent_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [models.Index(fields=["room", "-sent_at"], name="room_latest_first")]
+
+    def __str__(self) -> str:
+        return f"{self.author} in {self.room}: {self.text[:40]}"

@@ -13,6 +13,17 @@ from channels_classic.embedded_redis import EmbeddedRedis
 from channels_classic.interface import backpressure
 from channels_classic.layers.redis import RedisChannelLayer
 from tests.processes import Stack
+from tests.static_support import PLAIN_STATIC_STORAGE
+
+
+@pytest.fixture(autouse=True)
+def static_files_without_a_manifest(settings) -> None:
+    """In-process tests render pages with DEBUG off (pytest-django's rule) and no
+    collectstatic: they name static files plainly, and WhiteNoise looks for no STATIC_ROOT
+    (it would warn that there is none). The deployed storage is tested in
+    tests/test_staticfiles.py."""
+    settings.STORAGES = {**settings.STORAGES, "staticfiles": {"BACKEND": PLAIN_STATIC_STORAGE}}
+    settings.STATIC_ROOT = None
 
 
 @pytest.fixture(autouse=True)

@@ -3,8 +3,14 @@
 import os
 
 from djchan.settings import *  # noqa: F403
+from tests.static_support import PLAIN_STATIC_STORAGE
 
 CHANNEL_LAYERS["default"]["ROUTING"] = "tests.e2e_routing.channel_routing"  # noqa: F405
+
+# Static files straight from the apps' folders, DEBUG on or off, with no collectstatic: the
+# deployed storage and its release step have an end-to-end test of their own.
+STORAGES = {**STORAGES, "staticfiles": {"BACKEND": PLAIN_STATIC_STORAGE}}  # noqa: F405
+WHITENOISE_USE_FINDERS = True
 
 CHANNELS_WEBSOCKET_ACCEPT_TIMEOUT = float(os.environ.get("TEST_ACCEPT_TIMEOUT", "5"))  # noqa: F405
 

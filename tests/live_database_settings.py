@@ -6,6 +6,7 @@ server processes can open (the rest of the suite's is SQLite in memory)."""
 import os
 
 from djchan.settings import *  # noqa: F403
+from tests.static_support import PLAIN_STATIC_STORAGE
 
 CHANNEL_LAYERS["default"]["TEST_CONFIG"] = {  # noqa: F405
     "hosts": [os.environ["REDIS_URL"]],
@@ -13,3 +14,5 @@ CHANNEL_LAYERS["default"]["TEST_CONFIG"] = {  # noqa: F405
 }
 DATABASES["default"]["TEST"] = {"NAME": os.environ["TEST_DATABASE_FILE"]}  # noqa: F405
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+# Django's test runner turns DEBUG off, and no collectstatic runs: name static files plainly.
+STORAGES = {**STORAGES, "staticfiles": {"BACKEND": PLAIN_STATIC_STORAGE}}  # noqa: F405

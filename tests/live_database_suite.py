@@ -20,7 +20,7 @@ from django.contrib.auth.models import User
 from websockets.sync.client import ClientConnection, connect
 
 from channels_classic.test import ChannelLiveServerTestCase
-from realtime.models import Presence
+from realtime.models import ChatMessage, Presence
 
 #: Bounded waits on the live server's sockets.
 TIMEOUT = 10
@@ -61,10 +61,13 @@ class RoomsWithDatabase(ChannelLiveServerTestCase):
         }
         url = self.live_server_ws_url + "/rooms/lobby/"
         with connect(url, additional_headers=headers, open_timeout=TIMEOUT) as socket:
-            joined, present = self.frame(socket), self.frame(socket)
+            history, joined, present = (self.frame(socket) for _ in range(3))
+            assert history == {"type": "history", "messages": []}, self.live_server_logs()
             assert (joined["type"], joined["user"]) == ("join", "ada"), self.live_server_logs()
             assert present == {"type": "presence", "users": ["ada"], "guests": 0}
             assert list(Presence.objects.values_list("room", "name")) == [("lobby", "ada")]
             socket.send(json.dumps({"text": "hello"}))
             said = self.frame(socket)
             assert (said["type"], said["user"], said["text"]) == ("message", "ada", "hello")
+            kept = ChatMessage.objects.values_list("room", "author", "text")
+            assert list(kept) == [("lobby", "ada", "hello")]

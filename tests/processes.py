@@ -20,6 +20,18 @@ ROOT = Path(__file__).resolve().parent.parent
 START_TIMEOUT = 20.0
 
 
+def run_manage(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    """Runs ``manage.py args`` in ``env`` to its end; the caller checks its status."""
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
 class ServerProcess:
     """A child process started in ``cwd`` (the checkout unless told otherwise); logs go to
     ``log_path``."""

@@ -8,7 +8,6 @@ import asyncio
 import http.client
 import os
 import signal
-import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
@@ -19,12 +18,14 @@ from websockets.asyncio.client import connect
 from websockets.exceptions import InvalidStatus
 
 from channels_classic.embedded_redis import free_port
-from tests.processes import ROOT, START_TIMEOUT, ServerProcess
+from tests.processes import ROOT, START_TIMEOUT, ServerProcess, run_manage
 
 pytestmark = pytest.mark.e2e
 
 #: How long a response that must not wait for a timeout may take.
 PROMPTLY = 5.0
+#: Seconds a fixed file may take to restart the server (a reloader tick, then start-up).
+RELOAD_TIMEOUT = 15.0
 #: The line runserver prints each time it starts serving.
 BANNER = "Starting djchan development server at"
 
@@ -46,17 +47,6 @@ def environment(tmp_path: Path, **extra: str) -> dict[str, str]:
     return env
 
 
-def manage(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "manage.py", *args],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-
-
 def children(pid: int) -> list[int]:
     """The PIDs of a process's children (the autoreloader's serving process)."""
     listing = Path(f"/proc/{pid}/task/{pid}/children")
@@ -74,7 +64,7 @@ def start_runserver(tmp_path) -> Iterator[StartRunserver]:
         *options: str, env: dict[str, str], name: str = "runserver"
     ) -> tuple[ServerProcess, int]:
         if env["DJANGO_DATABASE"] not in migrated:
-            result = manage(env, "migrate", "--noinput")
+            result = run_manage(env, "migrate", "--noinput")
             assert result.returncode == 0, result.stderr
             migrated.add(env["DJANGO_DATABASE"])
         port = free_port()
@@ -156,7 +146,7 @@ def test_http_timeout_option_without_workers_is_503(start_runserver, private_red
 def test_noworker_on_the_in_memory_layer_is_refused(tmp_path):
     """--noworker with the in-memory layer stops at once, saying why and what to do."""
     port = free_port()
-    result = manage(environment(tmp_path), "runserver", f"127.0.0.1:{port}", "--noworker")
+    result = run_manage(environment(tmp_path), "runserver", f"127.0.0.1:{port}", "--noworker")
     assert result.returncode == 1
     assert (
         "CommandError: --noworker with the channel layer default "
@@ -200,3 +190,94 @@ def test_the_autoreloader_restarts_on_a_code_change(start_runserver, tmp_path):
         time.sleep(0.05)
     server.wait_for_port(port)
     assert get(port)[0] == 200
+
+
+RELOAD_ROUTING = """from channels_classic.routing import route
+from reload_consumers import echo
+
+channel_routing = [route("websocket.receive", echo, path=r"^/chat/")]
+"""
+RELOAD_CONSUMERS = """def echo(message):
+    message.reply_channel.send({"text": "%s: " + message.content["text"]})
+"""
+#: Ways of breaking the routing, in turn: the file broken, its broken text, what the log then
+#: says, the file's fixed text, and the echo the fixed server gives.
+BREAKAGES = [
+    (
+        "reload_routing.py",
+        RELOAD_ROUTING.replace("import echo", "import echo, no_such_consumer"),
+        "cannot import name 'no_such_consumer' from 'reload_consumers'",
+        RELOAD_ROUTING,
+        "v1: hello",
+    ),
+    (
+        "reload_consumers.py",
+        "from json import no_such_function\n" + RELOAD_CONSUMERS % "v1",
+        "cannot import name 'no_such_function' from 'json'",
+        RELOAD_CONSUMERS % "v2",
+        "v2: hello",
+    ),
+    (
+        "reload_routing.py",
+        RELOAD_ROUTING.replace("channel_routing = [", "channel_routing = [[", 1),
+        "SyntaxError",
+        RELOAD_ROUTING,
+        "v2: hello",
+    ),
+]
+
+
+#: The reloader settings of the test's project: its routing, and the reloader's debug log
+#: (each file it watches is "first seen" once per process).
+RELOAD_SETTINGS = """from djchan.settings import *  # noqa: F403
+
+CHANNEL_LAYERS["default"]["ROUTING"] = "reload_routing.channel_routing"  # noqa: F405
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"reloader": {"class": "logging.StreamHandler"}},
+    "loggers": {"django.utils.autoreload": {"handlers": ["reloader"], "level": "DEBUG"}},
+}
+"""
+#: What the reloader logs as each serving process starts.
+WATCHING = "Watching for file changes"
+
+
+def rewrite(server: ServerProcess, path: Path, text: str) -> None:
+    """Writes ``text`` once the serving process's reloader watches ``path`` (a change made
+    before then would be the mtime it first sees), with an mtime newer than that."""
+    deadline = time.monotonic() + RELOAD_TIMEOUT
+    while f"File {path} first seen" not in server.log().rsplit(WATCHING, 1)[-1]:
+        assert time.monotonic() < deadline, f"{path} is not watched:\n{server.log()}"
+        time.sleep(0.05)
+    path.write_text(text)
+    later = max(time.time(), path.stat().st_mtime) + 2
+    os.utime(path, (later, later))
+
+
+async def test_the_autoreloader_recovers_from_a_broken_routing(start_runserver, tmp_path):
+    """Breaking the routing (a missing name, a consumer module that fails to import, a syntax
+    error) restarts the server into the error; fixing the broken file, and only that file,
+    restarts it again within a few seconds, serving the fixed code."""
+    tmp_path = tmp_path.resolve()  # as the reloader names files
+    (tmp_path / "reload_settings.py").write_text(RELOAD_SETTINGS)
+    (tmp_path / "reload_routing.py").write_text(RELOAD_ROUTING)
+    (tmp_path / "reload_consumers.py").write_text(RELOAD_CONSUMERS % "v1")
+    env = environment(
+        tmp_path,
+        DJANGO_SETTINGS_MODULE="reload_settings",
+        PYTHONPATH=os.pathsep.join([str(ROOT), str(tmp_path)]),
+    )
+    server, port = start_runserver(env=env)
+    assert await echo(port) == "v1: hello"
+    for broken_file, broken_text, complaint, fixed_text, answer in BREAKAGES:
+        rewrite(server, tmp_path / broken_file, broken_text)
+        server.wait_for_log(complaint)
+        starts = server.log().count(BANNER)
+        rewrite(server, tmp_path / broken_file, fixed_text)
+        deadline = time.monotonic() + RELOAD_TIMEOUT
+        while server.log().count(BANNER) == starts:
+            assert time.monotonic() < deadline, f"no restart after the fix:\n{server.log()}"
+            time.sleep(0.05)
+        server.wait_for_port(port)
+        assert await echo(port) == answer

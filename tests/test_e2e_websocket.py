@@ -13,7 +13,7 @@ from websockets.exceptions import InvalidStatus
 
 from channels_classic.layers.redis import RedisChannelLayer
 from tests.e2e_routing import REPORTS
-from tests.processes import Stack
+from tests.processes import ROOT, Stack, run_manage
 
 pytestmark = pytest.mark.e2e
 
@@ -196,24 +196,12 @@ async def test_daphne_and_the_worker_outlive_a_redis_restart(private_redis, tmp_
 
 def test_runworker_refuses_the_in_memory_layer(tmp_path):
     """runworker explains that an in-memory layer cannot be shared with another process."""
-    import subprocess
-    import sys
-
-    from tests.processes import ROOT
-
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "tests.inmemory_settings",
         "PYTHONPATH": str(ROOT),
     }
-    result = subprocess.run(
-        [sys.executable, "manage.py", "runworker"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    result = run_manage(env, "runworker")
     assert result.returncode == 1
     assert "only works inside one process" in result.stderr
 

@@ -15,12 +15,14 @@ from django.utils import timezone
 from channels_classic import DEFAULT_CHANNEL_LAYER
 from channels_classic.exceptions import DenyConnection
 from channels_classic.layers.registry import channel_layers
-from channels_classic.test import ChannelTestCase, WSClient
-from realtime.models import Presence
-from realtime.rooms import MAX_FRAME_BYTES, MAX_TEXT_BYTES
+from channels_classic.test import ChannelTestCase, Client, WSClient
+from realtime.models import ChatMessage, Presence
+from realtime.rooms import BAD_ROOM_CLOSE_CODE, HISTORY_LENGTH, MAX_FRAME_BYTES, MAX_TEXT_BYTES
 
 ROOM = "/rooms/lobby/"
 TEXT_TOO_LONG = f"the text is longer than {MAX_TEXT_BYTES} bytes (UTF-8)"
+#: What a socket joining a room without messages is sent first.
+NO_HISTORY = {"type": "history", "messages": []}
 #: An origin in ALLOWED_HOSTS: room sockets from other origins are refused.
 ORIGIN = "http://localhost:8000"
 
@@ -75,7 +77,7 @@ class RoomConnectTests(RealtimeTestCase):
         join frame names it."""
         client = self.socket()
         client.send_and_consume("websocket.connect", path=ROOM)
-        assert self.drain(client) == [{"type": "presence", "users": [], "guests": 1}]
+        assert self.drain(client) == [NO_HISTORY, {"type": "presence", "users": [], "guests": 1}]
         presence = Presence.objects.get(reply_channel=client.reply_channel)
         assert (presence.room, presence.name) == ("lobby", "")
 
@@ -85,6 +87,7 @@ class RoomConnectTests(RealtimeTestCase):
         guest = self.join()
         ada = self.socket(User.objects.create_user("ada"))
         ada.send_and_consume("websocket.connect", path=ROOM)
+        assert ada.receive() == NO_HISTORY
         for client in (guest, ada):
             join, presence = self.drain(client)
             assert (join["type"], join["user"]) == ("join", "ada")
@@ -108,10 +111,56 @@ class RoomConnectTests(RealtimeTestCase):
             assert client.receive() is None
         assert not Presence.objects.exists()
 
-    def test_paths_that_are_not_rooms_are_not_routed(self):
-        """A room name with characters outside [A-Za-z0-9_-] matches no route."""
-        with pytest.raises(AssertionError, match="No route of channel layer 'default' matches"):
-            self.socket().send_and_consume("websocket.connect", path="/rooms/a room/")
+    def test_a_bad_room_name_gets_an_error_and_a_close(self):
+        """A room or live socket whose name is not a room's (a space, a "!", too long, none
+        at all) is told what is wrong and what a name may be, in one reply that closes it
+        with BAD_ROOM_CLOSE_CODE; nothing is recorded."""
+        rule = "is not a room name: use 1 to 50 letters, digits, - or _"
+        for path, name in [
+            ("/rooms/my room!/", "my room!"),
+            ("/live/my room!/", "my room!"),
+            (f"/rooms/{'x' * 51}/", "x" * 51),
+            ("/rooms//", ""),
+            ("/rooms/a/b/", "a/b"),
+        ]:
+            client = self.socket()
+            client.send_and_consume("websocket.connect", path=path, check_accept=False)
+            reply = Client.receive(client)  # the whole reply: its text and its close
+            assert reply.pop("close") == BAD_ROOM_CLOSE_CODE, path
+            assert json.loads(reply.pop("text")) == {
+                "type": "error",
+                "error": f"{json.dumps(name)} {rule}",
+            }
+            assert reply == {} and client.receive() is None
+        assert not Presence.objects.exists()
+
+
+class HistoryTests(RealtimeTestCase):
+    def test_a_joining_socket_gets_the_last_messages_in_order(self):
+        """Posts are kept; a socket that joins later is sent the room's last HISTORY_LENGTH
+        messages, oldest first, each with its author, text and the time the room was told,
+        before anything else; other rooms' messages are not among them."""
+        ada = self.join(User.objects.create_user("ada"))
+        sent = []
+        for number in range(HISTORY_LENGTH + 2):
+            self.post(ada, {"text": f"message {number}"})
+            (broadcast,) = self.drain(ada)
+            sent.append({key: broadcast[key] for key in ("user", "text", "ts")})
+        ChatMessage.objects.create(room="kitchen", author="grace", text="elsewhere")
+        late = self.socket()
+        late.send_and_consume("websocket.connect", path=ROOM)
+        history = late.receive()
+        assert history == {"type": "history", "messages": sent[-HISTORY_LENGTH:]}
+        assert [m["text"] for m in history["messages"]][:2] == ["message 2", "message 3"]
+        assert ChatMessage.objects.filter(room="lobby", author="ada").count() == len(sent)
+
+    def test_refused_posts_are_not_kept(self):
+        """A guest's post and a malformed frame are neither broadcast nor kept."""
+        ada = self.join(User.objects.create_user("ada"))
+        guest = self.join()
+        self.post(guest, {"text": "hi"})
+        self.post(ada, {"text": "   "})
+        assert not ChatMessage.objects.exists()
 
 
 class RoomReceiveTests(RealtimeTestCase):
@@ -224,7 +273,7 @@ class PresenceTests(RealtimeTestCase):
         Presence.objects.create(room="kitchen", reply_channel="gone!2", name="recent")
         ada = self.socket(User.objects.create_user("ada"))
         ada.send_and_consume("websocket.connect", path=ROOM)
-        _, presence = self.drain(ada)
+        _, _, presence = self.drain(ada)
         assert presence == {"type": "presence", "users": ["ada"], "guests": 0}
         assert not Presence.objects.filter(pk=ghost.pk).exists()
         assert Presence.objects.filter(name="recent").exists()

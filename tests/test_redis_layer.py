@@ -291,9 +291,26 @@ async def test_message_encrypted_with_unknown_key_is_dropped(redis_url, prefix, 
     await stranger.send("test.mixed", {"n": 1})
     await layer.send("test.mixed", {"n": 2})
     assert await layer.receive("test.mixed") == {"n": 2}
-    assert "undecodable message" in caplog.text
+    assert "undecodable message on key" in caplog.text
+    assert "dropped: it could not be decrypted (InvalidToken)" in caplog.text
     await stranger.close()
     await layer.close()
+
+
+async def test_garbage_in_redis_is_reported_as_garbage(layer, redis_url, caplog):
+    """Bytes no layer wrote, on a channel's key, are dropped with a warning saying they are
+    not msgpack (no word about encryption keys, which this layer has none of); the next
+    message arrives."""
+    raw = redis.Redis.from_url(redis_url)
+    # Scored as a message sent now (the layer drops older scores as expired).
+    raw.zadd(layer.key_of("test.garbage"), {b"x" * 12 + b"\xc1not msgpack": time.time()})
+    raw.close()
+    await layer.send("test.garbage", {"n": 1})
+    assert await layer.receive("test.garbage") == {"n": 1}
+    assert "redis layer: undecodable message on key" in caplog.text
+    assert "dropped: it is not msgpack (" in caplog.text
+    assert "something other than a channel layer" in caplog.text
+    assert "symmetric_encryption_keys" not in caplog.text
 
 
 async def test_cancelled_receives_under_load_lose_and_duplicate_nothing(redis_url, prefix):

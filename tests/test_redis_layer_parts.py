@@ -58,12 +58,31 @@ def test_codec_reads_and_writes_channels_redis_format():
 
 
 def test_codec_refuses_what_is_not_a_message():
-    """Garbage and non-dict payloads raise UndecodableMessage, never something else."""
+    """Garbage and non-dict payloads raise UndecodableMessage saying what they are, never
+    something else, and without a word about keys where none are configured."""
     codec = MessageCodec(expiry=60, symmetric_encryption_keys=None)
-    with pytest.raises(UndecodableMessage):
+    with pytest.raises(UndecodableMessage, match=r"^it is not msgpack \(.*\); something other "):
         codec.decode(b"x" * 12 + b"\xc1")
-    with pytest.raises(UndecodableMessage, match="expected a dict, got list"):
+    with pytest.raises(UndecodableMessage, match="^it is msgpack of a list, not of a message dict"):
         codec.decode(b"x" * 12 + msgpack.packb([1]))
+    for garbage in (b"\xc1", msgpack.packb([1]), b"hello"):
+        with pytest.raises(UndecodableMessage) as refused:
+            codec.decode(b"x" * 12 + garbage)
+        assert "symmetric_encryption_keys" not in str(refused.value)
+
+
+def test_codec_names_the_keys_only_where_they_are_the_cause():
+    """Encrypted for a layer without keys, or not decryptable with this layer's keys: the
+    error says to give every process the same keys."""
+    plain = MessageCodec(expiry=60, symmetric_encryption_keys=None)
+    secret = MessageCodec(expiry=60, symmetric_encryption_keys=["one"])
+    other = MessageCodec(expiry=60, symmetric_encryption_keys=["two"])
+    with pytest.raises(UndecodableMessage, match="^it is encrypted, and this layer has no sym"):
+        plain.decode(secret.encode({"n": 1}))
+    for stored in (secret.encode({"n": 1}), plain.encode({"n": 1})):
+        with pytest.raises(UndecodableMessage, match=r"^it could not be decrypted \(InvalidTok"):
+            other.decode(stored)
+    assert secret.decode(secret.encode({"n": 1})) == {"n": 1}
 
 
 def test_name_rules():

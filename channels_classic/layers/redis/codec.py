@@ -19,10 +19,16 @@ import msgpack
 UNIQUE_PREFIX_LENGTH = 12
 #: Encrypted messages are accepted this many seconds past the layer's expiry (clock skew).
 DECRYPT_TTL_MARGIN = 10
+#: How a Fernet token begins: its version byte, then the zeros of a timestamp below 2**36 s.
+FERNET_TOKEN_START = b"gAAAAA"
+#: What a message that is not a layer's says about its sender.
+NOT_FROM_A_LAYER = (
+    "something other than a channel layer (channels_redis or djchan) wrote to this key"
+)
 
 
 class UndecodableMessage(ValueError):
-    """A stored message could not be decrypted or unpacked."""
+    """A stored message could not be decrypted or unpacked; the text says what it is."""
 
 
 class MessageCodec:
@@ -42,16 +48,34 @@ class MessageCodec:
         return random.getrandbits(8 * UNIQUE_PREFIX_LENGTH).to_bytes(UNIQUE_PREFIX_LENGTH) + body
 
     def decode(self, member: bytes) -> dict[str, Any]:
-        """Returns the message dict stored as ``member``; UndecodableMessage if it is not one."""
+        """Returns the message dict stored as ``member``; UndecodableMessage saying what it is
+        instead if it is not one (the hint about keys only where keys can be the cause)."""
         body = member[UNIQUE_PREFIX_LENGTH:]
-        try:
-            if self._crypter is not None:
+        if self._crypter is not None:
+            try:
                 body = self._crypter.decrypt(body, self._decrypt_ttl)
+            except Exception as error:
+                raise UndecodableMessage(
+                    f"it could not be decrypted ({type(error).__name__}): it was sent with "
+                    "other symmetric_encryption_keys, without encryption, or more than "
+                    f"{self._decrypt_ttl} s ago. Give every process the same keys"
+                ) from error
+        elif body.startswith(FERNET_TOKEN_START):
+            raise UndecodableMessage(
+                "it is encrypted, and this layer has no symmetric_encryption_keys: give every "
+                "process the same keys"
+            )
+        try:
             message = msgpack.unpackb(body)
         except Exception as error:
-            raise UndecodableMessage(f"{type(error).__name__}: {error}") from error
+            raise UndecodableMessage(
+                f"it is not msgpack ({type(error).__name__}: {error}); {NOT_FROM_A_LAYER}"
+            ) from error
         if not isinstance(message, dict):
-            raise UndecodableMessage(f"expected a dict, got {type(message).__name__}")
+            raise UndecodableMessage(
+                f"it is msgpack of a {type(message).__name__}, not of a message dict; "
+                f"{NOT_FROM_A_LAYER}"
+            )
         return message
 
 

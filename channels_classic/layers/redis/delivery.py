@@ -45,12 +45,7 @@ def decode_popped(
         try:
             message = layer.codec.decode(member)
         except UndecodableMessage as error:
-            logger.warning(
-                "redis layer: undecodable message on key %r dropped (%s); do all processes "
-                "share the same symmetric_encryption_keys?",
-                key,
-                error,
-            )
+            logger.warning("redis layer: undecodable message on key %r dropped: %s", key, error)
             continue
         targets = message.pop(RESERVED_KEY, None)
         if targets is None:

@@ -3,7 +3,8 @@
 The interface server (daphne, in this process) and N worker threads share one event loop
 and, normally, the in-memory layer; Django's autoreloader restarts it all when code changes.
 ``--noworker`` leaves the consumers to ``runworker`` processes on a shared (Redis) layer;
-``--noasgi`` runs Django's plain WSGI development server instead.
+``--noasgi`` runs Django's plain WSGI development server instead. A routing that fails to load
+stops the server until a file it was loading from changes (``channels_classic.reloading``).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from ...handler import view_consumer
 from ...interface import InterfaceApp
 from ...layers.registry import DEFAULT_CHANNEL_LAYER, channel_layers, get_channel_layer
 from ...layers.sync import runner
+from ...reloading import RoutingWatch
 from ...worker import Worker
 
 if apps.is_installed("django.contrib.staticfiles"):
@@ -88,6 +90,9 @@ class Command(BaseRunserver):
                 "threads in this process, or configure CHANNEL_LAYERS['default'] with the Redis "
                 "layer and run `manage.py runworker` beside runserver."
             )
+        self.routing_watch = RoutingWatch()
+        if options["use_reloader"]:
+            self.routing_watch.connect()
         super().handle(*args, **options)
 
     @staticmethod
@@ -102,7 +107,12 @@ class Command(BaseRunserver):
         self.check(display_num_errors=True)
         self.check_migrations()
         layer = get_channel_layer()
-        layer.router.check_default(
+        try:
+            router = layer.router
+        except Exception as error:
+            self.routing_watch.watch_files_of(error)
+            raise
+        router.check_default(
             http_consumer=view_consumer(
                 insecure=options.get("insecure_serving", False),
                 static=options.get("use_static_handler", True),

@@ -2,13 +2,12 @@
 // "snapshot" stream says what the topic is now, its "topic" stream carries every change and
 // takes our edits. Frames both ways are {"stream": name, "payload": {...}}.
 
-const joinForm = document.getElementById("join");
+const room = document.getElementById("room").dataset.room;
 const topicForm = document.getElementById("topic-form");
 const topic = document.getElementById("topic");
 const setBy = document.getElementById("topic-by");
 const topicError = document.getElementById("topic-error");
 let live = null;
-let room = null;
 
 function showTopic(data) {
   topic.textContent = data.topic || "none yet";
@@ -26,20 +25,15 @@ function enableEditing(enabled) {
   for (const field of topicForm.elements) field.disabled = !enabled;
 }
 
-function watch(name) {
-  if (live) live.close();
-  room = name;
+function watch() {
   showTopic({});
   topicError.textContent = "";
   const scheme = location.protocol === "https:" ? "wss" : "ws";
-  const current = new WebSocket(`${scheme}://${location.host}/live/${encodeURIComponent(name)}/`);
-  live = current;
-  current.onopen = () => enableEditing(true);
-  current.onmessage = receive;
-  current.onclose = () => { if (live === current) enableEditing(false); };
+  live = new WebSocket(`${scheme}://${location.host}/live/${encodeURIComponent(room)}/`);
+  live.onopen = () => enableEditing(true);
+  live.onmessage = receive;
+  live.onclose = () => enableEditing(false);
 }
-
-joinForm.addEventListener("submit", () => watch(joinForm.elements.room.value));
 
 topicForm.addEventListener("submit", (event) => {
   event.preventDefault();
@@ -49,3 +43,5 @@ topicForm.addEventListener("submit", (event) => {
   live.send(JSON.stringify({ stream: "topic", payload: edit }));
   input.value = "";
 });
+
+watch();
