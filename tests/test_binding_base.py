@@ -14,7 +14,7 @@ from django.contrib.auth.models import User
 
 from channels_classic import route
 from channels_classic.binding import Binding, WebsocketBinding, WebsocketBindingWithMembers
-from channels_classic.binding.registry import bindings
+from channels_classic.binding.base import BindingMetaclass
 from channels_classic.message import Message
 from tests.binding_support import (  # noqa: F401 (fixtures)
     USER_FIELDS,
@@ -59,8 +59,9 @@ NAMED = {"group_names": classmethod(lambda cls, instance: [])}
         (
             WebsocketBinding,
             NAMED,
-            r"^Bad\.model must be a model class or an 'app_label\.ModelName' string, got None "
-            r"\(set model = None in the class body to make Bad abstract\)$",
+            r"^You must set the model attribute on Binding <class '[\w.]+\.Bad'>! Give a model "
+            r"class or an 'app_label\.ModelName' string \(or set model = None in the class body "
+            r"to make Bad abstract\)$",
         ),
         (WebsocketBinding, {**NAMED, "model": 42}, r"Bad\.model must be a model class .* got 42"),
         (
@@ -72,7 +73,8 @@ NAMED = {"group_names": classmethod(lambda cls, instance: [])}
         (
             WebsocketBinding,
             {**NAMED, "model": User},
-            r"Bad must set fields \(a list of field names, or '__all__'\) or exclude",
+            r"^You must set the fields or exclude attribute on Binding <class '[\w.]+\.Bad'>! "
+            r"fields is a list of field names \(or '__all__'\), exclude",
         ),
         (
             WebsocketBinding,
@@ -174,8 +176,8 @@ def test_abstract_bindings_are_skipped_and_their_subclasses_listen():
 def test_bindings_defined_before_django_is_ready_wait_for_it(monkeypatch):
     """Before ready() a new binding class only waits (its model may not be loaded yet, so
     its "app_label.ModelName" stays a string); the app config's ready() connects it."""
-    monkeypatch.setattr(bindings, "is_ready", False)
-    monkeypatch.setattr(bindings, "pending", [])
+    monkeypatch.setattr(BindingMetaclass, "register_immediately", False)
+    monkeypatch.setattr(BindingMetaclass, "binding_classes", [])
 
     class Early(WebsocketBinding):
         model = "auth.Group"
@@ -186,16 +188,16 @@ def test_bindings_defined_before_django_is_ready_wait_for_it(monkeypatch):
         def group_names(cls, instance: AuthGroup) -> list[str]:
             return ["early"]
 
-    assert bindings.pending == [Early]
+    assert BindingMetaclass.binding_classes == [Early]
     assert Early.model == "auth.Group"
     layer = make_layer()
     socket = member(layer, "early")
     with as_default(layer):
         AuthGroup.objects.create(name="before")
         assert socket.replies() == []
-        bindings.ready()
+        BindingMetaclass.register_all()
         after = AuthGroup.objects.create(name="after")
-    assert bindings.pending == [] and Early.model is AuthGroup
+    assert BindingMetaclass.register_immediately and Early.model is AuthGroup
     assert [frame["payload"]["pk"] for frame in frames(socket)] == [after.pk]
 
 
