@@ -110,7 +110,7 @@ class RoomConnectTests(RealtimeTestCase):
 
     def test_paths_that_are_not_rooms_are_not_routed(self):
         """A room name with characters outside [A-Za-z0-9_-] matches no route."""
-        with pytest.raises(AssertionError, match="No route of channel layer 'default' matches"):
+        with pytest.raises(AssertionError, match="no route of channel layer 'default' matches"):
             self.socket().send_and_consume("websocket.connect", path="/rooms/a room/")
 
 

@@ -74,7 +74,7 @@ class BindingMetaclass(type):
     binding_classes: ClassVar[list[type[Binding]]] = []
 
     def __new__(mcs, name: str, bases: tuple[type, ...], namespace: dict[str, Any]) -> Any:
-        cls = super().__new__(mcs, name, bases, namespace)
+        cls: Any = super().__new__(mcs, name, bases, namespace)
         if any(isinstance(base, BindingMetaclass) for base in bases):
             mcs.binding_classes.append(cls)
             if mcs.register_immediately:

@@ -79,11 +79,12 @@ class BaseOriginValidator:
             origin = value.decode("ascii") if isinstance(value, bytes) else str(value)
             origin.encode("ascii")
         except (IndexError, KeyError, UnicodeError, AttributeError):
-            raise DenyConnection(
-                f"no usable Origin header on the connect to {message.get('path')!r}"
-            ) from None
+            origin = ""
         if not origin:
-            raise DenyConnection(f"empty Origin header on the connect to {message.get('path')!r}")
+            raise DenyConnection(
+                f"no usable Origin header on the connect to {message.get('path')!r}: refused "
+                f"by {type(self).__name__}"
+            )
         return origin
 
     def validate_origin(self, message: Message, origin: str) -> bool:
