@@ -20,8 +20,8 @@ def shared_layer(alias: str, role: str) -> ClassicLayer:
     if layer.local_only():
         raise CommandError(
             "You cannot span multiple processes with the in-memory layer. Change your "
-            f"settings to use a cross-process channel layer: {layer} only works inside one "
-            f"process, so {role} in a process of its own cannot share it. Configure a Redis "
+            f"settings to use a cross-process channel layer. {layer} only works inside one "
+            f"process, so {role} in a process of its own cannot share it: configure a Redis "
             "layer ('channels_classic.layers.redis.RedisChannelLayer'), or use runserver."
         )
     return layer
