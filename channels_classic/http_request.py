@@ -107,4 +107,8 @@ def wsgi_environ(message: Message, body: bytes) -> dict[str, Any]:
         if key in environ:
             value = environ[key] + ("; " if key == "HTTP_COOKIE" else ",") + value
         environ[key] = value
+    if body and "CONTENT_LENGTH" not in environ:
+        # A chunked upload (or a message made by hand) has no Content-Length; Django reads
+        # no more of the input than it says.
+        environ["CONTENT_LENGTH"] = str(len(body))
     return environ

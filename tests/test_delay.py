@@ -374,6 +374,6 @@ def test_rundelay_refuses_the_in_memory_layer(settings):
     }
     with pytest.raises(
         CommandError,
-        match="^You cannot span multiple processes .*only works inside one process.*configure a Redis",
+        match="^You cannot span multiple processes .*inside one process.*configure a Redis",
     ):
         call_command("rundelay")

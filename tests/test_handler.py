@@ -20,6 +20,8 @@ from channels_classic.interface import messages
 from channels_classic.layers.facade import ClassicLayer
 from channels_classic.layers.inmemory import InMemoryChannelLayer
 from channels_classic.message import Message
+from channels_classic.routing import route
+from channels_classic.worker import Worker
 
 #: Every streaming view here stops after this many parts, so no test can hang.
 PART_LIMIT = 500
@@ -341,3 +343,68 @@ def test_a_stream_stops_when_the_interface_reports_the_client_gone(layer, plain_
     assert len(received) == 5
     assert "the client of GET /endless/ left; stopped streaming" in caplog.text
     assert len(replies(layer, message)) < PART_LIMIT // 2
+
+
+# AsgiHandler and AsgiRequest as 1.x code uses them (SPEC HD1, HD7)
+
+
+class PathEcho(AsgiHandler):
+    """A handler that answers every request itself, as 1.x's tests subclassed it."""
+
+    def get_response(self, request):
+        return HttpResponse(f"{request.method} {request.path} {request.GET['q']}".encode())
+
+
+def test_a_routed_handler_class_serves_the_message(views):
+    """route("http.request", AsgiHandler) (or a subclass) works as a consumer: the worker
+    calls the class with the message, and the response goes to the reply channel."""
+    layer = ClassicLayer(
+        InMemoryChannelLayer(),
+        alias="test",
+        routing=[
+            route("http.request", AsgiHandler, path=r"^/hello/"),
+            route("http.request", PathEcho),
+        ],
+    )
+    sent = [request(layer, path, query_string=b"q=1") for path in ("/hello/", "/other/")]
+    for message in sent:
+        layer.send("http.request", message.content)
+    Worker(layer, install_signals=False, stop_when_idle=True).run()
+    assert [[reply["content"] for reply in replies(layer, message)] for message in sent] == [
+        [b"replaced"],
+        [b"GET /other/ 1"],
+    ]
+
+
+def test_a_handler_instance_yields_the_response_messages(layer, plain_views):
+    """AsgiHandler()(message) yields the messages of the response (what 1.x consumers sent
+    themselves); encode_response turns a response made by hand into them."""
+    message = request(layer, "/x/", query_string=b"q=2")
+    (reply,) = PathEcho()(message)
+    assert (reply["status"], reply["content"], reply["more_content"]) == (200, b"GET /x/ 2", False)
+    (made,) = AsgiHandler.encode_response(HttpResponse(b"Hello world!"))
+    assert made["content"] == b"Hello world!" and made["status"] == 200
+
+
+def test_a_request_from_a_1x_style_message(layer):
+    """AsgiRequest takes what 1.x tests sent: a bytes path, a str query string and a dict of
+    headers; it keeps the message and its reply channel."""
+    message = Message(
+        {
+            "reply_channel": "test.reply",
+            "http_version": "1.1",
+            "method": "post",
+            "path": b"/form/",
+            "query_string": "a=1&a=2",
+            "headers": {"content-type": b"application/x-www-form-urlencoded", "cookie": "k=v"},
+            "body": b"name=ann",
+        },
+        "http.request",
+        layer,
+    )
+    made = AsgiRequest(message)
+    assert made.message is message and made.reply_channel.name == "test.reply"
+    assert (made.method, made.path) == ("POST", "/form/")
+    assert made.GET.getlist("a") == ["1", "2"]
+    assert made.COOKIES == {"k": "v"} and made.POST["name"] == "ann"
+    assert made.ResponseLater is ResponseLater

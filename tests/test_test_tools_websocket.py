@@ -93,7 +93,7 @@ class WSClientTests(ChannelTestCase):
         """set_header('Cookie', ...) is a ValueError pointing at set_cookie."""
         with pytest.raises(
             ValueError,
-            match=r"^Use set_cookie method for cookie header: .* set_cookie\(name, value\) for each",
+            match=r"^Use set_cookie method for cookie header: .* set_cookie\(name, value\)",
         ):
             WSClient().set_header("Cookie", "a=b")
 
