@@ -31,6 +31,12 @@ class InvalidChannelLayerError(channels.exceptions.InvalidChannelLayerError, Imp
     """
 
 
+class ProcessChannelOfAnotherLayer(ValueError, AssertionError):
+    """A receive named a process channel that another layer object made (only the one whose
+    ``new_channel()`` made it may receive on it). A ``ValueError``, and an ``AssertionError``
+    as channels_redis raises for the same mistake."""
+
+
 class InvalidReply(ValueError):
     """A message on a reply channel cannot be turned into something to send to the client.
 
