@@ -1,6 +1,6 @@
-"""Django app config: connects the library's signal receivers once Django is ready, checks
-the versions of the packages it works with, makes ``runserver`` its own (``hacks``) and
-connects the binding classes to their models."""
+"""Django app config: connects the library's signal receivers once Django is ready, shares
+its layers with Channels 4 (``mixed``), checks the versions of the packages it works with,
+makes ``runserver`` its own (``hacks``) and connects the binding classes to their models."""
 
 import sys
 
@@ -11,6 +11,7 @@ from django.db import close_old_connections
 from . import settings_cache
 from .hacks import monkeypatch_django
 from .layers.registry import channel_layers
+from .mixed import share_layers
 from .package_checks import check_all
 from .signals import DB_CLOSING
 
@@ -32,6 +33,10 @@ class ChannelsConfig(AppConfig):
             from .interface import daphne_compat
 
             daphne_compat.apply()
+        # Channels 4 consumers (mixed mode) get this library's layers: Channels 4 must never
+        # read CHANNEL_LAYERS itself, whose ROUTING keys it refuses.
+        share_layers()
+        setting_changed.connect(share_layers, dispatch_uid="channels_classic.mixed")
         check_all()
         monkeypatch_django()
         from .binding.base import BindingMetaclass  # imports auth models: once apps are loaded
