@@ -47,9 +47,10 @@ async def test_a_typeless_message_becomes_a_classic_message_for_channels4(layers
     assert await modern.receive(name) == {"type": "chat.message", "text": "typed"}
 
 
-async def test_a_classic_group_send_reaches_a_channels4_client(layers):
+async def test_a_classic_group_send_reaches_a_channels4_client(layers, transactional_db):
     """ModernChat (with ClassicMessages) in a group gets a classic Group.send as a frame,
-    and a close after it; its own group_send comes back as its chat_message."""
+    and a close after it; its own group_send comes back as its chat_message. (Channels 4
+    consumers close stale database connections around each message.)"""
     communicator = WebsocketCommunicator(
         URLRouter([path("modern/", ModernChat.as_asgi())]), "/modern/"
     )
