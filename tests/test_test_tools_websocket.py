@@ -97,6 +97,17 @@ class WSClientTests(ChannelTestCase):
         ):
             WSClient().set_header("Cookie", "a=b")
 
+    def test_headers_may_be_set_as_str_or_bytes(self):
+        """set_header takes str or bytes, as 1.x did; connect carries lower-case byte pairs."""
+        client = WSClient()
+        client.set_header("Origin", "http://example.com")
+        client.set_header(b"X-Token", b"\x01")
+        with pytest.raises(ValueError, match=r"^Use set_cookie method for cookie header"):
+            client.set_header(b"cookie", b"a=b")
+        client.send("websocket.connect")
+        headers = self.sent(client, "websocket.connect")["headers"]
+        assert [b"origin", b"http://example.com"] in headers and [b"x-token", b"\x01"] in headers
+
     def test_session_is_the_channel_session_of_the_reply_channel(self):
         """client.session is the reply channel's channel session; what the test saves there
         the consumer's @channel_session sees."""

@@ -34,6 +34,7 @@ from django.http import HttpRequest
 
 from ..interface import messages
 from ..layers.registry import DEFAULT_CHANNEL_LAYER
+from ..message import header_pairs
 from ..sessions import session_for_reply_channel
 from .client import Client
 
@@ -59,7 +60,7 @@ class WSClient(Client):
         #: The ``order`` of the next message.
         self.order = 0
         self._cookies: dict[str, str] = {}
-        self._headers: dict[str, str] = {}
+        self._headers: dict[str, str | bytes] = {}
         self._session: SessionBase | None = None
         self._http_session: SessionBase | None = None
 
@@ -69,9 +70,11 @@ class WSClient(Client):
         """Sends cookie ``name`` with ``value`` from now on (in websocket.connect's headers)."""
         self._cookies[name] = value
 
-    def set_header(self, name: str, value: str) -> None:
-        """Sends header ``name`` (lower-cased) with ``value`` from now on; ValueError for
-        ``cookie``, which ``set_cookie`` builds."""
+    def set_header(self, name: str | bytes, value: str | bytes) -> None:
+        """Sends header ``name`` (lower-cased) with ``value`` from now on (either may be str or
+        bytes, as 1.x took them); ValueError for ``cookie``, which ``set_cookie`` builds."""
+        if isinstance(name, bytes):
+            name = name.decode("latin-1")
         if name.lower() == "cookie":
             raise ValueError(
                 f"Use set_cookie method for cookie header: set_header({name!r}, {value!r}) "
@@ -90,10 +93,7 @@ class WSClient(Client):
     @property
     def headers(self) -> list[list[bytes]]:
         """The headers sent, as the interface server gives them: [name, value] byte pairs."""
-        headers = [
-            [name.encode("latin-1"), value.encode("latin-1")]
-            for name, value in self._headers.items()
-        ]
+        headers = [list(pair) for pair in header_pairs(self._headers)]
         cookies = self.get_cookies()
         if cookies:
             jar = SimpleCookie()
