@@ -30,7 +30,7 @@ from django.http import QueryDict
 from django.http.cookie import parse_cookie
 
 from .exceptions import ConsumeLater, UnsuitableSessionEngine
-from .message import Message
+from .message import Message, header_pairs
 from .settings_cache import read_once
 
 P = ParamSpec("P")
@@ -235,8 +235,8 @@ def http_session_key(message: Message) -> str | None:
     if not key:
         cookie = "; ".join(
             value.decode("latin-1")
-            for name, value in message.get("headers") or ()
-            if name.lower() == b"cookie"
+            for name, value in header_pairs(message.get("headers"))
+            if name == b"cookie"
         )
         key = parse_cookie(cookie).get(settings.SESSION_COOKIE_NAME)
     if not key or _DERIVED_KEY.fullmatch(key):
