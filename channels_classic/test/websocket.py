@@ -263,4 +263,3 @@ class WSClient(Client):
                 f"The reply {text!r} to {self.reply_channel!r} is not JSON ({error}); use "
                 "receive(json=False) to get the text as is"
             ) from error
-
