@@ -49,6 +49,7 @@ from .. import auth, sessions
 from ..channel import Group
 from ..message import Message
 from ..names import check_group_names
+from .registry import BindingMetaclass as BindingMetaclass
 
 CREATE, UPDATE, DELETE = "create", "update", "delete"
 ACTIONS = (CREATE, UPDATE, DELETE)
@@ -57,38 +58,6 @@ ALL_FIELDS = "__all__"
 #: The instance attribute where pre-signals leave the groups of the stored row for the
 #: post-signal: ``{binding class: set of group names}``.
 _OLD_GROUPS = "_binding_group_names"
-
-
-class BindingMetaclass(type):
-    """The metaclass of bindings: it keeps every binding class in ``binding_classes`` and
-    connects it to its model's signals (``Binding.register``). A binding class can only be
-    connected once Django has loaded every app (its ``model`` may be an
-    ``"app_label.ModelName"`` string): classes made before that wait for ``register_all``,
-    which the app config calls when Django is ready; classes made later are connected as
-    they are made (``register_immediately``). Signal receivers are never connected at
-    import time."""
-
-    #: True once ``register_all`` has run: new classes are connected at once.
-    register_immediately: ClassVar[bool] = False
-    #: Every binding class made so far, in order.
-    binding_classes: ClassVar[list[type[Binding]]] = []
-
-    def __new__(mcs, name: str, bases: tuple[type, ...], namespace: dict[str, Any]) -> Any:
-        cls: Any = super().__new__(mcs, name, bases, namespace)
-        if any(isinstance(base, BindingMetaclass) for base in bases):
-            mcs.binding_classes.append(cls)
-            if mcs.register_immediately:
-                cls.register()
-        return cls
-
-    @classmethod
-    def register_all(mcs) -> None:
-        """Connects every binding class made so far, and those made from now on. A class
-        that cannot work raises ValueError, saying what to change, and stops Django's
-        start."""
-        for binding in list(mcs.binding_classes):
-            binding.register()
-        mcs.register_immediately = True
 
 
 class Binding(metaclass=BindingMetaclass):
