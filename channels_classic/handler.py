@@ -1,4 +1,4 @@
-"""HTTP in the worker: ``http.request`` messages through Django's own views (SPEC HD1–HD15).
+"""HTTP in the worker: ``http.request`` messages through Django's own views.
 
 ``AsgiRequest`` is the Django request of an ``http.request`` message (a ``WSGIRequest`` over
 the message's environ, see ``http_request``). ``AsgiHandler`` is Django's request handler for
@@ -46,7 +46,7 @@ from .message import Message
 logger = logging.getLogger(__name__)
 
 #: The environ key set when a view raised ResponseLater: nothing is sent, whatever response
-#: middleware made of the placeholder response (SPEC HD13).
+#: middleware made of the placeholder response.
 RESPONSE_LATER = "channels.response_later"
 #: The message that ends a streaming response after its parts.
 END_OF_RESPONSE: dict[str, Any] = {"content": b"", "more_content": False}
@@ -58,7 +58,7 @@ class AsgiRequest(WSGIRequest):
     """The Django request of an ``http.request`` message, which it keeps as ``message`` (and
     its ``reply_channel``). A body arriving in chunks is read when the request is made:
     RequestTimeout after ``body_receive_timeout`` seconds, RequestAborted when the client
-    gave up. Views may raise ``request.ResponseLater`` (SPEC HD1, E2)."""
+    gave up. Views may raise ``request.ResponseLater``."""
 
     ResponseLater = ResponseLater
     #: Seconds to wait for a body arriving in chunks.
@@ -83,7 +83,7 @@ class _ServesMessages(type):
 
 
 class AsgiHandler(base.BaseHandler, metaclass=_ServesMessages):
-    """Django's request handler for ``http.request`` messages (SPEC HD7–HD11).
+    """Django's request handler for ``http.request`` messages.
 
     ``handler(message)`` yields the response messages (see ``encode_response``); ``respond``
     returns the Django response itself, or None when there is nothing to send.
@@ -141,7 +141,7 @@ class AsgiHandler(base.BaseHandler, metaclass=_ServesMessages):
 
     @classmethod
     def encode_response(cls, response: HttpResponseBase) -> Iterator[dict[str, Any]]:
-        """The ``http.response`` messages of a Django response (SPEC HD8, HD9): status and
+        """The ``http.response`` messages of a Django response: status and
         headers (names as written, one ``Set-Cookie`` per cookie) on the first; the body in
         ``chunk_size`` pieces with ``more_content`` on all but the last. A streaming response
         sends each part as it is made, then a last message without content."""
@@ -235,7 +235,7 @@ class _DepartureWatch:
 
 
 class ViewConsumer:
-    """The default ``http.request`` consumer: answers through ``handler_class`` (SPEC HD12).
+    """The default ``http.request`` consumer: answers through ``handler_class``.
 
     One handler per consumer, made on the first request (middleware loads once). A
     streaming response checks every ``disconnect_check_interval`` seconds whether its client
@@ -305,7 +305,7 @@ class ViewConsumer:
 def view_consumer(*, insecure: bool = False, static: bool = True) -> ViewConsumer:
     """The default HTTP consumer for runworker and runserver: a ``StaticFilesConsumer``,
     which serves static files too, when staticfiles is installed and DEBUG (or ``insecure``)
-    is on, unless ``static`` is False (SPEC MC2, MC5); else a ``ViewConsumer``."""
+    is on, unless ``static`` is False; else a ``ViewConsumer``."""
     from django.apps import apps
     from django.conf import settings
 

@@ -1,4 +1,4 @@
-"""An ``http.request`` message as Django's request machinery sees it (SPEC HD1–HD6).
+"""An ``http.request`` message as Django's request machinery sees it.
 
 ``read_body`` joins the request body: ``body``, plus the chunks on ``body_channel`` when the
 interface server split a large one. ``wsgi_environ`` turns the message and that body into a
@@ -66,7 +66,7 @@ def _wsgi_string(text: str) -> str:
 
 
 def wsgi_environ(message: Message, body: bytes) -> dict[str, Any]:
-    """The WSGI environ of an ``http.request`` message (SPEC HD2). Its ``headers`` may be
+    """The WSGI environ of an ``http.request`` message. Its ``headers`` may be
     byte pairs or a 1.x dict (``header_pairs``); ``path`` may be bytes, as 1.x tests sent it."""
     path = message["path"]
     if isinstance(path, bytes):

@@ -1,5 +1,5 @@
 """Static files in development: the ``http.request`` consumer runserver and runworker route
-when DEBUG is on and ``django.contrib.staticfiles`` is installed (SPEC HD15).
+when DEBUG is on and ``django.contrib.staticfiles`` is installed.
 
 ``StaticFilesHandler`` answers requests under STATIC_URL from the staticfiles finders, as
 Django's own development server does, without the middleware; a missing file there gets

@@ -1,4 +1,4 @@
-"""Which binding classes listen to their models' signals, and from when (SPEC B2).
+"""Which binding classes listen to their models' signals, and from when.
 
 A binding class can only be connected once Django has loaded every app: its ``model`` may be
 an ``"app_label.ModelName"`` string, and the model class must exist. ``BindingMetaclass``,
