@@ -11,12 +11,16 @@ from .channel import Channel, Group
 from .layers.registry import DEFAULT_CHANNEL_LAYER, channel_layers, get_channel_layer
 from .routing import include, route, route_class
 
+#: 1.x's pointer to the app config (Django 5 finds it without one; kept for code that reads it).
+default_app_config = "channels_classic.apps.ChannelsConfig"
+
 __all__ = [
     "DEFAULT_CHANNEL_LAYER",
     "__version__",
     "Channel",
     "Group",
     "channel_layers",
+    "default_app_config",
     "get_channel_layer",
     "include",
     "route",

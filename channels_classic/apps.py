@@ -1,4 +1,6 @@
-"""Django app config: connects the library's signal receivers once Django is ready."""
+"""Django app config: connects the library's signal receivers once Django is ready, shares
+its layers with Channels 4 (``mixed``), checks the versions of the packages it works with,
+makes ``runserver`` its own (``hacks``) and connects the binding classes to their models."""
 
 import sys
 
@@ -7,11 +9,14 @@ from django.core.signals import setting_changed
 from django.db import close_old_connections
 
 from . import settings_cache
+from .hacks import monkeypatch_django
 from .layers.registry import channel_layers
+from .mixed import share_layers
+from .package_checks import check_all
 from .signals import DB_CLOSING
 
 
-class ChannelsClassicConfig(AppConfig):
+class ChannelsConfig(AppConfig):
     name = "channels_classic"
     label = "channels_classic"
     verbose_name = "Channels (classic)"
@@ -29,6 +34,12 @@ class ChannelsClassicConfig(AppConfig):
             from .interface import daphne_compat
 
             daphne_compat.apply(InterfaceOptions.from_settings().websocket_max_message_size)
-        from .binding.registry import bindings  # imports auth models: only once apps are loaded
+        # Channels 4 consumers (mixed mode) get this library's layers: Channels 4 must never
+        # read CHANNEL_LAYERS itself, whose ROUTING keys it refuses.
+        share_layers()
+        setting_changed.connect(share_layers, dispatch_uid="channels_classic.mixed")
+        check_all()
+        monkeypatch_django()
+        from .binding.base import BindingMetaclass  # imports auth models: once apps are loaded
 
-        bindings.ready()
+        BindingMetaclass.register_all()

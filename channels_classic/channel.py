@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from . import outbox
 from .layers.registry import DEFAULT_CHANNEL_LAYER, channel_layers
+from .names import classic_channel_name
 
 if TYPE_CHECKING:
     from .layers.facade import ClassicLayer
@@ -53,14 +54,24 @@ class _Destination:
 
 
 class Channel(_Destination):
-    """A channel by name, on the layer of ``alias`` (or the ``channel_layer`` given)."""
+    """A channel by name, on the layer of ``alias`` (or the ``channel_layer`` given). A 1.x
+    single-reader name (``"name?suffix"``) becomes a valid one (``names``)."""
+
+    def __init__(
+        self,
+        name: str | bytes,
+        alias: str = DEFAULT_CHANNEL_LAYER,
+        channel_layer: ClassicLayer | None = None,
+    ) -> None:
+        super().__init__(classic_channel_name(_name(name)), alias, channel_layer)
 
     def send(self, content: dict[str, Any], immediately: bool = False) -> None:
         """Sends ``content``: at the end of the current consumer, or now when
         ``immediately`` or outside consumers (then ChannelFull can be raised here)."""
         if not isinstance(content, dict):
             raise TypeError(
-                f"Channel.send() takes a dict, got {type(content).__name__} for {self.name!r}"
+                "You can only send dicts as content on channels. Channel.send() got "
+                f"{type(content).__name__} for {self.name!r}"
             )
         box = outbox.current()
         if box is None or immediately:
@@ -85,7 +96,8 @@ class Group(_Destination):
         skipped. A non-dict raises ValueError (as in 1.x, where Channel raised TypeError)."""
         if not isinstance(content, dict):
             raise ValueError(
-                f"Group.send() takes a dict, got {type(content).__name__} for {self.name!r}"
+                "You can only send dicts as content on channels. Group.send() got "
+                f"{type(content).__name__} for {self.name!r}"
             )
         box = outbox.current()
         if box is None or immediately:

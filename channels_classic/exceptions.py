@@ -47,6 +47,12 @@ class InvalidChannelLayerError(channels.exceptions.InvalidChannelLayerError, Imp
     """
 
 
+class ProcessChannelOfAnotherLayer(ValueError, AssertionError):
+    """A receive named a process channel that another layer object made (only the one whose
+    ``new_channel()`` made it may receive on it). A ``ValueError``, and an ``AssertionError``
+    as channels_redis raises for the same mistake."""
+
+
 class InvalidReply(ValueError):
     """A message on a reply channel cannot be turned into something to send to the client.
 
@@ -105,7 +111,10 @@ class WebsocketCloseException(ChannelSocketException):
     def __init__(self, code: int | bool | None = None) -> None:
         from .interface.replies import close_code
 
-        checked = close_code(True if code is None else code)
+        try:
+            checked = close_code(True if code is None else code)
+        except InvalidReply as error:
+            raise InvalidReply(f"invalid close code {code!r}: {error}") from None
         if checked is None:
             raise InvalidReply(
                 "WebsocketCloseException(False) closes nothing: give a close code, or None "
@@ -118,6 +127,7 @@ class WebsocketCloseException(ChannelSocketException):
         """Sends the close to the message's reply channel; ValueError if it has none."""
         if message.reply_channel is None:
             raise ValueError(
+                "You cannot raise CloseWebsocketError from a non-websocket handler. "
                 f"WebsocketCloseException was raised for a message on "
                 f"{message.channel.name!r} that has no reply channel, so there is no socket "
                 "to close; raise it from consumers of websocket.* messages"

@@ -1,10 +1,14 @@
-"""HTTP in the worker: ``http.request`` messages through Django's own views (SPEC HD1–HD15).
+"""HTTP in the worker: ``http.request`` messages through Django's own views.
 
-A worker thread is synchronous, and WSGI is Django's synchronous entry point, so a request
-message becomes a WSGI environ and goes through ``WSGIHandler``: middleware, sessions, auth,
-CSRF, messages and the admin work as on any Django site. The response goes back to the reply
-channel as ``http.response`` messages: one for a small body, BODY_CHUNK_SIZE chunks for a
-large one, and for a streaming response a message per part as it is produced.
+``AsgiRequest`` is the Django request of an ``http.request`` message (a ``WSGIRequest`` over
+the message's environ, see ``http_request``). ``AsgiHandler`` is Django's request handler for
+such messages: middleware, sessions, auth, CSRF and the admin work as on any Django site;
+calling an instance with a message yields the ``http.response`` messages of its response,
+and ``encode_response`` turns any Django response into them. ``ViewConsumer`` is the
+consumer that sends them: the default ``http.request`` route. As in 1.x, subclass the handler
+(``get_response``, ``request_class``, ``chunk_size``) and name it in a consumer's
+``handler_class``; routing a handler class itself (``route("http.request", AsgiHandler)``)
+works too: called with a message, the class serves it.
 
 A streaming response always ends: if its iterator raises, the error is logged and the
 response ends there (the client sees it end early); if the interface reports the client
@@ -14,17 +18,18 @@ frees its thread. A part that takes for ever to produce still holds the thread m
 
 from __future__ import annotations
 
-import asyncio
-import io
 import logging
-import sys
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
+from functools import cached_property
 from typing import Any
 
-from django.contrib.staticfiles.handlers import StaticFilesHandler
-from django.core.handlers.wsgi import WSGIHandler, WSGIRequest
-from django.http import FileResponse, HttpResponse
+from django.core import signals
+from django.core.handlers import base
+from django.core.handlers.wsgi import WSGIRequest, get_script_name
+from django.http import FileResponse, HttpResponse, HttpResponseBadRequest
+from django.http.response import HttpResponseBase
+from django.urls import set_script_prefix
 
 from .defaults import (
     BODY_CHUNK_SIZE,
@@ -34,153 +39,153 @@ from .defaults import (
     STREAM_DISCONNECT_CHECK_INTERVAL,
 )
 from .exceptions import ChannelFull, RequestAborted, RequestTimeout, ResponseLater
+from .http_request import read_body, wsgi_environ
 from .interface.messages import http_disconnect_channel
-from .layers.receiving import receive_batch
-from .layers.sync import runner
 from .message import Message
 
 logger = logging.getLogger(__name__)
 
 #: The environ key set when a view raised ResponseLater: nothing is sent, whatever response
-#: middleware made of the placeholder response (SPEC HD13).
+#: middleware made of the placeholder response.
 RESPONSE_LATER = "channels.response_later"
-#: The most body chunks one receive takes.
-BODY_CHUNKS_PER_RECEIVE = 32
-#: The message that ends a streaming response.
+#: The message that ends a streaming response after its parts.
 END_OF_RESPONSE: dict[str, Any] = {"content": b"", "more_content": False}
+#: The response to a streaming view whose iterator failed before its first part.
+FAILED_RESPONSE: dict[str, Any] = {"status": 500, "headers": [], "content": b""}
 
 
-class ChannelsRequest(WSGIRequest):
-    """A Django request that knows the message it came from (``message``,
-    ``reply_channel``) and offers ``ResponseLater`` to views (SPEC HD1, E2)."""
+class AsgiRequest(WSGIRequest):
+    """The Django request of an ``http.request`` message, which it keeps as ``message`` (and
+    its ``reply_channel``). A body arriving in chunks is read when the request is made:
+    RequestTimeout after ``body_receive_timeout`` seconds, RequestAborted when the client
+    gave up. Views may raise ``request.ResponseLater``."""
 
     ResponseLater = ResponseLater
+    #: Seconds to wait for a body arriving in chunks.
+    body_receive_timeout: float = BODY_RECEIVE_TIMEOUT
 
-    @property
-    def message(self) -> Message:
-        return self.environ["channels.message"]
-
-    @property
-    def reply_channel(self) -> Any:
-        return self.message.reply_channel
+    def __init__(self, message: Message) -> None:
+        self.message = message
+        self.reply_channel = message.reply_channel
+        super().__init__(wsgi_environ(message, read_body(message, self.body_receive_timeout)))
 
 
-class ChannelsWSGIHandler(WSGIHandler):
-    """Django's WSGI handler, with ``ResponseLater`` from a view meaning "send nothing": it
-    marks the request's environ, and response middleware sees a placeholder response."""
+class _ServesMessages(type):
+    """Calling a handler class with a Message, as a worker calls a routed consumer, serves
+    it: the class's consumer (one per class, so middleware loads once) sends the response.
+    Called with anything else, the class makes an instance as usual."""
 
-    request_class = ChannelsRequest
+    def __call__(cls, *args: Any, **kwargs: Any) -> Any:
+        if len(args) == 1 and not kwargs and isinstance(args[0], Message):
+            _consumer_of(cls)(args[0])
+            return None
+        return super().__call__(*args, **kwargs)
+
+
+class AsgiHandler(base.BaseHandler, metaclass=_ServesMessages):
+    """Django's request handler for ``http.request`` messages.
+
+    ``handler(message)`` yields the response messages (see ``encode_response``); ``respond``
+    returns the Django response itself, or None when there is nothing to send.
+    """
+
+    request_class = AsgiRequest
+    #: Response bodies travel in messages of at most this many bytes.
+    chunk_size = BODY_CHUNK_SIZE
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.load_middleware()
+
+    def __call__(self, message: Message) -> Iterator[dict[str, Any]]:
+        response = self.respond(message)
+        if response is None:
+            return
+        try:
+            yield from self.encode_response(response)
+        finally:
+            response.close()
+
+    def respond(self, message: Message) -> HttpResponseBase | None:
+        """The response to ``message`` through the middleware and views: 400 for a request
+        that does not decode, 408 for a body that did not arrive in time; None when the
+        client abandoned it or the view raised ResponseLater. Close what it returns (that
+        ends the request, firing ``request_finished``)."""
+        signals.request_started.send(sender=type(self), message=message)
+        try:
+            request = self.request_class(message)
+        except UnicodeDecodeError:
+            logger.warning("handler: bad request %s (UnicodeDecodeError)", message.get("path"))
+            return HttpResponseBadRequest()
+        except RequestTimeout as error:
+            logger.warning("handler: %s", error)
+            return HttpResponse(b"408 Request Timeout (upload too slow)", status=408)
+        except RequestAborted:
+            return None
+        set_script_prefix(get_script_name(request.environ))
+        response = self.get_response(request)
+        if request.environ.get(RESPONSE_LATER):
+            response.close()
+            return None
+        if isinstance(response, FileResponse):
+            response.block_size = self.chunk_size
+        return response
 
     def process_exception_by_middleware(self, exception: Exception, request: Any) -> Any:
+        # ResponseLater from a view means "send nothing": the request is marked, and
+        # response middleware sees a placeholder response.
         if isinstance(exception, ResponseLater):
             request.environ[RESPONSE_LATER] = True
             return HttpResponse()
         return super().process_exception_by_middleware(exception, request)
 
+    @classmethod
+    def encode_response(cls, response: HttpResponseBase) -> Iterator[dict[str, Any]]:
+        """The ``http.response`` messages of a Django response: status and
+        headers (names as written, one ``Set-Cookie`` per cookie) on the first; the body in
+        ``chunk_size`` pieces with ``more_content`` on all but the last. A streaming response
+        sends each part as it is made, then a last message without content."""
+        headers = [
+            (bytes(name, "ascii"), bytes(value, "latin-1")) for name, value in response.items()
+        ]
+        headers += [
+            (b"Set-Cookie", cookie.output(header="").encode("ascii"))
+            for cookie in response.cookies.values()
+        ]
+        message: dict[str, Any] = {"status": response.status_code, "headers": headers}
+        if response.streaming:
+            for part in response:
+                for chunk, _ in cls.chunk_bytes(part):
+                    yield {**message, "content": chunk, "more_content": True}
+                    message = {}
+            yield {**message, "more_content": False}
+            return
+        for chunk, last in cls.chunk_bytes(response.content):  # type: ignore[attr-defined]
+            yield {**message, "content": chunk, "more_content": not last}
+            message = {}
 
-def read_body(message: Message, timeout: float = BODY_RECEIVE_TIMEOUT) -> bytes:
-    """The whole request body: ``body`` plus the chunks on ``body_channel`` (in ``order``).
-
-    Raises RequestTimeout when the chunks are not all there within ``timeout`` seconds,
-    RequestAborted when the client gave up.
-    """
-    body = message.get("body", b"")
-    body_channel = message.get("body_channel")
-    if not body_channel:
-        return body
-    layer = message.channel_layer
-    assert layer is not None
-    try:
-        chunks = runner.run(_receive_chunks, layer.channel_layer, body_channel, timeout)
-    except TimeoutError:
-        raise RequestTimeout(
-            f"request body on {body_channel} incomplete after {timeout} s"
-        ) from None
-    return body + b"".join(chunks)
-
-
-async def _receive_chunks(backend: Any, body_channel: str, timeout: float) -> list[bytes]:
-    """The chunks of ``body_channel`` in ``order``; TimeoutError after ``timeout``."""
-    parts: dict[int, bytes] = {}
-    last: int | None = None
-    async with asyncio.timeout(timeout):
-        while last is None or len(parts) < last:
-            for _, chunk in await receive_batch(backend, [body_channel], BODY_CHUNKS_PER_RECEIVE):
-                if chunk.get("closed"):
-                    raise RequestAborted(f"the client abandoned the request body on {body_channel}")
-                order = chunk.get("order", len(parts) + 1)
-                parts[order] = chunk.get("content", b"")
-                if not chunk.get("more_content", False):
-                    last = order
-    return [parts[order] for order in sorted(parts)]
+    @classmethod
+    def chunk_bytes(cls, data: bytes) -> Iterator[tuple[bytes, bool]]:
+        """``data`` in ``chunk_size`` pieces as (chunk, is the last); empty data is one empty
+        chunk."""
+        if not data:
+            yield data, True
+            return
+        for start in range(0, len(data), cls.chunk_size):
+            yield data[start : start + cls.chunk_size], start + cls.chunk_size >= len(data)
 
 
-def _wsgi_string(text: str) -> str:
-    """A str as WSGI wants it: its UTF-8 bytes read as latin-1."""
-    return text.encode("utf-8").decode("latin-1")
+#: The consumer of each handler class called with a message.
+_CONSUMERS: dict[type, ViewConsumer] = {}
 
 
-def wsgi_environ(message: Message, body: bytes) -> dict[str, Any]:
-    """The WSGI environ of an ``http.request`` message (SPEC HD2)."""
-    path = message["path"]
-    root_path = message.get("root_path", "")
-    path_info = path[len(root_path) :] if root_path and path.startswith(root_path) else path
-    server = message.get("server") or ["unknown", "0"]
-    client = message.get("client") or ["", 0]
-    environ: dict[str, Any] = {
-        "REQUEST_METHOD": message["method"].upper(),
-        "SCRIPT_NAME": _wsgi_string(root_path),
-        "PATH_INFO": _wsgi_string(path_info),
-        "QUERY_STRING": message.get("query_string", b"").decode("latin-1"),
-        "SERVER_NAME": str(server[0]),
-        "SERVER_PORT": str(server[1]),
-        "REMOTE_ADDR": str(client[0]),
-        "REMOTE_HOST": str(client[0]),
-        "REMOTE_PORT": str(client[1]),
-        "SERVER_PROTOCOL": f"HTTP/{message.get('http_version', '1.1')}",
-        "wsgi.version": (1, 0),
-        "wsgi.url_scheme": message.get("scheme", "http"),
-        "wsgi.input": io.BytesIO(body),
-        "wsgi.errors": sys.stderr,
-        "wsgi.multithread": True,
-        "wsgi.multiprocess": True,
-        "wsgi.run_once": False,
-        "channels.message": message,
-    }
-    for raw_name, raw_value in message.get("headers", []):
-        name = raw_name.decode("latin-1").upper().replace("-", "_")
-        value = raw_value.decode("latin-1")
-        if name in ("CONTENT_TYPE", "CONTENT_LENGTH"):
-            key = name
-        else:
-            key = f"HTTP_{name}"
-        if key in environ:
-            value = environ[key] + ("; " if key == "HTTP_COOKIE" else ",") + value
-        environ[key] = value
-    return environ
-
-
-def response_messages(
-    status: str, headers: list[tuple[str, str]], response: Iterable[bytes], streaming: bool
-) -> Iterator[dict[str, Any]]:
-    """The ``http.response`` messages of a WSGI response, in order (SPEC HD8–HD9)."""
-    first: dict[str, Any] = {
-        "status": int(status.split(" ", 1)[0]),
-        "headers": [[name.encode("latin-1"), value.encode("latin-1")] for name, value in headers],
-    }
-    if streaming:
-        yield {**first, "content": b"", "more_content": True}
-        for part in response:
-            for start in range(0, len(part), BODY_CHUNK_SIZE):
-                yield {"content": part[start : start + BODY_CHUNK_SIZE], "more_content": True}
-        yield dict(END_OF_RESPONSE)
-        return
-    body = b"".join(response)
-    pieces = [body[i : i + BODY_CHUNK_SIZE] for i in range(0, len(body), BODY_CHUNK_SIZE)]
-    pieces = pieces or [b""]
-    for index, piece in enumerate(pieces):
-        message = {"content": piece, "more_content": index < len(pieces) - 1}
-        yield {**first, **message} if index == 0 else message
+def _consumer_of(handler_class: type) -> ViewConsumer:
+    consumer = _CONSUMERS.get(handler_class)
+    if consumer is None:
+        consumer = ViewConsumer()
+        consumer.handler_class = handler_class  # type: ignore[assignment]
+        consumer = _CONSUMERS.setdefault(handler_class, consumer)
+    return consumer
 
 
 def send_reply(
@@ -230,68 +235,38 @@ class _DepartureWatch:
 
 
 class ViewConsumer:
-    """The default ``http.request`` consumer: answers through Django's views (SPEC HD12).
+    """The default ``http.request`` consumer: answers through ``handler_class``.
 
-    One Django handler per process (middleware loads once, on the first request).
-    ``serve_static`` also serves STATIC_URL from the staticfiles finders (development).
-    A body arriving in chunks must be complete within ``body_receive_timeout`` seconds
-    (else 408); a streaming response checks every ``disconnect_check_interval`` seconds
-    whether its client left.
+    One handler per consumer, made on the first request (middleware loads once). A
+    streaming response checks every ``disconnect_check_interval`` seconds whether its client
+    left.
     """
 
-    def __init__(
-        self,
-        serve_static: bool = False,
-        *,
-        body_receive_timeout: float = BODY_RECEIVE_TIMEOUT,
-        disconnect_check_interval: float = STREAM_DISCONNECT_CHECK_INTERVAL,
-    ) -> None:
-        self.serve_static = serve_static
-        self.body_receive_timeout = body_receive_timeout
-        self.disconnect_check_interval = disconnect_check_interval
-        self._handler: Any = None
+    handler_class: type[AsgiHandler] = AsgiHandler
 
-    @property
-    def handler(self) -> Any:
-        if self._handler is None:
-            handler = ChannelsWSGIHandler()
-            self._handler = StaticFilesHandler(handler) if self.serve_static else handler
-        return self._handler
+    def __init__(
+        self, *, disconnect_check_interval: float = STREAM_DISCONNECT_CHECK_INTERVAL
+    ) -> None:
+        self.disconnect_check_interval = disconnect_check_interval
+
+    @cached_property
+    def handler(self) -> AsgiHandler:
+        return self.handler_class()
 
     def __call__(self, message: Message) -> None:
+        response = self.handler.respond(message)
+        if response is None:
+            return
         try:
-            body = read_body(message, self.body_receive_timeout)
-        except RequestTimeout as error:
-            logger.warning("handler: %s", error)
-            send_reply(
-                message, {"status": 408, "content": b"408 Request Timeout (upload too slow)"}
+            replies = self.handler.encode_response(response)
+            watch = (
+                _DepartureWatch(message, self.disconnect_check_interval)
+                if response.streaming
+                else None
             )
-            return
-        except RequestAborted:
-            return
-        started: dict[str, Any] = {}
-
-        def start_response(
-            status: str, headers: list[tuple[str, str]], exc_info: Any = None
-        ) -> Any:
-            started.update(status=status, headers=headers)
-            return lambda data: None
-
-        environ = wsgi_environ(message, body)
-        response = self.handler(environ, start_response)
-        try:
-            if environ.get(RESPONSE_LATER):
-                return
-            if isinstance(response, FileResponse):
-                response.block_size = BODY_CHUNK_SIZE
-            streaming = bool(getattr(response, "streaming", False))
-            replies = response_messages(started["status"], started["headers"], response, streaming)
-            watch = _DepartureWatch(message, self.disconnect_check_interval) if streaming else None
             self._send_all(message, replies, watch)
         finally:
-            close = getattr(response, "close", None)
-            if close is not None:
-                close()
+            response.close()
 
     def _send_all(
         self, message: Message, replies: Iterator[dict[str, Any]], watch: _DepartureWatch | None
@@ -310,7 +285,7 @@ class ViewConsumer:
                     message["path"],
                     sent,
                 )
-                send_reply(message, dict(END_OF_RESPONSE))
+                send_reply(message, dict(END_OF_RESPONSE) if sent else dict(FAILED_RESPONSE))
                 return
             if reply is None:
                 return
@@ -328,13 +303,14 @@ class ViewConsumer:
 
 
 def view_consumer(*, insecure: bool = False, static: bool = True) -> ViewConsumer:
-    """The default HTTP consumer for runworker and runserver: it serves static files too
-    when staticfiles is installed and DEBUG (or ``insecure``) is on, unless ``static`` is
-    False (SPEC MC2, MC5)."""
+    """The default HTTP consumer for runworker and runserver: a ``StaticFilesConsumer``,
+    which serves static files too, when staticfiles is installed and DEBUG (or ``insecure``)
+    is on, unless ``static`` is False; else a ``ViewConsumer``."""
     from django.apps import apps
     from django.conf import settings
 
-    serve_static = (
-        static and apps.is_installed("django.contrib.staticfiles") and (settings.DEBUG or insecure)
-    )
-    return ViewConsumer(serve_static=serve_static)
+    if static and apps.is_installed("django.contrib.staticfiles") and (settings.DEBUG or insecure):
+        from .staticfiles import StaticFilesConsumer
+
+        return StaticFilesConsumer()
+    return ViewConsumer()

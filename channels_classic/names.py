@@ -1,5 +1,12 @@
 """Channel and group name rules (those of channels 4), checked in one place with errors that
-show the bad name and say what a good one looks like."""
+show the bad name and say what a good one looks like.
+
+1.x also had single-reader channels, ``name?suffix``, which channels 4 refuses. Names that
+1.x code passes with a '?' are accepted wherever user code names a channel (``Channel``,
+routes, the layer wrapper's methods) and become valid ones: each '?' is replaced by
+SINGLE_READER_MARK, the same way in every process, so senders and receivers agree. Such a
+channel is then an ordinary channel, which is what a single-reader one is to this layer.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +18,16 @@ CHANNEL_NAME = re.compile(r"^[a-zA-Z\d\-_.]+(![\d\w\-_.]*)?$")
 GROUP_NAME = re.compile(r"^[a-zA-Z\d\-_.]+$")
 
 _ALLOWED = "ASCII letters, digits, hyphens, underscores and periods"
+#: What a 1.x single-reader '?' becomes in a channel name ("a?b" is "a__q__b").
+SINGLE_READER_MARK = "__q__"
+
+
+def classic_channel_name(name: str) -> str:
+    """``name`` with each 1.x single-reader '?' replaced by SINGLE_READER_MARK (other names,
+    and anything that is not a str, as they are)."""
+    if isinstance(name, str) and "?" in name:
+        return name.replace("?", SINGLE_READER_MARK)
+    return name
 
 
 def check_channel_name(name: object) -> str:

@@ -72,9 +72,34 @@ UNDECORATED_CONNECT_HINT = (
 )
 
 
-def wait_channel_name(reply_channel: str, order: int) -> str:
-    """The wait channel of the message with ``order`` of a reply channel, when it came early."""
+def wait_channel_name(reply_channel: str, order: int | None = None) -> str:
+    """The wait channel of the message with ``order`` of a reply channel, when it came early.
+
+    1.x kept all of a socket's early messages in one wait channel, named from the reply
+    channel alone; here each waits in its own, so without ``order`` it is a ValueError.
+    """
+    if order is None:
+        raise ValueError(
+            f"wait_channel_name({reply_channel!r}) names no channel: each early message of a "
+            "socket waits in a channel of its own; give its order, "
+            "wait_channel_name(reply_channel, order), or call requeue_messages(message)"
+        )
     return f"{WAIT_CHANNEL_PREFIX}{hashlib.sha1(reply_channel.encode()).hexdigest()}.{order}"
+
+
+def requeue_messages(message: Message) -> None:
+    """Sends the socket's parked message whose turn it is now (its channel session's next
+    order) back to its channel, if one waits; the others follow in turn as each runs. 1.x
+    sent every waiting message back; ``enforce_ordering`` does this itself."""
+    if message.reply_channel is None or message.channel_layer is None:
+        raise ValueError(
+            f"requeue_messages() needs a message with a reply channel and a layer, got "
+            f"{message!r}: pass the message an @enforce_ordering consumer received"
+        )
+    room = WaitRoom(message.channel_layer, message.reply_channel.name, channel_session_engine())
+    expected = session_for_reply_channel(room.reply_channel).get(NEXT_ORDER_KEY, 0)
+    if room.is_parked(expected):
+        room.release(expected)
 
 
 @read_once(GAP_TIMEOUT_SETTING)
@@ -252,8 +277,9 @@ def enforce_ordering(func: Callable[P, R] | None = None, slight: bool = False) -
     """
     if slight:
         raise ValueError(
-            "enforce_ordering(slight=True) was removed in Channels 1.0: ordering is always "
-            "strict; use @enforce_ordering"
+            "Slight ordering is now always on due to Channels changes. Please remove the "
+            "decorator. (enforce_ordering(slight=True) was removed in Channels 1.0: ordering "
+            "is always strict; use @enforce_ordering)"
         )
 
     def decorator(func: Callable[P, R]) -> Callable[P, R | None]:
@@ -285,7 +311,8 @@ def _order(message: Message) -> int:
         return int(message["order"])
     except (KeyError, TypeError, ValueError):
         raise ValueError(
-            f"@enforce_ordering needs an integer 'order' key, and the message on "
+            "No `order` value in message; @enforce_ordering can only be used on messages "
+            f"containing it. It needs an integer 'order' key, and the message on "
             f"{message.channel.name!r} has {message.get('order')!r}; use it on "
             "websocket.connect/receive/disconnect consumers"
         ) from None

@@ -145,13 +145,20 @@ def current() -> Outbox | None:
     return getattr(_local, "outbox", None)
 
 
+def replace(outbox: Outbox | None) -> Outbox | None:
+    """Makes sends in this thread go into ``outbox`` (None: out at once); returns the outbox
+    they went into before."""
+    previous = current()
+    _local.outbox = outbox
+    return previous
+
+
 @contextmanager
 def collecting() -> Iterator[Outbox]:
     """Makes sends in this thread go into a fresh outbox for the duration of the block."""
     outbox = Outbox()
-    previous = current()
-    _local.outbox = outbox
+    previous = replace(outbox)
     try:
         yield outbox
     finally:
-        _local.outbox = previous
+        replace(previous)

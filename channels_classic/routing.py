@@ -23,7 +23,7 @@ from django.utils.module_loading import import_string
 
 from .consumers import connect_consumer, null_consumer
 from .message import Message
-from .names import check_channel_name
+from .names import check_channel_name, classic_channel_name
 
 Consumer = Callable[..., object]
 #: What ``match`` returns on success: the consumer and its keyword arguments.
@@ -86,6 +86,7 @@ class RouteClass(Route):
         channel_names = getattr(resolved, "channel_names", None)
         if not callable(channel_names):
             raise ValueError(
+                "The consumer passed to RouteClass has no valid channel_names method: "
                 f"{label}: {resolved!r} has no callable channel_names(); route_class() needs a "
                 "class-based consumer that lists its channels. Route a plain function with "
                 "route('channel.name', consumer) instead."
@@ -264,7 +265,7 @@ def _channel_set(channels: Any, label: str) -> frozenset[str]:
     result = set()
     for name in names:
         try:
-            result.add(check_channel_name(Router.normalise_re_arg(name)))
+            result.add(check_channel_name(classic_channel_name(Router.normalise_re_arg(name))))
         except (TypeError, UnicodeDecodeError) as error:
             raise ValueError(f"{label}: {error}") from error
     return frozenset(result)
@@ -296,8 +297,8 @@ def _compile(pattern: Any, key: str, label: str) -> re.Pattern[str]:
         raise ValueError(f"{label}: filter {key}={pattern!r} is not usable: {error}") from error
     if regex.groups != len(regex.groupindex):
         raise ValueError(
-            f"{label}: filter {key}={pattern!r} contains positional groups; only named groups "
-            "(?P<name>...) are allowed, as each one becomes a consumer keyword argument"
+            f"Filter for {key} on {label} contains positional groups; only named groups are "
+            "allowed. Name them (?P<name>...): each one becomes a consumer keyword argument"
         )
     return regex
 

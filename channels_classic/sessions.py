@@ -4,7 +4,8 @@ A channel session is an ordinary Django session whose key is derived from the so
 channel, so every message of one socket sees the same data whichever worker runs it. An HTTP
 session is the browser's own, found from the message's cookie or ``?session_key=``.
 ``enforce_ordering``, which keeps its state in the channel session, lives in ``ordering``
-and is importable from here too, as in 1.x.
+and is importable from here too, as in 1.x (with ``wait_channel_name`` and
+``requeue_messages``).
 
 Fixed from 1.x: a channel session emptied by its consumer is saved, so a logout sticks
 (Q11); a channel session the consumer flushed or cycled stays under its reply channel's key;
@@ -29,7 +30,7 @@ from django.http import QueryDict
 from django.http.cookie import parse_cookie
 
 from .exceptions import ConsumeLater, UnsuitableSessionEngine
-from .message import Message
+from .message import Message, header_pairs
 from .settings_cache import read_once
 
 P = ParamSpec("P")
@@ -65,6 +66,7 @@ def channel_session_engine() -> ModuleType:
         setting, name = fallback, getattr(settings, fallback)
     if name == _SIGNED_COOKIES:
         raise UnsuitableSessionEngine(
+            "You cannot use channels session functionality with signed cookie sessions! "
             f"settings.{setting} = {name!r} cannot hold channel sessions: signed-cookie "
             "sessions live in the browser, and a worker has no cookie to write them to. Set "
             "CHANNEL_SESSION_ENGINE to a server-side engine, e.g. "
@@ -164,9 +166,9 @@ def find_message(args: tuple[Any, ...], decorator: str) -> Any:
             return arg
     got = ", ".join(type(arg).__name__ for arg in args[:2]) or "no positional arguments"
     raise ValueError(
-        f"@{decorator} found no Message among the consumer's first two positional arguments "
-        f"(got {got}); it decorates consumers called as consumer(message, ...) or methods "
-        "called as method(self, message, ...)"
+        f"{decorator} called without Message instance: @{decorator} found none among the "
+        f"consumer's first two positional arguments (got {got}); it decorates consumers "
+        "called as consumer(message, ...) or methods called as method(self, message, ...)"
     )
 
 
@@ -177,34 +179,48 @@ def channel_session(func: Callable[P, R]) -> Callable[P, R]:
     if another worker creates it at the same moment, ConsumeLater puts the message back to run
     again (the worker retries it).
     After the consumer, even when it raised, the session is saved if it was modified, emptied
-    included. Nested inside another @channel_session it only saves what changed.
+    included. Nested inside another @channel_session (the message has its session already)
+    it only saves what changed, and, as in 1.x, asks for no reply channel: a message that
+    was given a channel_session by other means passes through.
     """
 
     @functools.wraps(func)
     def inner(*args: P.args, **kwargs: P.kwargs) -> R:
         message = find_message(args, "channel_session")
+        if hasattr(message, "channel_session"):
+            return _with_session(func, message, args, kwargs)
         if message.reply_channel is None:
             raise ValueError(
-                f"@channel_session needs a reply_channel, and the message on "
-                f"{message.channel.name!r} has none; use it on consumers of client messages "
-                "(websocket.connect/receive/disconnect, http.request)"
+                "No reply_channel sent to consumer; @channel_session can only be used on "
+                f"messages containing it. The message on {message.channel.name!r} has none; "
+                "use it on consumers of client messages (websocket.connect/receive/disconnect, "
+                "http.request)"
             )
         key = channel_session_key(message.reply_channel.name)
-        if hasattr(message, "channel_session"):
-            session = message.channel_session
-        else:
-            session, found = _load_channel_session(key)
-            if not found:
-                _create_channel_session(session, key)
-            message.channel_session = session
-        try:
-            return func(*args, **kwargs)
-        finally:
-            session = message.channel_session
-            if session.modified:
-                save_channel_session(session, key)
+        session, found = _load_channel_session(key)
+        if not found:
+            _create_channel_session(session, key)
+        message.channel_session = session
+        return _with_session(func, message, args, kwargs)
 
     return inner
+
+
+def _with_session(
+    func: Callable[P, R], message: Any, args: tuple[Any, ...], kwargs: dict[str, Any]
+) -> R:
+    """Runs the consumer, then saves ``message.channel_session`` if it changed (even if the
+    consumer raised), under its reply channel's key (a session given by other means, on a
+    message without one, under its own)."""
+    try:
+        return func(*args, **kwargs)
+    finally:
+        session = message.channel_session
+        if session is not None and session.modified:
+            if message.reply_channel is None:
+                session.save()
+            else:
+                save_channel_session(session, channel_session_key(message.reply_channel.name))
 
 
 def http_session_key(message: Message) -> str | None:
@@ -219,8 +235,8 @@ def http_session_key(message: Message) -> str | None:
     if not key:
         cookie = "; ".join(
             value.decode("latin-1")
-            for name, value in message.get("headers") or ()
-            if name.lower() == b"cookie"
+            for name, value in header_pairs(message.get("headers"))
+            if name == b"cookie"
         )
         key = parse_cookie(cookie).get(settings.SESSION_COOKIE_NAME)
     if not key or _DERIVED_KEY.fullmatch(key):
@@ -280,11 +296,15 @@ def channel_and_http_session(func: Callable[P, R]) -> Callable[P, R]:
     return http_session(channel_session(inner))
 
 
-def __getattr__(name: str) -> Any:
-    # 1.x imported enforce_ordering from here; it lives in .ordering, which builds on this
-    # module, so it is looked up on first use rather than imported in a cycle.
-    if name == "enforce_ordering":
-        from .ordering import enforce_ordering
+#: What 1.x imported from here that lives in ``ordering``.
+_ORDERING_NAMES = ("enforce_ordering", "requeue_messages", "wait_channel_name")
 
-        return enforce_ordering
+
+def __getattr__(name: str) -> Any:
+    # ``ordering`` builds on this module, so its names are looked up on first use rather than
+    # imported in a cycle.
+    if name in _ORDERING_NAMES:
+        from . import ordering
+
+        return getattr(ordering, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -12,6 +12,7 @@ import pytest
 from django.contrib.auth.models import User
 
 from channels_classic.binding import WebsocketBinding, WebsocketBindingWithMembers
+from channels_classic.binding.base import BindingMetaclass
 from channels_classic.generic import WebsocketDemultiplexer
 from channels_classic.layers.facade import ClassicLayer
 from tests.generic_support import Socket, login, run, use_cache_sessions
@@ -45,8 +46,11 @@ def database(transactional_db):
 @pytest.fixture(autouse=True)
 def forget_local_bindings():
     """Bindings defined in a test stop listening after it: signal receivers are weak
-    references, and a class goes only when the collector breaks its reference cycles."""
+    references, and a class goes once the metaclass's list no longer holds it and the
+    collector breaks its reference cycles."""
+    kept = list(BindingMetaclass.binding_classes)
     yield
+    BindingMetaclass.binding_classes[:] = kept
     gc.collect()
 
 

@@ -3,6 +3,7 @@
 import os
 
 from channels_classic import Channel, Group
+from channels_classic.handler import AsgiHandler
 from channels_classic.routing import route
 from channels_classic.sessions import enforce_ordering
 from routing import channel_routing as demo_routing
@@ -66,7 +67,18 @@ def report_http_disconnect(message):
     Channel(REPORTS).send({"http_disconnect": message["path"]})
 
 
+class MarkedHandler(AsgiHandler):
+    """A 1.x-style handler subclass: the views' response, marked with the handler's name."""
+
+    def get_response(self, request):
+        response = super().get_response(request)
+        response["X-Handler"] = type(self).__name__
+        return response
+
+
 channel_routing = [
+    route("http.request", MarkedHandler, path=r"^/handled/marked/$"),
+    route("http.request", AsgiHandler, path=r"^/handled/"),
     route("websocket.connect", ordered_connect, path=r"^/ordered/$"),
     route("websocket.receive", ordered_receive, path=r"^/ordered/$"),
     route("websocket.disconnect", ordered_disconnect, path=r"^/ordered/$"),

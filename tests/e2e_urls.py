@@ -89,7 +89,14 @@ def wait_for_news(request):
     raise request.ResponseLater()
 
 
+def handled(request):
+    """What the routed AsgiHandler classes of tests/e2e_routing.py answer with."""
+    return HttpResponse(f"handled {request.path}".encode())
+
+
 urlpatterns = [
+    path("handled/", handled),
+    path("handled/marked/", handled),
     path("upload/", upload),
     path("stream/", stream),
     path("slow-stream/", slow_stream),

@@ -11,13 +11,19 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
-from channels_classic.embedded_redis import free_port
+import redis
+
+from channels_classic.embedded_redis import find_redis_server, free_port
 from channels_classic.test.process import stop_process
 
 ROOT = Path(__file__).resolve().parent.parent
 START_TIMEOUT = 20.0
+#: How long a fresh Sentinel may take to know its master.
+SENTINEL_STARTUP_TIMEOUT = 10.0
 
 
 def run_manage(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
@@ -164,3 +170,40 @@ class Stack:
     def stop(self) -> None:
         for process in reversed(self.processes):
             process.stop()
+
+
+@contextmanager
+def running_sentinel(
+    master_port: int, service: str, password: str, directory: Path
+) -> Iterator[int]:
+    """A Redis Sentinel (asking for ``password``) that monitors the Redis on ``master_port``
+    as ``service``, on a free port of 127.0.0.1; yields its port once it knows the master,
+    and stops it by PID after the block. Its log is ``directory / "sentinel.log"``."""
+    port = free_port()
+    config = directory / "sentinel.conf"
+    config.write_text(
+        f"port {port}\nbind 127.0.0.1\ndir {directory}\nrequirepass {password}\n"
+        f"sentinel monitor {service} 127.0.0.1 {master_port} 1\n"
+    )
+    log_path = directory / "sentinel.log"
+    with open(log_path, "wb") as log:
+        process = subprocess.Popen(
+            [find_redis_server(), str(config), "--sentinel"], stdout=log, stderr=log
+        )
+    try:
+        client = redis.Redis(port=port, password=password)
+        deadline = time.monotonic() + SENTINEL_STARTUP_TIMEOUT
+        while True:
+            try:
+                if client.sentinel_get_master_addr_by_name(service):
+                    break
+            except redis.ConnectionError:
+                pass
+            if process.poll() is not None:
+                raise RuntimeError(f"the Sentinel exited: {log_path.read_text()}")
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"the Sentinel did not start: {log_path.read_text()}")
+            time.sleep(0.05)
+        yield port
+    finally:
+        stop_process(process)

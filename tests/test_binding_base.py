@@ -1,4 +1,4 @@
-"""Data binding's base (channels_classic.binding.base, registry; SPEC B1–B4, B8): binding
+"""Data binding's base (channels_classic.binding.base; SPEC B1–B4, B8): binding
 classes are checked and connected to their model's signals, and saves and deletes become
 messages to the groups a row leaves, stays in and joins. Bound to ``auth.User``, against the
 test database, with a real worker on the in-memory layer where consumers run."""
@@ -14,7 +14,7 @@ from django.contrib.auth.models import User
 
 from channels_classic import route
 from channels_classic.binding import Binding, WebsocketBinding, WebsocketBindingWithMembers
-from channels_classic.binding.registry import bindings
+from channels_classic.binding.base import BindingMetaclass
 from channels_classic.message import Message
 from tests.binding_support import (  # noqa: F401 (fixtures)
     USER_FIELDS,
@@ -59,8 +59,9 @@ NAMED = {"group_names": classmethod(lambda cls, instance: [])}
         (
             WebsocketBinding,
             NAMED,
-            r"^Bad\.model must be a model class or an 'app_label\.ModelName' string, got None "
-            r"\(set model = None in the class body to make Bad abstract\)$",
+            r"^You must set the model attribute on Binding <class '[\w.]+\.Bad'>! Give a model "
+            r"class or an 'app_label\.ModelName' string \(or set model = None in the class body "
+            r"to make Bad abstract\)$",
         ),
         (WebsocketBinding, {**NAMED, "model": 42}, r"Bad\.model must be a model class .* got 42"),
         (
@@ -72,7 +73,8 @@ NAMED = {"group_names": classmethod(lambda cls, instance: [])}
         (
             WebsocketBinding,
             {**NAMED, "model": User},
-            r"Bad must set fields \(a list of field names, or '__all__'\) or exclude",
+            r"^You must set the fields or exclude attribute on Binding <class '[\w.]+\.Bad'>! "
+            r"fields is a list of field names \(or '__all__'\), exclude",
         ),
         (
             WebsocketBinding,
@@ -174,8 +176,8 @@ def test_abstract_bindings_are_skipped_and_their_subclasses_listen():
 def test_bindings_defined_before_django_is_ready_wait_for_it(monkeypatch):
     """Before ready() a new binding class only waits (its model may not be loaded yet, so
     its "app_label.ModelName" stays a string); the app config's ready() connects it."""
-    monkeypatch.setattr(bindings, "is_ready", False)
-    monkeypatch.setattr(bindings, "pending", [])
+    monkeypatch.setattr(BindingMetaclass, "register_immediately", False)
+    monkeypatch.setattr(BindingMetaclass, "binding_classes", [])
 
     class Early(WebsocketBinding):
         model = "auth.Group"
@@ -186,16 +188,16 @@ def test_bindings_defined_before_django_is_ready_wait_for_it(monkeypatch):
         def group_names(cls, instance: AuthGroup) -> list[str]:
             return ["early"]
 
-    assert bindings.pending == [Early]
+    assert BindingMetaclass.binding_classes == [Early]
     assert Early.model == "auth.Group"
     layer = make_layer()
     socket = member(layer, "early")
     with as_default(layer):
         AuthGroup.objects.create(name="before")
         assert socket.replies() == []
-        bindings.ready()
+        BindingMetaclass.register_all()
         after = AuthGroup.objects.create(name="after")
-    assert bindings.pending == [] and Early.model is AuthGroup
+    assert BindingMetaclass.register_immediately and Early.model is AuthGroup
     assert [frame["payload"]["pk"] for frame in frames(socket)] == [after.pk]
 
 
@@ -349,3 +351,74 @@ def test_a_protocol_free_binding_uses_its_own_encode_and_serialize():
         {"text": 'plain: {"did": "update", "created": false}'},
         {"text": 'plain: {"did": "delete", "created": null}'},
     ]
+
+
+# The 1.1 extension points, overridden by subclasses
+
+
+class Audited(WebsocketBinding):
+    """Overrides every 1.1 extension point, recording the calls and keeping what they do."""
+
+    model = "auth.User"
+    stream = "audited"
+    fields = ["username", "last_name"]
+    calls: list[tuple[Any, ...]] = []
+
+    @classmethod
+    def group_names(cls, instance: User) -> list[str]:
+        cls.calls.append(("group_names", instance.last_name))
+        return [f"audit-{instance.last_name}"] if instance.last_name else []
+
+    @classmethod
+    def pre_change_receiver(cls, instance: User, action: str) -> None:
+        cls.calls.append(("pre", action))
+        super().pre_change_receiver(instance, action)
+
+    @classmethod
+    def post_change_receiver(cls, instance: User, action: str, **kwargs: Any) -> None:
+        cls.calls.append(("post", action, sorted(kwargs)))
+        super().post_change_receiver(instance, action, **kwargs)
+
+    def send_messages(self, instance: User, group_names: Any, action: str, **kwargs: Any) -> None:
+        self.calls.append(("send", action, sorted(group_names), kwargs.get("created")))
+        super().send_messages(instance, group_names, action, **kwargs)
+
+
+def test_the_signal_handlers_call_the_overridden_extension_points():
+    """A save and a delete go through pre_change_receiver(instance, action),
+    post_change_receiver(instance, action, **signal kwargs) and
+    send_messages(instance, group_names, action, **signal kwargs), each overridable;
+    group_names(instance) is asked for the stored row and for the saved one."""
+    layer = make_layer()
+    socket = member(layer, "audit-red")
+    Audited.calls = []
+    with as_default(layer):
+        cat = User.objects.create(username="cat", last_name="red")
+        assert Audited.calls[:4] == [
+            ("pre", "create"),
+            ("post", "create", ["created", "raw", "sender", "signal", "update_fields", "using"]),
+            ("group_names", "red"),
+            ("send", "delete", [], True),
+        ]
+        assert ("send", "create", ["audit-red"], True) in Audited.calls
+        Audited.calls = []
+        cat.delete()
+    assert Audited.calls[0] == ("pre", "delete") and Audited.calls[1] == ("group_names", "red")
+    assert ("send", "delete", ["audit-red"], None) in Audited.calls
+    assert [frame["payload"]["action"] for frame in frames(socket)] == ["create", "delete"]
+    assert Audited in BindingMetaclass.binding_classes and type(Audited) is BindingMetaclass
+
+
+def test_a_1_0_group_names_with_an_action_is_refused_saying_the_1_1_signature():
+    """Channels 1.0's group_names(cls, instance, action) would fail on every save: the class
+    is refused, naming 1.1's group_names(cls, instance)."""
+    with pytest.raises(ValueError, match=r"takes \(instance, action\), as in Channels 1\.0"):
+
+        class Old(WebsocketBinding):
+            model = "auth.User"
+            stream = "old"
+            fields = ["username"]
+
+            @classmethod
+            def group_names(cls, instance: User, action: str) -> list[str]:
+                return []

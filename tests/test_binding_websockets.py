@@ -167,10 +167,11 @@ def test_refusals_are_silent_by_default():
         ('{"pk": 1}', r"OpenUsers takes requests .* sent '\{\"pk\": 1\}'"),
         (
             request("frobnicate"),
-            r"OpenUsers got action 'frobnicate' from the socket on '/chat/'; the actions are "
+            r"^Bad action 'frobnicate': OpenUsers got it from the socket on '/chat/'; the "
+            r"actions are "
             r"'create', 'update' and 'delete'",
         ),
-        (request(["update"]), r"OpenUsers got action \['update'\] from the socket"),
+        (request(["update"]), r"^Bad action \['update'\]: OpenUsers got it from the socket"),
         (
             request("update", None, {}),
             r"OpenUsers: 'update' needs a pk, and the socket on '/chat/' sent none",
@@ -240,7 +241,7 @@ def test_a_bad_request_is_logged_and_the_worker_goes_on(caplog):
     socket.send("websocket.receive", text=request("update", ola.pk, {"email": "ola@example.com"}))
     run(layer)
     assert User.objects.get(pk=ola.pk).email == "ola@example.com"
-    assert "OpenUsers got action 'rename'" in caplog.text
+    assert "Bad action 'rename': OpenUsers got it from the socket" in caplog.text
 
 
 def test_strict_ordering_runs_a_sockets_requests_in_order():

@@ -372,5 +372,8 @@ def test_rundelay_refuses_the_in_memory_layer(settings):
             "ROUTING": [],
         }
     }
-    with pytest.raises(CommandError, match="only works inside one process.*configure a Redis"):
+    with pytest.raises(
+        CommandError,
+        match="^You cannot span multiple processes .*inside one process.*configure a Redis",
+    ):
         call_command("rundelay")

@@ -281,3 +281,23 @@ async def test_the_autoreloader_recovers_from_a_broken_routing(start_runserver, 
             time.sleep(0.05)
         server.wait_for_port(port)
         assert await echo(port) == answer
+
+
+@pytest.mark.parametrize("order", ["1x", "daphne"])
+async def test_runserver_is_ours_whatever_the_order_of_installed_apps(
+    start_runserver, tmp_path, order
+):
+    """With channels_classic after django.contrib.staticfiles (1.x's order), or daphne
+    first, runserver is still the interface server with workers: sockets work, static files
+    and pages too."""
+    env = environment(
+        tmp_path, DJANGO_SETTINGS_MODULE="tests.e2e_app_order_settings", TEST_APP_ORDER=order
+    )
+    listed = run_manage(
+        env, "shell", "-c", "from django.conf import settings; print(settings.INSTALLED_APPS)"
+    )
+    assert listed.stdout.index("staticfiles") < listed.stdout.index("'channels_classic'")
+    server, port = start_runserver("--noreload", env=env)
+    assert await echo(port) == "You said: hello"
+    assert get(port, "/static/realtime/chat.js")[0] == 200
+    assert BANNER in server.log()

@@ -172,8 +172,8 @@ def test_disconnect_leaves_the_groups_and_reaches_every_stream():
         (frame(["echo"], {}), r"Streams has no consumer for stream \['echo'\]"),
         (
             frame("echo", [1]),
-            r"The payload of a frame on stream 'echo' must be a JSON object, "
-            r"and the socket on '/chat/' sent \[1\]",
+            r"^Multiplexed frame payload is not a dict: the payload of a frame on stream 'echo' "
+            r"must be a JSON object, and the socket on '/chat/' sent \[1\]",
         ),
     ],
 )
@@ -237,8 +237,9 @@ def test_the_demultiplexers_own_send_and_group_send_raise():
         Loud(Socket(make_layer()).message("websocket.connect"))
     with pytest.raises(
         SendNotAvailableOnDemultiplexer,
-        match=r"Streams\.group_send\(\) is not available: frames to a multiplexed socket need a "
-        r"stream; use WebsocketMultiplexer\.group_send\(name, stream, payload\)",
+        match=r"^Use WebsocketMultiplexer\.group_send: Streams\.group_send\(\) is not available, "
+        r"as frames to a multiplexed socket need a stream; call "
+        r"WebsocketMultiplexer\.group_send\(name, stream, payload\)",
     ):
         Streams.group_send("streams", {"text": "x"})
 

@@ -1,5 +1,6 @@
-"""The worker's HTTP bridge (channels_classic/handler.py) on the in-memory layer: request
-messages in, WSGI environs and Django views in the middle, response messages out."""
+"""The worker's HTTP bridge (channels_classic/handler.py, http_request.py) on the in-memory
+layer: request messages in, WSGI environs and Django views in the middle, response messages
+out."""
 
 from __future__ import annotations
 
@@ -13,17 +14,14 @@ from django.urls import path
 
 from channels_classic.defaults import BODY_CHUNK_SIZE
 from channels_classic.exceptions import RequestAborted, RequestTimeout, ResponseLater
-from channels_classic.handler import (
-    ViewConsumer,
-    read_body,
-    response_messages,
-    send_reply,
-    wsgi_environ,
-)
+from channels_classic.handler import AsgiHandler, AsgiRequest, ViewConsumer, send_reply
+from channels_classic.http_request import read_body, wsgi_environ
 from channels_classic.interface import messages
 from channels_classic.layers.facade import ClassicLayer
 from channels_classic.layers.inmemory import InMemoryChannelLayer
 from channels_classic.message import Message
+from channels_classic.routing import route
+from channels_classic.worker import Worker
 
 #: Every streaming view here stops after this many parts, so no test can hang.
 PART_LIMIT = 500
@@ -167,33 +165,46 @@ def test_a_large_body_travels_in_512_kib_messages():
     """A body of two chunks and a byte is three messages: status and headers on the first,
     more_content on all but the last."""
     body = bytes(range(256)) * (BODY_CHUNK_SIZE // 128) + b"!"
-    sent = list(response_messages("200 OK", [("Content-Type", "x/y")], [body], streaming=False))
-    assert BODY_CHUNK_SIZE == 512 * 1024
+    response = HttpResponse(body, content_type="x/y")
+    sent = list(AsgiHandler.encode_response(response))
+    assert BODY_CHUNK_SIZE == AsgiHandler.chunk_size == 512 * 1024
     assert [len(m["content"]) for m in sent] == [BODY_CHUNK_SIZE, BODY_CHUNK_SIZE, 1]
     assert [m["more_content"] for m in sent] == [True, True, False]
-    assert (sent[0]["status"], sent[0]["headers"]) == (200, [[b"Content-Type", b"x/y"]])
+    assert (sent[0]["status"], sent[0]["headers"]) == (200, [(b"Content-Type", b"x/y")])
     assert all("status" not in m for m in sent[1:])
     assert b"".join(m["content"] for m in sent) == body
 
 
 def test_an_empty_body_is_one_message():
-    """A response without a body is a single message with empty content."""
-    sent = list(response_messages("204 No Content", [], [], streaming=False))
-    assert sent == [{"status": 204, "headers": [], "content": b"", "more_content": False}]
+    """A response without a body is a single message with empty content; each cookie is a
+    header of its own."""
+    response = HttpResponse(status=204)
+    del response["Content-Type"]
+    response.set_cookie("a", "1")
+    response.set_cookie("b", "2")
+    (sent,) = AsgiHandler.encode_response(response)
+    assert sent == {
+        "status": 204,
+        "headers": [(b"Set-Cookie", b" a=1; Path=/"), (b"Set-Cookie", b" b=2; Path=/")],
+        "content": b"",
+        "more_content": False,
+    }
 
 
-def test_a_stream_is_a_start_its_chunked_parts_and_an_end():
-    """A streaming response starts empty, sends each part (a large one in chunks), then an
-    empty last message."""
+def test_a_stream_is_its_chunked_parts_and_an_end():
+    """A streaming response sends each part (a large one in chunks) with more_content, the
+    first one with the status, then a last message without content (as 1.x did)."""
     parts = [b"a", b"b" * (BODY_CHUNK_SIZE + 1)]
-    sent = list(response_messages("200 OK", [], parts, streaming=True))
-    assert [(len(m["content"]), m["more_content"]) for m in sent] == [
-        (0, True),
+    sent = list(AsgiHandler.encode_response(StreamingHttpResponse(parts)))
+    assert [(len(m.get("content", b"")), m["more_content"]) for m in sent] == [
         (1, True),
         (BODY_CHUNK_SIZE, True),
         (1, True),
         (0, False),
     ]
+    assert sent[0]["status"] == 200 and all("status" not in m for m in sent[1:])
+    (only,) = AsgiHandler.encode_response(StreamingHttpResponse([]))
+    assert (only["status"], only["more_content"]) == (200, False)
 
 
 # read_body (SPEC HD5, HD6)
@@ -225,16 +236,29 @@ def test_a_closed_chunk_aborts_the_request(layer):
         read_body(message)
 
 
-def test_a_slow_upload_is_answered_408(layer):
+class QuickRequest(AsgiRequest):
+    body_receive_timeout = 0.2
+
+
+class QuickHandler(AsgiHandler):
+    request_class = QuickRequest
+
+
+class QuickConsumer(ViewConsumer):
+    """A view consumer whose requests wait 0.2 s for their body (as 1.x tuned it)."""
+
+    handler_class = QuickHandler
+
+
+def test_a_slow_upload_is_answered_408(layer, plain_views):
     """The view consumer answers a body that does not arrive in time with 408."""
     message = request(layer, body_channel="http.request.body.t4")
-    ViewConsumer(body_receive_timeout=0.2)(message)
-    assert replies(layer, message) == [
-        {"status": 408, "content": b"408 Request Timeout (upload too slow)"}
-    ]
+    QuickConsumer()(message)
+    (reply,) = replies(layer, message)
+    assert (reply["status"], reply["content"]) == (408, b"408 Request Timeout (upload too slow)")
 
 
-def test_an_abandoned_upload_gets_no_response(layer):
+def test_an_abandoned_upload_gets_no_response(layer, plain_views):
     """The view consumer sends nothing for a request whose client gave up."""
     message = request(layer, body_channel="http.request.body.t5")
     layer.send("http.request.body.t5", {"closed": True})
@@ -290,9 +314,9 @@ def test_a_stream_whose_iterator_raises_still_ends(layer, plain_views, caplog):
     message = request(layer, "/failing-stream/")
     ViewConsumer()(message)
     sent = replies(layer, message)
-    assert [m["content"] for m in sent] == [b"", b"part 0\n", b"part 1\n", b""]
-    assert [m["more_content"] for m in sent] == [True, True, True, False]
-    assert "the streaming response to GET /failing-stream/ failed after 3 message(s)" in (
+    assert [m["content"] for m in sent] == [b"part 0\n", b"part 1\n", b""]
+    assert [m["more_content"] for m in sent] == [True, True, False]
+    assert "the streaming response to GET /failing-stream/ failed after 2 message(s)" in (
         caplog.text
     )
     assert "the stream broke on purpose" in caplog.text
@@ -319,3 +343,68 @@ def test_a_stream_stops_when_the_interface_reports_the_client_gone(layer, plain_
     assert len(received) == 5
     assert "the client of GET /endless/ left; stopped streaming" in caplog.text
     assert len(replies(layer, message)) < PART_LIMIT // 2
+
+
+# AsgiHandler and AsgiRequest as 1.x code uses them (SPEC HD1, HD7)
+
+
+class PathEcho(AsgiHandler):
+    """A handler that answers every request itself, as 1.x's tests subclassed it."""
+
+    def get_response(self, request):
+        return HttpResponse(f"{request.method} {request.path} {request.GET['q']}".encode())
+
+
+def test_a_routed_handler_class_serves_the_message(views):
+    """route("http.request", AsgiHandler) (or a subclass) works as a consumer: the worker
+    calls the class with the message, and the response goes to the reply channel."""
+    layer = ClassicLayer(
+        InMemoryChannelLayer(),
+        alias="test",
+        routing=[
+            route("http.request", AsgiHandler, path=r"^/hello/"),
+            route("http.request", PathEcho),
+        ],
+    )
+    sent = [request(layer, path, query_string=b"q=1") for path in ("/hello/", "/other/")]
+    for message in sent:
+        layer.send("http.request", message.content)
+    Worker(layer, install_signals=False, stop_when_idle=True).run()
+    assert [[reply["content"] for reply in replies(layer, message)] for message in sent] == [
+        [b"replaced"],
+        [b"GET /other/ 1"],
+    ]
+
+
+def test_a_handler_instance_yields_the_response_messages(layer, plain_views):
+    """AsgiHandler()(message) yields the messages of the response (what 1.x consumers sent
+    themselves); encode_response turns a response made by hand into them."""
+    message = request(layer, "/x/", query_string=b"q=2")
+    (reply,) = PathEcho()(message)
+    assert (reply["status"], reply["content"], reply["more_content"]) == (200, b"GET /x/ 2", False)
+    (made,) = AsgiHandler.encode_response(HttpResponse(b"Hello world!"))
+    assert made["content"] == b"Hello world!" and made["status"] == 200
+
+
+def test_a_request_from_a_1x_style_message(layer):
+    """AsgiRequest takes what 1.x tests sent: a bytes path, a str query string and a dict of
+    headers; it keeps the message and its reply channel."""
+    message = Message(
+        {
+            "reply_channel": "test.reply",
+            "http_version": "1.1",
+            "method": "post",
+            "path": b"/form/",
+            "query_string": "a=1&a=2",
+            "headers": {"content-type": b"application/x-www-form-urlencoded", "cookie": "k=v"},
+            "body": b"name=ann",
+        },
+        "http.request",
+        layer,
+    )
+    made = AsgiRequest(message)
+    assert made.message is message and made.reply_channel.name == "test.reply"
+    assert (made.method, made.path) == ("POST", "/form/")
+    assert made.GET.getlist("a") == ["1", "2"]
+    assert made.COOKIES == {"k": "v"} and made.POST["name"] == "ann"
+    assert made.ResponseLater is ResponseLater

@@ -67,6 +67,18 @@ def test_http_session_on_an_http_request():
 
 
 @pytest.mark.django_db
+def test_http_session_reads_dict_headers_as_1x_test_clients_sent_them(settings):
+    """A dict of headers with a str cookie (1.1.8's WSClient) finds the session too."""
+    key = http_session_with({"cart": 4})
+    message = Message(
+        {"reply_channel": "r", "path": "/", "headers": {"cookie": f"sessionid={key}"}},
+        "websocket.connect",
+        make_layer(),
+    )
+    assert http_session(lambda message: message.http_session["cart"])(message) == 4
+
+
+@pytest.mark.django_db
 def test_http_session_is_saved_only_when_the_consumer_returns():
     """Changes are saved when the consumer returns, and dropped when it raises."""
     layer = make_layer()

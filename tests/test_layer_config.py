@@ -80,7 +80,7 @@ def test_in_memory_names(name):
         ("asgiref.inmemory.ChannelLayer", {"hosts": []}, "'hosts' is not an option"),
         ("asgi_redis.RedisLocalChannelLayer", {}, "needs asgi_ipc"),
         ("asgi_ipc.IPCChannelLayer", {}, "not supported"),
-        ("no.such.Layer", {}, "cannot import BACKEND 'no.such.Layer'"),
+        ("no.such.Layer", {}, "^Cannot import BACKEND 'no.such.Layer' specified for"),
         ("channels_classic.layers.redis.RedisChannelLayer", {"capacity": -1}, "rejected CONFIG"),
         ("channels_classic.layers.redis.RedisChannelLayer", "x", "CONFIG must be a dict"),
     ],
@@ -117,8 +117,11 @@ def test_registry_reads_settings_lazily_and_resets_on_change(settings):
 @pytest.mark.parametrize(
     ("config", "error"),
     [
-        ({"ROUTING": ROUTING}, "has no BACKEND: name the layer class"),
-        ({"BACKEND": "asgiref.inmemory.ChannelLayer"}, "has no ROUTING: point it at"),
+        ({"ROUTING": ROUTING}, "^No BACKEND specified for default: .* name the layer class"),
+        (
+            {"BACKEND": "asgiref.inmemory.ChannelLayer"},
+            "^No ROUTING specified for default: .* point it at",
+        ),
         ({"BACKEND": "x", "ROUTING": ROUTING, "OPTIONS": {}}, "unknown keys \\['OPTIONS'\\]"),
     ],
 )

@@ -359,3 +359,23 @@ def test_a_worker_skips_a_missing_message_after_the_gap_timeout(settings, caplog
     assert f"socket {reply}: no message with order 1 came within 0.3 s of a later one" in (
         caplog.text
     )
+
+
+def test_the_1x_helpers_are_importable_from_sessions():
+    """requeue_messages() sends back the parked message whose turn it is; wait_channel_name()
+    without an order names no channel here and says what to pass."""
+    assert sessions.wait_channel_name is wait_channel_name
+    with pytest.raises(ValueError, match=r"names no channel: each early message .* give its"):
+        sessions.wait_channel_name("daphne.response.a!b")
+    layer = make_layer()
+    reply = layer.new_channel("daphne.response")
+    seen: list[int] = []
+    consumer = ordered_recorder(seen)
+    consumer(receive(layer, reply, 2, "early"))
+    assert seen == [] and layer.receive(["websocket.receive"]) == (None, None)
+    session = session_for_reply_channel(reply)
+    session[NEXT_ORDER_KEY] = 2  # orders 0 and 1 ran elsewhere
+    session.save()
+    sessions.requeue_messages(receive(layer, reply, 3))
+    channel, released = layer.receive(["websocket.receive"], block=True)
+    assert (channel, released["order"], released["text"]) == ("websocket.receive", 2, "early")

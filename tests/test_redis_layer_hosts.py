@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import subprocess
 import time
 from collections.abc import Iterator
 
@@ -12,15 +11,14 @@ import redis
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
-from channels_classic.embedded_redis import EmbeddedRedis, find_redis_server, free_port
+from channels_classic.embedded_redis import EmbeddedRedis
 from channels_classic.exceptions import ChannelLayerUnavailable
 from channels_classic.layers.redis import RedisChannelLayer
 from channels_classic.layers.redis.layer import BLOCK_TIMEOUT
+from tests.processes import running_sentinel
 
 SERVICE = "djchan-test"
 SENTINEL_PASSWORD = "sentinel-secret"
-#: How long a fresh Sentinel may take to know its master.
-SENTINEL_STARTUP_TIMEOUT = 10.0
 
 
 async def test_two_redis_hosts(private_redis, prefix):
@@ -70,32 +68,8 @@ def sentinel(private_redis, tmp_path) -> Iterator[tuple[EmbeddedRedis, int]]:
     """A private Redis, and a Sentinel (with its own password) that monitors it as SERVICE;
     yields the Redis and the Sentinel's port."""
     master = private_redis()
-    port = free_port()
-    config = tmp_path / "sentinel.conf"
-    config.write_text(
-        f"port {port}\nbind 127.0.0.1\ndir {tmp_path}\nrequirepass {SENTINEL_PASSWORD}\n"
-        f"sentinel monitor {SERVICE} 127.0.0.1 {master.port} 1\n"
-    )
-    with open(tmp_path / "sentinel.log", "wb") as log:
-        process = subprocess.Popen(
-            [find_redis_server(), str(config), "--sentinel"], stdout=log, stderr=log
-        )
-    try:
-        client = redis.Redis(port=port, password=SENTINEL_PASSWORD)
-        deadline = time.monotonic() + SENTINEL_STARTUP_TIMEOUT
-        while True:
-            try:
-                if client.sentinel_get_master_addr_by_name(SERVICE):
-                    break
-            except redis.ConnectionError:
-                pass
-            assert process.poll() is None, (tmp_path / "sentinel.log").read_text()
-            assert time.monotonic() < deadline, "the Sentinel did not start"
-            time.sleep(0.05)
+    with running_sentinel(master.port, SERVICE, SENTINEL_PASSWORD, tmp_path) as port:
         yield master, port
-    finally:
-        process.terminate()
-        process.wait(10)
 
 
 def sentinel_hosts(port: int, **sentinel_kwargs: object) -> list[dict[str, object]]:

@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 
+from channels_classic.channel import Channel
 from channels_classic.consumers import connect_consumer, null_consumer
 from channels_classic.message import Message
 from channels_classic.routing import (
@@ -108,11 +109,16 @@ def test_route_rejects_a_consumer_that_is_not_callable():
 
 
 def test_route_rejects_invalid_channel_names():
-    """A channel name no layer accepts (1.x's '?' names) is refused at construction."""
-    with pytest.raises(
-        ValueError, match=r"route\('http\.response\?'.*'http\.response\?' is invalid"
-    ):
-        route("http.response?", consumer_a)
+    """A channel name no layer accepts is refused at construction."""
+    with pytest.raises(ValueError, match=r"route\('http response'.*'http response' is invalid"):
+        route("http response", consumer_a)
+
+
+def test_a_single_reader_name_is_routed_under_its_valid_name():
+    """1.x's '?' names are accepted and routed under the name a Channel of them sends to."""
+    entry = route("test.single?x", consumer_a)
+    assert entry.channel_names() == {Channel("test.single?x").name} == {"test.single__q__x"}
+    assert entry.match(msg("test.single__q__x")) == (consumer_a, {})
 
 
 def test_route_rejects_channels_that_are_not_names():
@@ -180,7 +186,9 @@ def test_named_groups_become_kwargs_and_unmatched_optional_groups_are_none():
 def test_positional_groups_are_refused_naming_route_and_pattern():
     """A pattern with unnamed groups raises ValueError at construction."""
     with pytest.raises(
-        ValueError, match=r"route\('test\.a'.*path='\^/\(\\\\d\+\)/\$' contains positional groups"
+        ValueError,
+        match=r"^Filter for path on route\('test\.a'.*path='\^/\(\\\\d\+\)/\$'\) contains "
+        r"positional groups; only named groups are allowed\.",
     ):
         route("test.a", consumer_a, path=r"^/(\d+)/$")
 

@@ -79,7 +79,10 @@ def test_origins_of_allowed_hosts_are_accepted(layer, hosts, origin):
 def test_other_origins_are_refused(layer, hosts, origins):
     """Other hosts, 'null', a missing, empty, non-ASCII or malformed origin are refused with
     DenyConnection; only the first origin header counts."""
-    with pytest.raises(DenyConnection, match="refused by AllowedHostsOnlyOriginValidator"):
+    with pytest.raises(
+        DenyConnection,
+        match="refused by AllowedHostsOnlyOriginValidator",
+    ):
         accept(connect(layer, *origins))
 
 

@@ -22,6 +22,7 @@ from channels_classic.exceptions import ConsumeLater, UnsuitableSessionEngine
 from channels_classic.message import Message
 from channels_classic.sessions import (
     channel_session,
+    channel_session_engine,
     channel_session_key,
     session_for_reply_channel,
 )
@@ -208,11 +209,28 @@ def test_channel_session_needs_a_message_with_a_reply_channel():
     """No Message in the first two arguments, or no reply_channel, is a ValueError that
     says what the decorator needs."""
     consumer = channel_session(lambda *args: None)
-    with pytest.raises(ValueError, match=r"@channel_session found no Message .*got str, int"):
+    with pytest.raises(ValueError, match=r"^channel_session called without Message .*got str, int"):
         consumer("websocket.connect", 1)
     layer = make_layer()
-    with pytest.raises(ValueError, match=r"needs a reply_channel.*'test\.plain' has none"):
+    with pytest.raises(ValueError, match=r"^No reply_channel sent to consumer;.*'test\.plain' has"):
         consumer(Message({"x": 1}, "test.plain", layer))
+
+
+def test_a_message_that_has_its_channel_session_passes_through_without_a_reply_channel(db):
+    """As in 1.x, a message that already carries a channel session (given by an outer
+    decorator or by the caller) runs without a reply channel, and a change is saved."""
+    session = channel_session_engine().SessionStore()
+    session.create()
+    message = Message({"x": 1}, "test.plain", make_layer())
+    message.channel_session = session
+
+    @channel_session
+    def consumer(message):
+        message.channel_session["seen"] = message["x"]
+
+    consumer(message)
+    stored = channel_session_engine().SessionStore(session_key=session.session_key)
+    assert stored["seen"] == 1
 
 
 @contextmanager

@@ -168,7 +168,7 @@ def test_get_next_message_with_require_fails_the_test_when_empty():
     result = run_tests(Probe, "test_it")
     assert len(result.failures) == 1
     assert (
-        "Expected a message on channel 'test.empty' of layer 'default', got none"
+        "Expected a message on channel test.empty, got none (layer 'default')"
         in (result.failures[0][1])
     )
 

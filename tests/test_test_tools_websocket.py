@@ -91,8 +91,22 @@ class WSClientTests(ChannelTestCase):
 
     def test_the_cookie_header_is_built_from_cookies(self):
         """set_header('Cookie', ...) is a ValueError pointing at set_cookie."""
-        with pytest.raises(ValueError, match=r"use set_cookie\(name, value\) for each cookie"):
+        with pytest.raises(
+            ValueError,
+            match=r"^Use set_cookie method for cookie header: .* set_cookie\(name, value\)",
+        ):
             WSClient().set_header("Cookie", "a=b")
+
+    def test_headers_may_be_set_as_str_or_bytes(self):
+        """set_header takes str or bytes, as 1.x did; connect carries lower-case byte pairs."""
+        client = WSClient()
+        client.set_header("Origin", "http://example.com")
+        client.set_header(b"X-Token", b"\x01")
+        with pytest.raises(ValueError, match=r"^Use set_cookie method for cookie header"):
+            client.set_header(b"cookie", b"a=b")
+        client.send("websocket.connect")
+        headers = self.sent(client, "websocket.connect")["headers"]
+        assert [b"origin", b"http://example.com"] in headers and [b"x-token", b"\x01"] in headers
 
     def test_session_is_the_channel_session_of_the_reply_channel(self):
         """client.session is the reply channel's channel session; what the test saves there
@@ -138,7 +152,10 @@ class WSClientTests(ChannelTestCase):
         """A connect whose first reply is not exactly {"accept": True} fails, unless
         check_accept=False."""
         client = WSClient()
-        with pytest.raises(AssertionError, match=r"Connection rejected: the first reply .*"):
+        with pytest.raises(
+            AssertionError,
+            match=r"^Connection rejected: .* != '\{accept: True\}' \(the first reply",
+        ):
             client.send_and_consume("websocket.connect", path="/text-accept/")
         client.send_and_consume("websocket.connect", path="/text-accept/", check_accept=False)
         assert client.receive(json=False) == "hello"
@@ -169,6 +186,8 @@ def test_session_needs_the_sessions_app(settings):
     login() returns False."""
     settings.INSTALLED_APPS = [a for a in settings.INSTALLED_APPS if a != "django.contrib.sessions"]
     client = WSClient()
-    with pytest.raises(OSError, match="needs 'django.contrib.sessions' in INSTALLED_APPS"):
+    with pytest.raises(
+        OSError, match="^Add django.contrib.sessions to the INSTALLED_APPS to use session: "
+    ):
         _ = client.session
     assert client.login(username="nobody", password="x") is False

@@ -14,8 +14,8 @@ in to the socket's channel session, and runs ``create(data)``, ``update(pk, data
 ``delete(pk)``. ``WebsocketBinding`` implements the wire format; this class is the protocol-free
 base.
 
-Binding classes listen from when Django is ready (``registry``), or from their creation if
-that is later. A class whose own body sets ``model = None`` is abstract. Only saves and
+Binding classes listen from when Django is ready (``BindingMetaclass``), or from their
+creation if that is later. A class whose own body sets ``model = None`` is abstract. Only saves and
 deletes of instances send anything (not ``QuerySet.update()``, ``bulk_create()`` or raw SQL),
 and a client that reconnects must fetch what it missed (B8).
 
@@ -26,10 +26,16 @@ moving between groups never reached the group it left); an unknown action or a m
 invalid pk raises ValueError saying what came (the worker logs it and goes on); and
 ``permission_denied`` lets a binding answer a refused request (1.x dropped it silently, which
 stays the default).
+
+The 1.1 extension points are kept: the signal receivers call ``pre_change_receiver(instance,
+action)`` and ``post_change_receiver(instance, action, **signal_kwargs)``, which call
+``send_messages(instance, group_names, action, **signal_kwargs)``; subclasses override any
+of them (calling super() to keep what they do).
 """
 
 from __future__ import annotations
 
+import inspect
 import reprlib
 from collections.abc import Callable, Iterable
 from typing import Any, ClassVar
@@ -43,7 +49,7 @@ from .. import auth, sessions
 from ..channel import Group
 from ..message import Message
 from ..names import check_group_names
-from .registry import bindings
+from .registry import BindingMetaclass as BindingMetaclass
 
 CREATE, UPDATE, DELETE = "create", "update", "delete"
 ACTIONS = (CREATE, UPDATE, DELETE)
@@ -54,7 +60,7 @@ ALL_FIELDS = "__all__"
 _OLD_GROUPS = "_binding_group_names"
 
 
-class Binding:
+class Binding(metaclass=BindingMetaclass):
     """Binds ``model`` to groups of clients (see the module's docstring).
 
     Set ``model`` (a class or ``"app_label.ModelName"``), ``stream`` (the name its messages
@@ -85,10 +91,6 @@ class Binding:
     pk: Any
     data: Any
 
-    def __init_subclass__(cls, **kwargs: Any) -> None:
-        super().__init_subclass__(**kwargs)
-        bindings.add(cls)
-
     @classmethod
     def register(cls) -> None:
         """Checks the class and connects it to its model's save and delete signals; skips an
@@ -115,6 +117,12 @@ class Binding:
                     f"{name}.model = {model!r} names no installed model ({error}); give a model "
                     "class or an 'app_label.ModelName' string"
                 ) from None
+        if model is None:
+            raise ValueError(
+                f"You must set the model attribute on Binding {cls!r}! Give a model class or "
+                f"an 'app_label.ModelName' string (or set model = None in the class body to "
+                f"make {name} abstract)"
+            )
         if not (isinstance(model, type) and issubclass(model, Model)):
             raise ValueError(
                 f"{name}.model must be a model class or an 'app_label.ModelName' string, got "
@@ -130,8 +138,9 @@ class Binding:
         name = cls.__qualname__
         if cls.fields is None and cls.exclude is None:
             raise ValueError(
-                f"{name} must set fields (a list of field names, or '__all__') or exclude (the "
-                "names of the fields not to send)"
+                f"You must set the fields or exclude attribute on Binding {cls!r}! fields is "
+                "a list of field names (or '__all__'), exclude the names of the fields not "
+                "to send"
             )
         meta = cls.bound_model()._meta
         known = [field.name for field in [*meta.concrete_fields, *meta.many_to_many]]
@@ -153,10 +162,17 @@ class Binding:
                 f"{name}.stream is not set: name the stream its messages go out on, e.g. "
                 f"stream = {meta.model_name!r}"
             )
-        if getattr(cls.group_names, "__func__", None) is vars(Binding)["group_names"].__func__:
+        group_names = getattr(cls.group_names, "__func__", None)
+        if group_names is vars(Binding)["group_names"].__func__:
             raise ValueError(
                 f"{name} must implement the classmethod group_names(cls, instance), returning "
                 "the names of the groups whose clients should see the instance"
+            )
+        if _takes_action(cls.group_names):
+            raise ValueError(
+                f"{name}.group_names takes (instance, action), as in Channels 1.0; since 1.1 it "
+                "is group_names(cls, instance): the groups that should see the instance as it "
+                "is, whatever the action (a save compares the groups before and after)"
             )
 
     @classmethod
@@ -190,33 +206,42 @@ class Binding:
         return set(check_group_names(cls.group_names(instance), where))
 
     @classmethod
-    def pre_save_receiver(cls, sender: type[Model], instance: Model, **kwargs: Any) -> None:
-        """Remembers the groups of the row as stored (one query): the instance may already
-        hold the new values, and a row that is not stored yet is in no group."""
-        stored = None
-        if instance.pk is not None:
-            rows = sender._base_manager.using(kwargs.get("using"))
-            stored = rows.filter(pk=instance.pk).first()
-        groups = set() if stored is None else cls._group_set(stored)
-        vars(instance).setdefault(_OLD_GROUPS, {})[cls] = groups
+    def pre_save_receiver(cls, instance: Model, **kwargs: Any) -> None:
+        cls.pre_change_receiver(instance, CREATE if instance._state.adding else UPDATE)
 
     @classmethod
-    def pre_delete_receiver(cls, sender: type[Model], instance: Model, **kwargs: Any) -> None:
-        """Remembers the groups of the row about to be deleted."""
-        vars(instance).setdefault(_OLD_GROUPS, {})[cls] = cls._group_set(instance)
-
-    @classmethod
-    def post_save_receiver(cls, sender: type[Model], instance: Model, **kwargs: Any) -> None:
+    def post_save_receiver(cls, instance: Model, **kwargs: Any) -> None:
         cls.post_change_receiver(instance, CREATE if kwargs.get("created") else UPDATE, **kwargs)
 
     @classmethod
-    def post_delete_receiver(cls, sender: type[Model], instance: Model, **kwargs: Any) -> None:
+    def pre_delete_receiver(cls, instance: Model, **kwargs: Any) -> None:
+        cls.pre_change_receiver(instance, DELETE)
+
+    @classmethod
+    def post_delete_receiver(cls, instance: Model, **kwargs: Any) -> None:
         cls.post_change_receiver(instance, DELETE, **kwargs)
 
     @classmethod
+    def pre_change_receiver(cls, instance: Model, action: str) -> None:
+        """Before a save or delete (``action``): remembers the groups the row is in now, in
+        ``instance._binding_group_names[cls]`` (as 1.x). For a save they are those of the
+        row as stored (one query; the instance may hold the new values already), none for a
+        row not stored yet; for a delete, those of the instance."""
+        if action == DELETE:
+            groups = cls._group_set(instance)
+        else:
+            stored = None
+            if instance.pk is not None:
+                rows = type(instance)._base_manager.using(instance._state.db)
+                stored = rows.filter(pk=instance.pk).first()
+            groups = set() if stored is None else cls._group_set(stored)
+        vars(instance).setdefault(_OLD_GROUPS, {})[cls] = groups
+
+    @classmethod
     def post_change_receiver(cls, instance: Model, action: str, **kwargs: Any) -> None:
-        """Sends ``delete`` to the groups the row left, ``update`` to those it stayed in and
-        ``create`` to those it joined, in that order (a deleted row is in no group)."""
+        """After a save or delete: sends ``delete`` to the groups the row left, ``update`` to
+        those it stayed in and ``create`` to those it joined, in that order (a deleted row
+        is in no group). ``kwargs`` are the signal's (``created``, ``update_fields``...)."""
         remembered = vars(instance).get(_OLD_GROUPS, {})
         old = remembered.pop(cls, set())
         if not remembered:  # leave the instance as it was
@@ -224,15 +249,18 @@ class Binding:
         new = set() if action == DELETE else cls._group_set(instance)
         binding = cls()
         binding.instance = instance
-        binding.signal_kwargs = kwargs
-        binding.send_messages(instance, old - new, DELETE)
-        binding.send_messages(instance, old & new, UPDATE)
-        binding.send_messages(instance, new - old, CREATE)
+        binding.send_messages(instance, old - new, DELETE, **kwargs)
+        binding.send_messages(instance, old & new, UPDATE, **kwargs)
+        binding.send_messages(instance, new - old, CREATE, **kwargs)
 
-    def send_messages(self, instance: Model, group_names: set[str], action: str) -> None:
-        """Sends ``action`` on ``instance`` to each group, unless ``serialize`` returns {}."""
+    def send_messages(
+        self, instance: Model, group_names: Iterable[str], action: str, **kwargs: Any
+    ) -> None:
+        """Sends ``action`` on ``instance`` to each group, unless ``serialize`` returns {};
+        ``kwargs`` (the signal's) are kept in ``signal_kwargs`` for ``serialize``."""
         if not group_names:
             return
+        self.signal_kwargs = kwargs
         payload = self.serialize(instance, action)
         if payload == {}:
             return
@@ -287,7 +315,7 @@ class Binding:
         Raises ValueError for an unknown action or a missing or invalid pk."""
         if action not in ACTIONS:
             raise ValueError(
-                f"{type(self).__qualname__} got action {reprlib.repr(action)} from "
+                f"Bad action {reprlib.repr(action)}: {type(self).__qualname__} got it from "
                 f"{self._sender()}; the actions are 'create', 'update' and 'delete'"
             )
         if action != CREATE or pk is not None:
@@ -339,3 +367,17 @@ class Binding:
     def delete(self, pk: Any) -> None:
         """Deletes the row ``pk``, if there is one (each deleted row notifies its groups)."""
         self.bound_model()._default_manager.filter(pk=pk).delete()
+
+
+def _takes_action(group_names: Callable[..., Any]) -> bool:
+    """True if the (bound) ``group_names`` needs a second argument, as 1.0's took."""
+    try:
+        parameters = inspect.signature(group_names).parameters.values()
+    except (TypeError, ValueError):
+        return False
+    required = [
+        p
+        for p in parameters
+        if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) and p.default is p.empty
+    ]
+    return len(required) > 1

@@ -11,10 +11,14 @@ Importing this package needs no configured settings (the model lives in ``.model
 
 from .protocol import DELAY_CHANNEL, DelayRequest, InvalidDelayRequest, delay_request, send_delayed
 
+#: 1.x's pointer to the app config (Django 5 finds it without one; kept for code that reads it).
+default_app_config = "channels_classic.delay.apps.DelayConfig"
+
 __all__ = [
     "DELAY_CHANNEL",
     "DelayRequest",
     "InvalidDelayRequest",
+    "default_app_config",
     "delay_request",
     "send_delayed",
 ]

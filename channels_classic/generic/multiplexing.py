@@ -144,19 +144,22 @@ class WebsocketDemultiplexer(JsonWebsocketConsumer):
         name = type(self).__qualname__
         if not (isinstance(content, dict) and "stream" in content and "payload" in content):
             raise ValueError(
+                "Invalid multiplexed **frame received (no channel/payload key): "
                 f'{name} takes frames {{"stream": name, "payload": {{...}}}}, and the socket '
                 f"on {self.path!r} sent {reprlib.repr(content)}"
             )
         stream, payload = content["stream"], content["payload"]
         if not isinstance(stream, Hashable) or stream not in self.consumers:
             raise ValueError(
+                "Invalid multiplexed frame received (stream not mapped): "
                 f"{name} has no consumer for stream {reprlib.repr(stream)} (sent by the socket "
                 f"on {self.path!r}); its streams are {list(self.consumers)}"
             )
         if not isinstance(payload, dict):
             raise ValueError(
-                f"The payload of a frame on stream {stream!r} must be a JSON object, and the "
-                f"socket on {self.path!r} sent {reprlib.repr(payload)}"
+                "Multiplexed frame payload is not a dict: the payload of a frame on stream "
+                f"{stream!r} must be a JSON object, and the socket on {self.path!r} sent "
+                f"{reprlib.repr(payload)}"
             )
         return stream, payload
 
@@ -173,16 +176,17 @@ class WebsocketDemultiplexer(JsonWebsocketConsumer):
     def group_send(cls, *args: Any, **kwargs: Any) -> NoReturn:  # type: ignore[override]
         """Refused: use ``WebsocketMultiplexer.group_send(name, stream, payload)``."""
         raise SendNotAvailableOnDemultiplexer(
-            f"{cls.__qualname__}.group_send() is not available: frames to a multiplexed "
-            "socket need a stream; use WebsocketMultiplexer.group_send(name, stream, payload)"
+            f"Use WebsocketMultiplexer.group_send: {cls.__qualname__}.group_send() is not "
+            "available, as frames to a multiplexed socket need a stream; call "
+            "WebsocketMultiplexer.group_send(name, stream, payload)"
         )
 
 
 def _refuse_send(consumer: Any, *args: Any, **kwargs: Any) -> NoReturn:
     raise SendNotAvailableOnDemultiplexer(
-        f"{type(consumer).__qualname__}.send() is not available on a demultiplexer or behind "
-        "one, as frames there need a stream: send with the multiplexer keyword argument, "
-        "multiplexer.send(payload)"
+        f"Use multiplexer.send of the multiplexer kwarg. {type(consumer).__qualname__}.send() "
+        "is not available on a demultiplexer or behind one, as frames there need a stream: "
+        "send with the multiplexer keyword argument, multiplexer.send(payload)"
     )
 
 

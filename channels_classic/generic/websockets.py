@@ -19,6 +19,8 @@ to ``receive(text=...)`` or ``receive(bytes=...)``. Subclasses override ``connec
     channel_routing = [Chat.as_route(path=r"^/rooms/(?P<room>[\\w-]+)/$")]
 
 Sends are buffered like every send in a consumer: they leave when the method has returned.
+``WebsocketMultiplexer`` and ``WebsocketDemultiplexer`` (in ``multiplexing``) are importable
+from here too, as in 1.x.
 
 Fixed from 1.x, which sent what it was given for the interface server to refuse (or, for a
 string of groups, joined a group per character): replies are checked where they are made,
@@ -47,9 +49,10 @@ def _refuse_slight_ordering(cls: type) -> None:
     """Raises ValueError if ``cls`` asks for slight ordering, which Channels 1.0 removed."""
     if getattr(cls, "slight_ordering", False):
         raise ValueError(
-            f"{cls.__qualname__}.slight_ordering = True: slight ordering was removed in "
+            "Slight ordering is now always on. Please remove `slight_ordering=True`. "
+            f"({cls.__qualname__}.slight_ordering = True: slight ordering was removed in "
             "Channels 1.0; remove it, or set strict_ordering = True to run each socket's "
-            "messages in order"
+            "messages in order)"
         )
 
 
@@ -61,8 +64,8 @@ def _frame_reply(
     if (text is None) == (bytes is None):
         given = "both" if text is not None else "neither"
         raise ValueError(
-            f"A WebSocket frame needs exactly one of text and bytes, got {given}; send one "
-            "frame at a time, and close without a frame with close()"
+            f"You must pass text or bytes: a WebSocket frame needs exactly one of them, got "
+            f"{given}; send one frame at a time, and close without a frame with close()"
         )
     return _closing({"text": text} if text is not None else {"bytes": bytes}, close)
 
@@ -219,9 +222,10 @@ class JsonWebsocketConsumer(WebsocketConsumer):
         text that ``decode_json`` cannot decode (the worker logs it and goes on)."""
         if "text" not in message:
             raise ValueError(
-                f"{type(self).__qualname__} takes JSON in text frames, and the socket on "
-                f"{self.path!r} sent a binary frame ({reprlib.repr(message.get('bytes'))}); "
-                "handle binary frames with a WebsocketConsumer"
+                f"No text section for incoming WebSocket frame! {type(self).__qualname__} "
+                f"takes JSON in text frames, and the socket on {self.path!r} sent a binary "
+                f"frame ({reprlib.repr(message.get('bytes'))}); handle binary frames with a "
+                "WebsocketConsumer"
             )
         text = message["text"]
         try:
@@ -257,3 +261,17 @@ class JsonWebsocketConsumer(WebsocketConsumer):
         """The text frame carrying ``content``, for ``send`` and ``group_send``. Override it
         with ``decode_json`` to change the encoding (e.g. Django's JSON encoder for dates)."""
         return json.dumps(content)
+
+
+#: What 1.x had here that lives in ``multiplexing`` (which builds on this module).
+_MULTIPLEXING_NAMES = ("WebsocketDemultiplexer", "WebsocketMultiplexer")
+
+
+def __getattr__(name: str) -> Any:
+    # 1.x code imports the demultiplexer from here: it is looked up on first use rather than
+    # imported in a cycle.
+    if name in _MULTIPLEXING_NAMES:
+        from . import multiplexing
+
+        return getattr(multiplexing, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

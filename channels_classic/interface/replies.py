@@ -1,7 +1,9 @@
 """Reply messages (what consumers send to a reply channel) → ASGI events, in one place.
 
 WebSocket replies follow SPEC WS7–WS9: ``accept``, ``text``, ``bytes`` and ``close`` keys;
-data implies accept; ``close`` is True (1000) or a code. Fixed 1.x quirks: an empty frame is
+data implies accept; ``close`` is True (1000) or a code. A message with a ``type`` is one
+Channels 4 code sent (mixed mode, ``docs/mixed-mode.md``): its reply keys are carried out,
+its others ignored. Fixed 1.x quirks: an empty frame is
 still a frame (Q6), and every close code RFC 6455 lets a server send works (Q7) while others
 are refused with an error saying which are valid (Q20).
 """
@@ -55,6 +57,21 @@ def check_websocket_reply(reply: Any) -> None:
     close_code(reply.get("close"))
 
 
+def classic_reply(reply: Any) -> Any:
+    """``reply`` with only the reply keys if it has a ``type`` (a Channels 4 message, say a
+    ``group_send`` to a group classic sockets are in); InvalidReply if it then has none."""
+    if not isinstance(reply, dict) or "type" not in reply:
+        return reply
+    kept = {key: value for key, value in reply.items() if key in WEBSOCKET_REPLY_KEYS}
+    if not kept:
+        raise InvalidReply(
+            f"a message of type {reply['type']!r} reached a classic socket with none of the "
+            "keys it acts on (accept, text, bytes, close): put the frame in 'text' or 'bytes' "
+            "to reach classic sockets too"
+        )
+    return kept
+
+
 def websocket_events(
     reply: dict[str, Any], *, connecting: bool, subprotocol: str | None = None
 ) -> list[dict[str, Any]]:
@@ -63,6 +80,7 @@ def websocket_events(
     While connecting, ``accept: False`` or a bare ``close`` rejects the handshake (one close
     event); data implies accept. Once open, ``accept`` is ignored.
     """
+    reply = classic_reply(reply)
     check_websocket_reply(reply)
     code = close_code(reply.get("close"))
     has_frame = "text" in reply or "bytes" in reply

@@ -135,7 +135,10 @@ def make_backend(alias: str, backend: Any, config: Any) -> Any:
     try:
         layer_class = import_string(backend)
     except ImportError as error:
-        raise _error(alias, f"cannot import BACKEND {backend!r} ({error})") from error
+        raise InvalidChannelLayerError(
+            f"Cannot import BACKEND {backend!r} specified for {alias}: {error}; check "
+            f"CHANNEL_LAYERS[{alias!r}]['BACKEND']"
+        ) from error
     try:
         return layer_class(**config)
     except (TypeError, ValueError) as error:

@@ -18,6 +18,7 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from ..exceptions import ChannelFull, MessageTooLarge
+from ..names import classic_channel_name
 from .receiving import receive_batch
 from .sync import runner
 
@@ -80,18 +81,19 @@ class ClassicLayer:
         return runner.run(getattr(self.channel_layer, method), *args)
 
     def send(self, channel: str, message: dict[str, Any]) -> None:
-        """Sends at once; raises ChannelFull when the channel is at capacity."""
-        self._call("send", channel, message)
+        """Sends at once; raises ChannelFull when the channel is at capacity. (Here and in the
+        other methods, a 1.x single-reader channel name becomes a valid one: ``names``.)"""
+        self._call("send", classic_channel_name(channel), message)
 
     def send_group(self, group: str, message: dict[str, Any]) -> None:
         """Sends to every member of ``group``; full members are skipped, never raised about."""
         self._call("group_send", group, message)
 
     def group_add(self, group: str, channel: str) -> None:
-        self._call("group_add", group, channel)
+        self._call("group_add", group, classic_channel_name(channel))
 
     def group_discard(self, group: str, channel: str) -> None:
-        self._call("group_discard", group, channel)
+        self._call("group_discard", group, classic_channel_name(channel))
 
     def new_channel(self, prefix: str = "specific") -> str:
         """A new process channel name (a 1.x pattern ending in '?' is accepted and trimmed)."""
@@ -108,7 +110,8 @@ class ClassicLayer:
 
         Without ``block``, the project's layers answer from what is already there; other
         layers are given about one round trip."""
-        received = runner.run(self._receive_one, list(channels), block)
+        names = [classic_channel_name(channel) for channel in channels]
+        received = runner.run(self._receive_one, names, block)
         return received if received else (None, None)
 
     receive_many = receive

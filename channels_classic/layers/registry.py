@@ -45,7 +45,7 @@ class ChannelLayerManager:
         for key in ("BACKEND", "ROUTING"):
             if key not in config:
                 raise InvalidChannelLayerError(
-                    f"CHANNEL_LAYERS[{alias!r}] has no {key}: "
+                    f"No {key} specified for {alias}: CHANNEL_LAYERS[{alias!r}] has none; "
                     + (
                         "name the layer class, e.g. "
                         "'channels_classic.layers.redis.RedisChannelLayer'"
@@ -65,7 +65,10 @@ class ChannelLayerManager:
         """Builds a new ClassicLayer for ``alias`` (from TEST_CONFIG when ``test``)."""
         config = self._config(alias)
         if test and "TEST_CONFIG" not in config:
-            raise InvalidChannelLayerError(f"CHANNEL_LAYERS[{alias!r}] has no TEST_CONFIG")
+            raise InvalidChannelLayerError(
+                f"No TEST_CONFIG specified for {alias}: CHANNEL_LAYERS[{alias!r}] has none; give "
+                "it the layer options tests share with their server processes"
+            )
         options = config.get("TEST_CONFIG" if test else "CONFIG")
         backend = make_backend(alias, config["BACKEND"], options)
         return ClassicLayer(backend, alias=alias, routing=config["ROUTING"])

@@ -19,8 +19,9 @@ def shared_layer(alias: str, role: str) -> ClassicLayer:
         raise CommandError(str(error)) from error
     if layer.local_only():
         raise CommandError(
-            f"The channel layer {layer} only works inside one process, so {role} in a process "
-            "of its own cannot share it: configure a Redis layer "
-            "('channels_classic.layers.redis.RedisChannelLayer'), or use runserver."
+            "You cannot span multiple processes with the in-memory layer. Change your "
+            f"settings to use a cross-process channel layer. {layer} only works inside one "
+            f"process, so {role} in a process of its own cannot share it: configure a Redis "
+            "layer ('channels_classic.layers.redis.RedisChannelLayer'), or use runserver."
         )
     return layer

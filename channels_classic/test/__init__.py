@@ -11,8 +11,9 @@
 
 from .base import ChannelTestCase, ChannelTestCaseMixin, TransactionChannelTestCase, apply_routes
 from .client import Client
+from .http import HttpClient
 from .liveserver import ChannelLiveServerTestCase
-from .websocket import HttpClient, WSClient
+from .websocket import WSClient
 
 __all__ = [
     "ChannelLiveServerTestCase",

@@ -31,6 +31,7 @@ from ..layers.inmemory import InMemoryChannelLayer
 from ..layers.registry import DEFAULT_CHANNEL_LAYER, channel_layers
 from ..message import Message
 from ..routing import Router, include
+from .client import Client as Client
 from .client import _next_message
 
 T = TypeVar("T")
@@ -67,7 +68,7 @@ class ChannelTestCaseMixin(SimpleTestCase):
         with ``require``, no message fails the test."""
         message = _next_message(channel_layers[alias], channel)
         if message is None and require:
-            self.fail(f"Expected a message on channel {channel!r} of layer {alias!r}, got none")
+            self.fail(f"Expected a message on channel {channel}, got none (layer {alias!r})")
         return message
 
 

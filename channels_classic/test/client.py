@@ -138,15 +138,16 @@ class Client:
         if message is None:
             if fail_on_none:
                 raise AssertionError(
-                    f"No message on channel {channel!r} to consume: send() one first, or pass "
-                    "fail_on_none=False"
+                    f"No message for channel {channel}: there is none on {channel!r} to "
+                    "consume; send() one first, or pass fail_on_none=False"
                 )
             return None
         match = self.channel_layer.router.match(message)
         if match is None:
             if fail_on_none:
                 raise AssertionError(
-                    f"No route of channel layer {self.alias!r} matches the message on "
+                    f"Can't find consumer for message {message}: no route of channel layer "
+                    f"{self.alias!r} matches the message on "
                     f"{channel!r} (keys: {', '.join(sorted(message.content))}); check its "
                     "routing (tests get no default routes) or use apply_routes()"
                 )

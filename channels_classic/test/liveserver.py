@@ -52,6 +52,8 @@ from .process import (
     WorkerProcess,
 )
 
+#: 1.x's name for the base class of the server processes (DaphneProcess, WorkerProcess).
+ProcessSetup = LiveServerProcess
 #: What databases the test case does not use are, to its server processes: closed.
 CLOSED_DATABASE = {"ENGINE": "django.db.backends.dummy"}
 _REDIS_LAYER = "channels_classic.layers.redis.RedisChannelLayer"
@@ -208,6 +210,7 @@ class ChannelLiveServerTestCase(TransactionTestCase):
             connection = connections[alias]
             if connection.vendor == "sqlite" and connection.is_in_memory_db():
                 raise ImproperlyConfigured(
+                    "ChannelLiveServerTestCase can not be used with in memory databases: "
                     f"{cls.__name__} uses database {alias!r}, whose test database is "
                     "SQLite in memory: the server processes cannot open it. Give it a file, "
                     f"DATABASES[{alias!r}]['TEST'] = {{'NAME': 'test.sqlite3'}}, or leave it "

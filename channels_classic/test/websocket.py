@@ -25,7 +25,6 @@ from collections.abc import Mapping
 from http.cookies import SimpleCookie
 from importlib import import_module
 from typing import Any
-from warnings import warn
 
 from django.apps import apps
 from django.conf import settings
@@ -35,6 +34,7 @@ from django.http import HttpRequest
 
 from ..interface import messages
 from ..layers.registry import DEFAULT_CHANNEL_LAYER
+from ..message import header_pairs
 from ..sessions import session_for_reply_channel
 from .client import Client
 
@@ -60,7 +60,7 @@ class WSClient(Client):
         #: The ``order`` of the next message.
         self.order = 0
         self._cookies: dict[str, str] = {}
-        self._headers: dict[str, str] = {}
+        self._headers: dict[str, str | bytes] = {}
         self._session: SessionBase | None = None
         self._http_session: SessionBase | None = None
 
@@ -70,13 +70,16 @@ class WSClient(Client):
         """Sends cookie ``name`` with ``value`` from now on (in websocket.connect's headers)."""
         self._cookies[name] = value
 
-    def set_header(self, name: str, value: str) -> None:
-        """Sends header ``name`` (lower-cased) with ``value`` from now on; ValueError for
-        ``cookie``, which ``set_cookie`` builds."""
+    def set_header(self, name: str | bytes, value: str | bytes) -> None:
+        """Sends header ``name`` (lower-cased) with ``value`` from now on (either may be str or
+        bytes, as 1.x took them); ValueError for ``cookie``, which ``set_cookie`` builds."""
+        if isinstance(name, bytes):
+            name = name.decode("latin-1")
         if name.lower() == "cookie":
             raise ValueError(
-                f"set_header({name!r}, {value!r}): use set_cookie(name, value) for each "
-                "cookie; the client builds the cookie header from them"
+                f"Use set_cookie method for cookie header: set_header({name!r}, {value!r}) "
+                "cannot set it; call set_cookie(name, value) for each cookie, and the client "
+                "builds the cookie header from them"
             )
         self._headers[name.lower()] = value
 
@@ -90,10 +93,7 @@ class WSClient(Client):
     @property
     def headers(self) -> list[list[bytes]]:
         """The headers sent, as the interface server gives them: [name, value] byte pairs."""
-        headers = [
-            [name.encode("latin-1"), value.encode("latin-1")]
-            for name, value in self._headers.items()
-        ]
+        headers = [list(pair) for pair in header_pairs(self._headers)]
         cookies = self.get_cookies()
         if cookies:
             jar = SimpleCookie()
@@ -112,7 +112,8 @@ class WSClient(Client):
         ``force_login`` load it again. OSError without django.contrib.sessions (as in 1.x)."""
         if not apps.is_installed(_SESSIONS_APP):
             raise OSError(
-                f"{type(self).__name__}.session needs {_SESSIONS_APP!r} in INSTALLED_APPS"
+                "Add django.contrib.sessions to the INSTALLED_APPS to use session: "
+                f"{type(self).__name__}.session needs {_SESSIONS_APP!r} there"
             )
         if self._session is None:
             session = session_for_reply_channel(self.reply_channel)
@@ -190,7 +191,8 @@ class WSClient(Client):
             text = json_module.dumps(text)
         if self.ordered and "order" in extra:
             raise ValueError(
-                f"A WSClient(ordered=True) numbers its messages itself, but the message to "
+                'Do not use "order" manually with "ordered=True": '
+                f"a WSClient(ordered=True) numbers its messages itself, but the message to "
                 f"{to!r} has order={extra['order']!r}: drop it, or use WSClient() to set "
                 "orders by hand"
             )
@@ -224,8 +226,8 @@ class WSClient(Client):
             reply = super().receive()
             if reply != ACCEPT:
                 raise AssertionError(
-                    f"Connection rejected: the first reply to {self.reply_channel!r} was "
-                    f"{reply!r}, not {ACCEPT!r}; pass check_accept=False to read it yourself"
+                    f"Connection rejected: {reply} != '{{accept: True}}' (the first reply to "
+                    f"{self.reply_channel!r}); pass check_accept=False to read it yourself"
                 )
         return result
 
@@ -261,16 +263,3 @@ class WSClient(Client):
                 f"The reply {text!r} to {self.reply_channel!r} is not JSON ({error}); use "
                 "receive(json=False) to get the text as is"
             ) from error
-
-
-class HttpClient(WSClient):
-    """Deprecated: the 1.x name of ``WSClient`` (warns DeprecationWarning when made)."""
-
-    def __init__(self, alias: str = DEFAULT_CHANNEL_LAYER, *, ordered: bool = False) -> None:
-        warn(
-            "HttpClient is deprecated: use channels_classic.test.WSClient, which it is "
-            "another name for",
-            DeprecationWarning,
-            stacklevel=2,
-        )
-        super().__init__(alias, ordered=ordered)

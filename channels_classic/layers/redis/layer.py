@@ -27,6 +27,7 @@ import weakref
 from collections.abc import Callable, Coroutine, Sequence
 from typing import Any
 
+from ...exceptions import ProcessChannelOfAnotherLayer
 from ...names import check_channel_name, non_local_name
 from ..base import ClassicBaseLayer
 from ..receiving import Deliver
@@ -258,7 +259,7 @@ class RedisChannelLayer(ClassicBaseLayer):
         for channel in channels:
             check_channel_name(channel)
             if "!" in channel and not non_local_name(channel).endswith(self.client_prefix + "!"):
-                raise ValueError(
+                raise ProcessChannelOfAnotherLayer(
                     f"Cannot receive on {channel!r}: process channels can only be received "
                     "on by the layer object whose new_channel() made them"
                 )
@@ -337,6 +338,18 @@ class RedisChannelLayer(ClassicBaseLayer):
         state = self._states.pop(asyncio.get_running_loop(), None)
         if state is not None:
             await state.close()
+
+    async def close_pools(self) -> None:
+        """``close()`` under channels_redis's name, which its users call in test teardown."""
+        await self.close()
+
+    def serialize(self, message: dict[str, Any]) -> bytes:
+        """The stored form of ``message``, as channels_redis's method of this name gives it."""
+        return self.codec.encode(message)
+
+    def deserialize(self, message: bytes) -> dict[str, Any]:
+        """The message dict of a stored form (channels_redis's method of this name)."""
+        return self.codec.decode(message)
 
 
 def _check_seconds(name: str, value: Any) -> None:

@@ -370,8 +370,8 @@ class Receiver:
     async def close(self) -> None:
         """Stops the listeners, puts back what was taken but not delivered, fails waiters."""
         await asyncio.gather(*(listener.close() for listener in self._listeners))
-        # Messages of this process's own channels can only be received here: they go with it.
-        self._buffers.drain(lambda channel: "!" in channel)
+        # Those of this layer object's process channels too: another event loop of it (the
+        # next async_to_sync call, say) may receive them.
         undelivered = self._buffers.drain(lambda channel: True)
         if undelivered:
             await self._put_back(undelivered)

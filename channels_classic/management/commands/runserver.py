@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime
+import threading
 from dataclasses import replace
 from typing import Any
 
@@ -22,6 +23,7 @@ from ... import logs
 from ...defaults import InterfaceOptions
 from ...handler import view_consumer
 from ...interface import InterfaceApp
+from ...layers.facade import ClassicLayer
 from ...layers.registry import DEFAULT_CHANNEL_LAYER, channel_layers, get_channel_layer
 from ...layers.sync import runner
 from ...reloading import RoutingWatch
@@ -203,3 +205,19 @@ class Command(BaseRunserver):
         if status < 500:
             return self.style.HTTP_BAD_REQUEST
         return self.style.HTTP_SERVER_ERROR
+
+
+class WorkerThread(threading.Thread):
+    """1.x's runserver worker: a Worker on ``channel_layer`` in a thread of its own, with no
+    signal handlers (``run()`` returns when ``worker.stop()`` is called). runserver itself
+    runs its workers on the interface server's event loop; this is for code that started
+    worker threads of its own the 1.x way. ``logger`` is accepted for 1.x callers."""
+
+    def __init__(self, channel_layer: ClassicLayer, logger: Any = None) -> None:
+        super().__init__(name="channels-worker", daemon=True)
+        self.channel_layer = channel_layer
+        self.logger = logger
+        self.worker = Worker(channel_layer, install_signals=False)
+
+    def run(self) -> None:
+        self.worker.run()

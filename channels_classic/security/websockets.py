@@ -10,30 +10,19 @@ DenyConnection, which the worker turns into an HTTP 403.
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.http.request import split_domain_port, validate_host
 
-from .exceptions import DenyConnection
-from .message import Message
+from ..exceptions import DenyConnection
+from ..message import Message
 
+CONNECT = "websocket.connect"
 #: Hosts allowed with DEBUG on and ALLOWED_HOSTS empty (Django's own development default).
 DEBUG_ALLOWED_HOSTS = ("localhost", "127.0.0.1", "[::1]")
-
-
-def origin_of(message: Message) -> str | None:
-    """The first ``origin`` header of the message, or None if it is missing, empty or not
-    ASCII."""
-    for name, value in message.get("headers") or ():
-        if name.lower() == b"origin":
-            try:
-                return value.decode("ascii") or None
-            except UnicodeDecodeError:
-                return None
-    return None
 
 
 class BaseOriginValidator:
@@ -45,6 +34,9 @@ class BaseOriginValidator:
 
         @MyOriginValidator
         def ws_connect(message): ...
+
+    ``get_origin`` and ``get_header`` find the origin, as in 1.x; override them to look
+    elsewhere (a proxy's header, say).
     """
 
     def __init__(self, func: Callable[..., Any]) -> None:
@@ -52,16 +44,48 @@ class BaseOriginValidator:
         self.func = func
 
     def __call__(self, message: Message, *args: Any, **kwargs: Any) -> Any:
-        if message.channel.name != "websocket.connect":
+        if message.channel.name not in (CONNECT, None):
             raise ValueError(
                 f"{type(self).__name__} decorates websocket.connect consumers only, but "
                 f"{getattr(self.func, '__qualname__', self.func)} got a message on "
                 f"{message.channel.name!r}: later messages carry no origin"
             )
-        origin = origin_of(message)
-        if origin is None or not self.validate_origin(message, origin):
+        origin = self.get_origin(message)
+        if not self.validate_origin(message, origin):
             raise DenyConnection(f"origin {origin!r} refused by {type(self).__name__}")
         return self.func(message, *args, **kwargs)
+
+    def get_header(self, message: Message, name: bytes) -> list[Any]:
+        """What follows the name in the message's first header called ``name`` (lower-case
+        bytes), as a list; KeyError if there is none. ``headers`` may be [name, value]
+        pairs or a dict; malformed entries are skipped."""
+        headers = message.get("headers") or ()
+        entries = headers.items() if isinstance(headers, Mapping) else headers
+        for header in entries:
+            try:
+                found = header[0]
+                if isinstance(found, str):
+                    found = found.encode("latin-1")
+                if found.lower() == name:
+                    return list(header[1:])
+            except (IndexError, TypeError, AttributeError, UnicodeEncodeError):
+                continue
+        raise KeyError(f"No header named {name!r}")
+
+    def get_origin(self, message: Message) -> str:
+        """The message's origin; DenyConnection when it is missing, empty or not ASCII."""
+        try:
+            value = self.get_header(message, b"origin")[0]
+            origin = value.decode("ascii") if isinstance(value, bytes) else str(value)
+            origin.encode("ascii")
+        except (IndexError, KeyError, UnicodeError, AttributeError):
+            origin = ""
+        if not origin:
+            raise DenyConnection(
+                f"no usable Origin header on the connect to {message.get('path')!r}: refused "
+                f"by {type(self).__name__}"
+            )
+        return origin
 
     def validate_origin(self, message: Message, origin: str) -> bool:
         """True to accept the socket whose handshake came from ``origin`` (an ASCII string
