@@ -166,10 +166,12 @@ class Worker(Service):
             except asyncio.CancelledError:
                 if not (self.stop_requested and receiving.cancelled()):
                     raise
+            finally:
+                # At once, for other workers to take while what was taken finishes here.
+                await source.close()
             while self.taken:
                 await self._wait_until_freed()
         finally:
-            await source.close()
             self._threads.shutdown()
             logger.info("worker: stopped after %d messages", self.handled)
         if self._escaped is not None:
