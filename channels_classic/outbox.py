@@ -18,11 +18,15 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from .exceptions import ChannelFull
+from .failure_log import FailureLog
+from .names import non_local_name
 
 if TYPE_CHECKING:
     from .layers.facade import ClassicLayer
 
 logger = logging.getLogger(__name__)
+#: A consumer that sends what cannot be sent does so on every message: logged once, counted.
+failures = FailureLog(logger)
 
 #: A buffered send that meets a full channel is retried this long (SPEC P5)...
 FLUSH_RETRY_FOR = 2.0
@@ -109,16 +113,29 @@ class _Retry:
         """Seconds to wait before trying again, or None to give up (logged): a full channel
         is retried until FLUSH_RETRY_FOR has passed, any other error is not."""
         name = self._item.name
+        # Reply channels differ per socket: their repeats are counted per process channel.
+        kind = non_local_name(name)
         if not isinstance(error, ChannelFull):
-            logger.error("outbox: sending to %r failed: %s", name, error, exc_info=error)
+            failures.failed(
+                ("send", kind),
+                error,
+                "outbox: sending to %r failed: %s",
+                "outbox: sending to %r (or another channel of its process) failed (%s):",
+                name,
+                error,
+            )
             return None
         now = time.monotonic()
         if self._deadline is None:
             self._deadline = now + FLUSH_RETRY_FOR
         if now >= self._deadline:
-            logger.error(
+            failures.failed(
+                ("full", kind),
+                None,
                 "outbox: channel %r stayed full for %.1f s; the message sent to it by the "
                 "consumer was dropped (is its receiver running and keeping up?)",
+                "outbox: a message was dropped because channel %r (or another of its "
+                "process) stayed full for %.1f s:",
                 name,
                 FLUSH_RETRY_FOR,
             )

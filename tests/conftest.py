@@ -9,9 +9,16 @@ from pathlib import Path
 import pytest
 from django.contrib.auth.models import User
 
+from channels_classic import failure_log
 from channels_classic.embedded_redis import EmbeddedRedis
 from channels_classic.layers.redis import RedisChannelLayer
 from tests.processes import Stack
+
+
+@pytest.fixture(autouse=True)
+def fresh_failure_logs() -> None:
+    """Each test sees its failures logged in full, whatever earlier tests logged."""
+    failure_log.forget_all()
 
 
 @pytest.fixture(scope="session")

@@ -26,6 +26,7 @@ from collections import deque
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
+from ...failure_log import FailureLog
 from ...names import non_local_name
 from ..receiving import Deliver
 from . import scripts
@@ -39,6 +40,7 @@ if TYPE_CHECKING:
     from .layer import RedisChannelLayer
 
 logger = logging.getLogger(__name__)
+failures = FailureLog(logger)
 
 Received = list[tuple[str, dict[str, Any]]]
 
@@ -168,8 +170,16 @@ class Receiver:
     def _deliver(self, subscription: Subscription, delivery: Delivery) -> None:
         try:
             subscription.deliver(delivery.channel, delivery.message)
-        except Exception:
-            logger.exception("redis layer: delivering a message of %r failed", delivery.channel)
+        except Exception as error:
+            # A function that fails on one reply fails on every one: counted per process.
+            process = non_local_name(delivery.channel)
+            failures.failed(
+                ("deliver", process),
+                error,
+                "redis layer: delivering a message of %r failed",
+                "redis layer: delivering messages of %r (and the process's other channels) failed",
+                delivery.channel,
+            )
 
     def _from_buffers(self, names: Sequence[str], limit: int) -> Received:
         if not self._buffers:
