@@ -3,6 +3,10 @@
 Starts a private Redis when REDIS_URL is not set, applies migrations, then runs the
 Procfile with honcho: daphne, WORKERS (default 2) runworker processes and the delay server.
 Ctrl-C stops everything, Redis last.
+
+It is local development, so it runs with DJANGO_DEBUG=1 unless told otherwise (debug pages,
+static files served by the workers, the development secret key accepted). Set DJANGO_DEBUG=0
+and DJANGO_SECRET_KEY to run it as deployed.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ def main() -> int:
     parser.add_argument("--workers", type=int, default=int(os.environ.get("WORKERS", "2")))
     args = parser.parse_args()
     env = dict(os.environ)
+    env.setdefault("DJANGO_DEBUG", "1")
     # The Procfile says "daphne" and "python": make them this virtualenv's.
     env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
     redis = None
@@ -39,7 +44,8 @@ def main() -> int:
             env=env,
             check=True,
         )
-        print(f"Open http://127.0.0.1:{args.port}/ (Ctrl-C stops everything)", flush=True)
+        mode = "development, DJANGO_DEBUG=1" if env["DJANGO_DEBUG"] == "1" else "DEBUG off"
+        print(f"Open http://127.0.0.1:{args.port}/ ({mode}; Ctrl-C stops everything)", flush=True)
         honcho = subprocess.Popen(
             [
                 sys.executable,

@@ -197,10 +197,11 @@ def test_runworker_refuses_the_in_memory_layer(tmp_path):
     import subprocess
     import sys
 
-    from tests.processes import ROOT
+    from tests.processes import DEVELOPMENT_ENV, ROOT
 
     env = {
         **os.environ,
+        **DEVELOPMENT_ENV,
         "DJANGO_SETTINGS_MODULE": "tests.inmemory_settings",
         "PYTHONPATH": str(ROOT),
     }

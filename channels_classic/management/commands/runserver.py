@@ -3,19 +3,23 @@
 The interface server (daphne, in this process) and N worker threads share one event loop
 and, normally, the in-memory layer; Django's autoreloader restarts it all when code changes.
 ``--noworker`` leaves the consumers to ``runworker`` processes on a shared (Redis) layer;
-``--noasgi`` runs Django's plain WSGI development server instead.
+``--noasgi`` runs Django's plain WSGI development server instead. A system check error stops
+it before the autoreloader starts, with the check's message (in the reloader's thread it
+would be a traceback, and the reloader would wait for a code change).
 """
 
 from __future__ import annotations
 
 import asyncio
 import datetime
+import os
 from dataclasses import replace
 from typing import Any
 
 from django.apps import apps
 from django.conf import settings
 from django.core.management.base import CommandError
+from django.utils import autoreload
 
 from ... import logs
 from ...defaults import InterfaceOptions
@@ -88,6 +92,8 @@ class Command(BaseRunserver):
                 "threads in this process, or configure CHANNEL_LAYERS['default'] with the Redis "
                 "layer and run `manage.py runworker` beside runserver."
             )
+        if options["use_reloader"] and os.environ.get(autoreload.DJANGO_AUTORELOAD_ENV) != "true":
+            self.check()  # in the process that starts the reloader (its child checks again)
         super().handle(*args, **options)
 
     @staticmethod
