@@ -15,8 +15,9 @@ cannot starve the others; up to WAITING_PER_THREAD such messages per thread may 
 
 A consumer's exception is logged with its name and the channel, and the worker goes on (in
 full once, then counted per interval when it repeats: ``failure_log``); layer errors are
-logged and retried with back-off. SIGTERM or SIGINT stops receiving,
-finishes and flushes what was taken, and returns; a second signal exits at once.
+logged and retried with back-off. SIGTERM or SIGINT stops receiving, hands back at once
+what the layer had taken for the worker and it had not started (``worker_sources``),
+finishes and flushes what it did start, and returns; a second signal exits at once.
 """
 
 from __future__ import annotations
