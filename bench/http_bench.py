@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import secrets
 import statistics
 import sys
 import tempfile
@@ -45,6 +46,7 @@ def run_stack(name: str, redis_url: str, work: Path, args: argparse.Namespace) -
     stack = Stack(redis_url, work, settings="bench.settings")
     stack.env["BENCH_PREFIX"] = f"http{name.replace('-', '')}"
     stack.env["DJANGO_DEBUG"] = "0"  # as deployed: no query log, no debug pages
+    stack.env["DJANGO_SECRET_KEY"] = secrets.token_urlsafe(50)
     stack.manage("migrate", "--noinput", "-v", "0")
     try:
         if name == "djchan":

@@ -4,7 +4,9 @@ The message is routed, the consumer signals fire around the call, and the 1.x ex
 keep their meaning: ``DenyConnection`` on ``websocket.connect`` closes the socket (403),
 a ``ChannelSocketException`` runs against the socket, ``ConsumeLater`` asks for a requeue.
 Anything else a consumer raises is logged with its name and the channel, and that is all:
-unlike 1.x, nothing a consumer does can end the worker (Q1–Q3). ``SystemExit`` and
+unlike 1.x, nothing a consumer does can end the worker (Q1–Q3). Failures that repeat (a
+consumer that raises on every message, frames on a path no route takes) are logged in full
+once, then counted (``failure_log``). ``SystemExit`` and
 ``KeyboardInterrupt`` are not caught here: they are how a consumer asks the process to end.
 """
 
@@ -17,11 +19,13 @@ from typing import Any
 from django.dispatch import Signal
 
 from .exceptions import ChannelSocketException, ConsumeLater, DenyConnection
+from .failure_log import FailureLog
 from .message import Message
 from .routing import dotted_name
 from .signals import consumer_finished, consumer_started
 
 logger = logging.getLogger(__name__)
+failures = FailureLog(logger)
 
 #: Called with (channel, message) before each consumer runs (runworker -v 2 logs with it).
 Callback = Callable[[str, Message], None]
@@ -34,10 +38,14 @@ def run_consumer(message: Message, sender: type, callback: Callback | None = Non
     assert message.channel_layer is not None
     match = message.channel_layer.router.match(message)
     if match is None:
-        logger.error(
+        keys = ", ".join(sorted(message.content))
+        failures.failed(
+            ("no route", channel, keys),
+            None,
             "worker: no route matches a message on %s (keys: %s); check channel_routing",
+            "worker: no route matched a message on %s (keys: %s)",
             channel,
-            ", ".join(sorted(message.content)),
+            keys,
         )
         return False
     consumer, kwargs = match
@@ -53,14 +61,26 @@ def run_consumer(message: Message, sender: type, callback: Callback | None = Non
     except ChannelSocketException as error:
         try:
             error.run(message)
-        except Exception:
-            logger.exception(
-                "worker: %s raised by %s could not act on its socket", type(error).__name__, name
+        except Exception as failure:
+            failures.failed(
+                ("socket exception", name),
+                failure,
+                "worker: %s raised by %s could not act on its socket",
+                "worker: %s raised by %s could not act on its socket",
+                type(error).__name__,
+                name,
             )
     except ConsumeLater:
         return True
-    except Exception:
-        logger.exception("worker: consumer %s failed on a message from %s", name, channel)
+    except Exception as error:
+        failures.failed(
+            ("consumer", name, channel),
+            error,
+            "worker: consumer %s failed on a message from %s",
+            "worker: consumer %s on channel %s failed",
+            name,
+            channel,
+        )
     finally:
         _signal(consumer_finished, sender)
     return False
@@ -71,9 +91,12 @@ def _deny(message: Message, consumer: str) -> None:
     if message.channel.name == "websocket.connect" and message.reply_channel is not None:
         message.reply_channel.send({"close": True})
     else:
-        logger.error(
+        failures.failed(
+            ("deny", consumer, message.channel.name),
+            None,
             "worker: %s raised DenyConnection on %s; it only refuses sockets from "
             "websocket.connect consumers",
+            "worker: %s raised DenyConnection on %s",
             consumer,
             message.channel.name,
         )
@@ -83,6 +106,12 @@ def _signal(sent: Signal, sender: type, **kwargs: Any) -> None:
     """Sends a consumer signal; a receiver that raises is logged, never fatal."""
     for receiver, result in sent.send_robust(sender=sender, **kwargs):
         if isinstance(result, Exception):
-            logger.error(
-                "worker: %s receiver %s failed", sent, dotted_name(receiver), exc_info=result
+            name = dotted_name(receiver)
+            failures.failed(
+                ("signal", sent, name),
+                result,
+                "worker: %s receiver %s failed",
+                "worker: %s receiver %s failed",
+                sent,
+                name,
             )

@@ -18,11 +18,15 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from .exceptions import ChannelFull, is_unavailable
+from .failure_log import FailureLog
+from .names import non_local_name
 
 if TYPE_CHECKING:
     from .layers.facade import ClassicLayer
 
 logger = logging.getLogger(__name__)
+#: A consumer that sends what cannot be sent does so on every message: logged once, counted.
+failures = FailureLog(logger)
 
 #: A buffered send that meets a full channel is retried this long...
 FLUSH_RETRY_FOR = 2.0
@@ -116,18 +120,31 @@ class _Retry:
         is retried until FLUSH_RETRY_FOR has passed, an unreachable layer until
         OUTAGE_RETRY_FOR has, any other error is not."""
         name = self._item.name
+        # Reply channels differ per socket: their repeats are counted per process channel.
+        kind = non_local_name(name)
         outage = is_unavailable(error)
         if not outage and not isinstance(error, ChannelFull):
-            logger.error("outbox: sending to %r failed: %s", name, error, exc_info=error)
+            failures.failed(
+                ("send", kind),
+                error,
+                "outbox: sending to %r failed: %s",
+                "outbox: sending to %r (or another channel of its process) failed (%s):",
+                name,
+                error,
+            )
             return None
         now = time.monotonic()
         if self._deadline is None:
             self._deadline = now + (OUTAGE_RETRY_FOR if outage else FLUSH_RETRY_FOR)
         if now >= self._deadline:
             why = "could not reach the layer" if outage else "stayed full"
-            logger.error(
+            failures.failed(
+                ("outage" if outage else "full", kind),
+                None,
                 "outbox: channel %r %s for %.1f s; the message sent to it by the consumer was "
                 "dropped (%s)",
+                "outbox: a message was dropped because channel %r (or another of its "
+                "process) %s for %.1f s (%s):",
                 name,
                 why,
                 OUTAGE_RETRY_FOR if outage else FLUSH_RETRY_FOR,

@@ -13,9 +13,11 @@ Messages of one reply channel never run at the same time in one worker: one whos
 connection is busy waits for the one running, without holding a thread, so a chatty socket
 cannot starve the others; up to WAITING_PER_THREAD such messages per thread may wait.
 
-A consumer's exception is logged with its name and the channel, and the worker goes on;
-layer errors are logged and retried with back-off. SIGTERM or SIGINT stops receiving,
-finishes and flushes what was taken, and returns; a second signal exits at once.
+A consumer's exception is logged with its name and the channel, and the worker goes on (in
+full once, then counted per interval when it repeats: ``failure_log``); layer errors are
+logged and retried with back-off. SIGTERM or SIGINT stops receiving, hands back at once
+what the layer had taken for the worker and it had not started (``worker_sources``),
+finishes and flushes what it did start, and returns; a second signal exits at once.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from . import outbox
 from .consumer_threads import ConsumerThreads
 from .consuming import Callback, run_consumer
 from .exceptions import ChannelFull
+from .failure_log import FailureLog, flush_all
 from .layers.facade import ClassicLayer
 from .message import Message
 from .service import Service
@@ -39,6 +42,7 @@ from .signals import worker_ready
 from .worker_sources import Source, make_source
 
 logger = logging.getLogger(__name__)
+failures = FailureLog(logger)
 
 #: How many times ConsumeLater may put a message back before it is dropped (SPEC W9).
 MESSAGE_RETRIES = 10
@@ -167,11 +171,14 @@ class Worker(Service):
             except asyncio.CancelledError:
                 if not (self.stop_requested and receiving.cancelled()):
                     raise
+            finally:
+                # At once, for other workers to take while what was taken finishes here.
+                await source.close()
             while self.taken:
                 await self._wait_until_freed()
         finally:
-            await source.close()
             self._threads.shutdown()
+            flush_all()
             logger.info("worker: stopped after %d messages", self.handled)
         if self._escaped is not None:
             raise self._escaped
@@ -234,7 +241,13 @@ class Worker(Service):
         channel, content = taken
         if isinstance(result, BaseException):
             if isinstance(result, Exception):
-                logger.error("worker: handling a message from %s failed", channel, exc_info=result)
+                failures.failed(
+                    ("handling", channel),
+                    result,
+                    "worker: handling a message from %s failed",
+                    "worker: handling messages from %s failed",
+                    channel,
+                )
             else:
                 logger.warning(
                     "worker: a consumer on %s raised %s; stopping once what was taken is done",
@@ -265,8 +278,14 @@ class Worker(Service):
                 await box.flush_async()
             if requeue:
                 await self._requeue(channel, content)
-        except Exception:
-            logger.exception("worker: finishing a message from %s failed", channel)
+        except Exception as error:
+            failures.failed(
+                ("finishing", channel),
+                error,
+                "worker: finishing a message from %s failed",
+                "worker: finishing messages from %s failed",
+                channel,
+            )
         finally:
             self._done(content)
 

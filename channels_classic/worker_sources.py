@@ -4,14 +4,18 @@ A worker asks for messages only when it has a thread free, and for no more than 
 so that what it cannot run yet stays on the layer for another worker (DESIGN section 5).
 
 - The project's layers wait on every channel in one call and take up to that many messages
-  (``BatchSource``).
+  (``BatchSource``). A receive there can be called off at any time: what the layer took for
+  it goes back, and closing the source waits until the layer has handed back what its last
+  commands took (``release``), so that a stopping worker keeps nothing.
 - Layers that receive one channel per call (channels_redis, channels 4's in-memory layer)
   get one receive loop per channel (``PerChannelSource``). A receive there cannot be called
   off without risking its message (channels_redis may already have popped it), so each loop
   only starts a receive while the worker is asking for messages. When several channels
   deliver at that moment, the extra messages (at most one per other channel) are held here
   and handed over first next time; when the worker stops they are put back on their
-  channels.
+  channels (at the end: those layers cannot say where a message was). A receive there may
+  also swallow its cancellation (a timeout inside redis-py or channels_redis that expires
+  as the cancel arrives, on Python 3.11), so a stop cancels the loops until they end.
 
 Receive errors are logged and retried with back-off (``layers.receiving``).
 """
@@ -30,12 +34,15 @@ from .layers.receiving import (
     has_batch_receive,
     receive_forever,
     receive_retrying,
+    release,
 )
 
 logger = logging.getLogger(__name__)
 
 #: How receive errors name the receiver in logs.
 WHO = "worker"
+#: A receive loop still running after being cancelled is cancelled again this often.
+RECANCEL_EVERY = 0.1
 
 
 class Source(Protocol):
@@ -81,7 +88,15 @@ class BatchSource:
             return []
 
     async def close(self) -> None:
-        """Nothing to stop or give back: receives are only made inside ``take``."""
+        """Receives are only made inside ``take``; what the layer took for the last one (or
+        its pop still in flight) goes back to the channels, in place."""
+        released = await release(self._backend, self._channels)
+        if released:
+            logger.info(
+                "worker: handed back %d message(s) the layer had taken for it but it had not "
+                "run (back on their channels, in their places)",
+                released,
+            )
 
 
 class PerChannelSource:
@@ -92,12 +107,13 @@ class PerChannelSource:
         self._held: deque[tuple[str, dict[str, Any]]] = deque()
         self._wanted = asyncio.Event()
         self._arrived = asyncio.Event()
+        self._closing = False
         self._receivers = [asyncio.ensure_future(self._receive(channel)) for channel in channels]
 
     async def _receive(self, channel: str) -> None:
         batches = _batches(self._backend, [channel], 1)
         try:
-            while True:
+            while not self._closing:
                 # Checked again after waking: another channel may have answered first.
                 while not self._wanted.is_set():
                     await self._wanted.wait()
@@ -121,9 +137,12 @@ class PerChannelSource:
         return [self._held.popleft() for _ in range(min(limit, len(self._held)))]
 
     async def close(self) -> None:
-        for receiver in self._receivers:
-            receiver.cancel()
-        await asyncio.gather(*self._receivers, return_exceptions=True)
+        self._closing = True
+        running = set(self._receivers)
+        while running:
+            for receiver in running:
+                receiver.cancel()
+            _, running = await asyncio.wait(running, timeout=RECANCEL_EVERY)
         if self._held:
             logger.info("worker: putting back %d messages received but not run", len(self._held))
         while self._held:

@@ -5,6 +5,10 @@ when it is), runs the Procfile's release step (migrations, static files), then i
 processes with honcho: daphne, WORKERS (default 2) runworker processes and the delay server.
 "Open ..." is printed once daphne listens. Ctrl-C stops everything, Redis last (exit status
 130).
+
+It is local development, so it runs with DJANGO_DEBUG=1 unless told otherwise (debug pages,
+static files served by the workers, the development secret key accepted). Set DJANGO_DEBUG=0
+and DJANGO_SECRET_KEY to run it as deployed.
 """
 
 from __future__ import annotations
@@ -98,7 +102,10 @@ def run_stack(args: argparse.Namespace, env: dict[str, str]) -> int:
     )
     try:
         if wait_until_listening(args.port, honcho):
-            print(f"Open http://127.0.0.1:{args.port}/ (Ctrl-C stops everything)", flush=True)
+            mode = "development, DJANGO_DEBUG=1" if env["DJANGO_DEBUG"] == "1" else "DEBUG off"
+            print(
+                f"Open http://127.0.0.1:{args.port}/ ({mode}; Ctrl-C stops everything)", flush=True
+            )
         elif honcho.poll() is None:
             print(f"daphne is not listening on port {args.port} yet: see its log above.")
         return honcho.wait()
@@ -115,6 +122,7 @@ def main() -> int:
     parser.add_argument("--workers", type=int, default=int(os.environ.get("WORKERS", "2")))
     args = parser.parse_args()
     env = dict(os.environ)
+    env.setdefault("DJANGO_DEBUG", "1")
     # The Procfile says "daphne" and "python": make them this virtualenv's.
     env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
     embedded = None

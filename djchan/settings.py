@@ -4,7 +4,14 @@ REDIS_URL             the channel layer's Redis; unset: an in-memory layer (runs
                       bin/run starts an embedded Redis and sets it)
 REDIS_CACHE_URL       the Redis of the cache, which holds the sessions; unset: REDIS_URL's
                       server, next database index (the cache's clear() is FLUSHDB)
-DJANGO_SECRET_KEY, DJANGO_DEBUG (1/0), DJANGO_ALLOWED_HOSTS (comma-separated)
+DJANGO_DEBUG          1: development (debug pages, the development secret key accepted,
+                      static files served by the workers); unset or 0: off
+DJANGO_SECRET_KEY     required with DEBUG off (processes refuse to start without it)
+DJANGO_ALLOWED_HOSTS  comma-separated host names (default 127.0.0.1,localhost)
+DJANGO_HTTPS          1: the site is served over HTTPS only (redirect, secure cookies, HSTS)
+DJANGO_HSTS_SECONDS   with DJANGO_HTTPS=1, how long browsers must insist on HTTPS (3600)
+DJANGO_HSTS_INCLUDE_SUBDOMAINS, DJANGO_HSTS_PRELOAD
+                      1: HSTS covers every subdomain too; the site may be preloaded (both 0)
 DJANGO_DATABASE       path of the SQLite database
 DJANGO_STATIC_ROOT    where collectstatic writes the static files the workers serve
 WORKER_THREADS        consumers each runworker process runs at once
@@ -18,8 +25,33 @@ from djchan.redis_urls import redis_url_setting
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
-SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "djchan-development-key-not-for-production")
-DEBUG = os.environ.get("DJANGO_DEBUG", "1") == "1"
+#: What is wrong with the environment variables read here: every process refuses to start
+#: with these as errors (djchan/checks.py), each naming its variable.
+ENVIRONMENT_ERRORS: list[str] = []
+
+
+def environment_flag(name: str) -> bool:
+    """True for "1", False for "0" or unset; anything else is an error (and False)."""
+    value = os.environ.get(name, "0")
+    if value not in ("0", "1"):
+        ENVIRONMENT_ERRORS.append(f"{name} must be 1 (on) or 0 (off), got {value!r}")
+    return value == "1"
+
+
+def environment_seconds(name: str, default: int) -> int:
+    """A whole number of seconds, ``default`` when unset; anything else is an error."""
+    value = os.environ.get(name, str(default))
+    if not value.isdigit():
+        ENVIRONMENT_ERRORS.append(f"{name} must be a whole number of seconds, got {value!r}")
+        return default
+    return int(value)
+
+
+#: Published with the project, so good for development only: with DEBUG off, every process
+#: refuses to start with it (djchan/checks.py).
+DEVELOPMENT_SECRET_KEY = "djchan-development-key-not-for-production"
+SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY") or DEVELOPMENT_SECRET_KEY
+DEBUG = environment_flag("DJANGO_DEBUG")
 ALLOWED_HOSTS = [
     host.strip()
     for host in os.environ.get("DJANGO_ALLOWED_HOSTS", "127.0.0.1,localhost").split(",")
@@ -29,6 +61,7 @@ ALLOWED_HOSTS = [
 INSTALLED_APPS = [
     # First, so that its runserver and runworker are the ones Django runs.
     "channels_classic",
+    "djchan",
     "channels_classic.delay",
     "django.contrib.admin",
     "django.contrib.auth",
@@ -119,9 +152,15 @@ def next_database(redis_url: str) -> str:
 # in a database of their own: the cache's clear() runs FLUSHDB, which must not take the
 # layer's messages and groups with it.
 REDIS_CACHE_URL = redis_url_setting("REDIS_CACHE_URL") or (REDIS_URL and next_database(REDIS_URL))
+# Values are stored as JSON: Django's RedisCache would pickle them, and unpickling what is
+# read from Redis runs whatever code was written there.
 CACHES = {
     "default": (
-        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_CACHE_URL}
+        {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_CACHE_URL,
+            "OPTIONS": {"serializer": "djchan.cache_serializer.JSONSerializer"},
+        }
         if REDIS_CACHE_URL
         else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
     )
@@ -155,11 +194,21 @@ LOGGING = {
 }
 
 STATIC_URL = "static/"
-STATIC_ROOT = Path(os.environ.get("DJANGO_STATIC_ROOT", BASE_DIR / "staticfiles"))
+STATIC_ROOT = Path(os.environ.get("DJANGO_STATIC_ROOT") or BASE_DIR / "staticfiles")
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "djchan.staticfiles.ReleaseStaticFilesStorage"},
 }
+
+# HTTPS-only protections, for a site served over HTTPS alone (behind a proxy that ends TLS,
+# start daphne with --proxy-headers so that requests know they came over HTTPS). HSTS makes
+# browsers refuse plain HTTP for that long: start small, raise it once all is well.
+HTTPS = environment_flag("DJANGO_HTTPS")
+SECURE_SSL_REDIRECT = SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = HTTPS
+SECURE_HSTS_SECONDS = environment_seconds("DJANGO_HSTS_SECONDS", 3600) if HTTPS else 0
+# Both reach beyond this site (every subdomain; browsers' built-in lists): off unless asked.
+SECURE_HSTS_INCLUDE_SUBDOMAINS = environment_flag("DJANGO_HSTS_INCLUDE_SUBDOMAINS")
+SECURE_HSTS_PRELOAD = environment_flag("DJANGO_HSTS_PRELOAD")
 
 USE_TZ = True
 TIME_ZONE = "UTC"

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from django.contrib.auth.models import User
 
+from channels_classic import failure_log
 from channels_classic.embedded_redis import EmbeddedRedis
 from channels_classic.interface import backpressure
 from channels_classic.layers.redis import RedisChannelLayer
@@ -31,6 +32,12 @@ def fresh_backpressure_log() -> None:
     """Each test sees the interface's first backpressure log line of each kind (they are
     logged once a minute per process)."""
     backpressure._last_logged.clear()
+
+
+@pytest.fixture(autouse=True)
+def fresh_failure_logs() -> None:
+    """Each test sees its failures logged in full, whatever earlier tests logged."""
+    failure_log.forget_all()
 
 
 @pytest.fixture(scope="session")

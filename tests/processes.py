@@ -22,6 +22,10 @@ from channels_classic.test.process import stop_process
 
 ROOT = Path(__file__).resolve().parent.parent
 START_TIMEOUT = 20.0
+#: What every process the tests start is told about the project: development settings, as
+#: `bin/run` runs them (DEBUG on: the development secret key is accepted and the workers
+#: serve static files). Tests of the deployed settings set their own.
+DEVELOPMENT_ENV = {"DJANGO_DEBUG": "1"}
 #: How long a fresh Sentinel may take to know its master.
 SENTINEL_STARTUP_TIMEOUT = 10.0
 
@@ -117,6 +121,7 @@ class Stack:
         self.root = root
         self.env = {
             **os.environ,
+            **DEVELOPMENT_ENV,
             "DJANGO_SETTINGS_MODULE": settings,
             "REDIS_URL": redis_url,
             "DJANGO_DATABASE": str(log_dir / "db.sqlite3"),

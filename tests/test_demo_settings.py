@@ -1,13 +1,24 @@
-"""The demo project's settings: sessions in Redis, in a database apart from the layer's."""
+"""The demo project's settings: sessions in Redis (as JSON), in a database apart from the
+layer's; the deployed settings serve the demo and its static files."""
 
 from __future__ import annotations
+
+import asyncio
+import json
+import pickle
+import secrets
+import urllib.error
+import urllib.request
 
 import pytest
 import redis
 
 from channels_classic.layers.redis import RedisChannelLayer
 from djchan.settings import next_database
-from tests.processes import Stack
+from tests.processes import ROOT, Stack
+
+#: How a pickle of protocol 2 or later begins.
+PICKLE_PROTOCOL_MARK = pickle.PROTO
 
 SESSION_SCRIPT = """
 from django.conf import settings
@@ -67,3 +78,66 @@ async def test_sessions_live_in_redis_apart_from_the_layer(private_redis, tmp_pa
         await layer.close()
         layer_db.close()
         cache_db.close()
+
+
+ROUND_TRIP_SCRIPT = """
+from django.contrib.sessions.backends.cache import SessionStore
+from django.core.cache import cache
+session = SessionStore()
+session.update({"_auth_user_id": "7", "room": "lobby", "n": 3})
+session.create()
+cache.set("test.counter", 1)
+print(session.session_key, SessionStore(session.session_key).load(), cache.incr("test.counter"))
+"""
+
+
+@pytest.mark.e2e
+def test_sessions_are_stored_as_json_never_pickled(private_redis, tmp_path):
+    """A session saved and loaded again in the demo's cache comes back whole, and what Redis
+    holds for it (and for everything else in the cache) is plain JSON, no pickle; counters
+    still count."""
+    server = private_redis()
+    stack = Stack(server.url, tmp_path)
+    output = stack.manage("shell", "--no-imports", "-c", ROUND_TRIP_SCRIPT).stdout
+    key, loaded = output.split(maxsplit=1)
+    assert loaded.strip() == "{'_auth_user_id': '7', 'room': 'lobby', 'n': 3} 2"
+    cache_db = redis.Redis.from_url(next_database(server.url))
+    try:
+        raw = cache_db.get(f":1:django.contrib.sessions.cache{key}")
+        assert json.loads(raw) == {"_auth_user_id": "7", "room": "lobby", "n": 3}
+        stored = [cache_db.get(name) for name in cache_db.keys("*")]
+        assert len(stored) == 2
+        assert not [value for value in stored if value.startswith(PICKLE_PROTOCOL_MARK)]
+        assert [json.loads(value) for value in stored]
+    finally:
+        cache_db.close()
+
+
+@pytest.mark.e2e
+async def test_the_deployed_settings_serve_the_demo_with_its_static_files(stack, tmp_path):
+    """DEBUG off with a secret key of its own, as the Procfile runs: the page and its static
+    files (collected, served by WhiteNoise) are there, and a missing page is a plain 404,
+    not Django's debug page."""
+    stack.env.update(
+        DJANGO_DEBUG="0",
+        DJANGO_SECRET_KEY=secrets.token_urlsafe(50),
+        DJANGO_STATIC_ROOT=str(tmp_path / "static"),
+    )
+    stack.manage("migrate", "--noinput", "-v", "0")
+    stack.manage("collectstatic", "--noinput", "-v", "0")
+    stack.start_worker()
+    stack.start_daphne()
+    script = (ROOT / "realtime" / "static" / "realtime" / "chat.js").read_bytes()
+
+    def get(path: str) -> tuple[int, bytes]:
+        try:
+            with urllib.request.urlopen(stack.url(path, "http"), timeout=20) as response:
+                return response.status, response.read()
+        except urllib.error.HTTPError as error:
+            return error.code, error.read()
+
+    assert await asyncio.to_thread(get, "/static/realtime/chat.js") == (200, script)
+    status, page = await asyncio.to_thread(get, "/")
+    assert status == 200 and b"realtime/chat.js" in page
+    status, missing = await asyncio.to_thread(get, "/no-such-page/")
+    assert status == 404 and b"URLconf" not in missing

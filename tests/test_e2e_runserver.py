@@ -18,7 +18,7 @@ from websockets.asyncio.client import connect
 from websockets.exceptions import InvalidStatus
 
 from channels_classic.embedded_redis import free_port
-from tests.processes import ROOT, START_TIMEOUT, ServerProcess, run_manage
+from tests.processes import DEVELOPMENT_ENV, ROOT, START_TIMEOUT, ServerProcess, run_manage
 
 pytestmark = pytest.mark.e2e
 
@@ -41,7 +41,10 @@ def environment(tmp_path: Path, **extra: str) -> dict[str, str]:
         if key not in ("REDIS_URL", "REDIS_CACHE_URL", "DJANGO_SETTINGS_MODULE")
     }
     env.update(
-        DJANGO_DATABASE=str(tmp_path / "db.sqlite3"), PYTHONPATH=str(ROOT), PYTHONUNBUFFERED="1"
+        DEVELOPMENT_ENV,
+        DJANGO_DATABASE=str(tmp_path / "db.sqlite3"),
+        PYTHONPATH=str(ROOT),
+        PYTHONUNBUFFERED="1",
     )
     env.update(extra)
     return env

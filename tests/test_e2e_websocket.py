@@ -13,7 +13,7 @@ from websockets.exceptions import InvalidStatus
 
 from channels_classic.layers.redis import RedisChannelLayer
 from tests.e2e_routing import REPORTS
-from tests.processes import ROOT, Stack, run_manage
+from tests.processes import DEVELOPMENT_ENV, ROOT, Stack, run_manage
 
 pytestmark = pytest.mark.e2e
 
@@ -198,6 +198,7 @@ def test_runworker_refuses_the_in_memory_layer(tmp_path):
     """runworker explains that an in-memory layer cannot be shared with another process."""
     env = {
         **os.environ,
+        **DEVELOPMENT_ENV,
         "DJANGO_SETTINGS_MODULE": "tests.inmemory_settings",
         "PYTHONPATH": str(ROOT),
     }

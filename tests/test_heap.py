@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from channels_classic.heap import freeze_startup_heap
+from tests.processes import DEVELOPMENT_ENV
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -47,6 +48,7 @@ def test_garbage_is_collected_first_and_what_lives_is_frozen(thawed):
 def test_the_interface_entry_point_freezes_its_heap():
     """``daphne djchan.asgi:channel_layer`` starts serving with Django and the layer frozen."""
     env = {key: value for key, value in os.environ.items() if key != "DJANGO_SETTINGS_MODULE"}
+    env.update(DEVELOPMENT_ENV)
     probe = "import gc, djchan.asgi; print(gc.get_freeze_count())"
     result = subprocess.run(
         [sys.executable, "-c", probe],

@@ -457,6 +457,29 @@ async def test_close_puts_back_what_a_cancelled_receive_had_taken(private_redis,
     await layer.close()
 
 
+async def test_release_hands_back_what_a_pop_in_flight_took(private_redis, prefix):
+    """A receive called off while its blocking pop is in flight, just as Redis popped a
+    message for it: release() waits for the pop's reply and puts that message back in its
+    place (before one sent after it), and says how many went back."""
+    server = private_redis()
+    raw = redis.Redis.from_url(server.url)
+    layer = RedisChannelLayer(hosts=[server.url], prefix=prefix)
+    receiving = asyncio.ensure_future(layer.receive("test.release"))
+    deadline = time.monotonic() + 5
+    while not any(client["cmd"] == "bzpopmin" for client in raw.client_list()):
+        assert time.monotonic() < deadline
+        await asyncio.sleep(0.01)
+    layer.send_sync("test.release", {"n": 1})  # this loop waits while Redis pops it
+    layer.send_sync("test.release", {"n": 2})
+    receiving.cancel()
+    assert await layer.release(["test.release"]) == 1
+    assert raw.zcard(layer.key_of("test.release")) == 2
+    batch = await asyncio.wait_for(layer.receive_batch(["test.release"], 2), 2)
+    assert [message for _, message in batch] == [{"n": 1}, {"n": 2}]
+    assert await layer.release(["test.release"]) == 0
+    await layer.close()
+
+
 async def test_a_channel_never_empty_does_not_keep_another_waiting(layer):
     """With messages waiting on two channels, one-message receives on both take from each
     in turn, whichever channel is named first."""

@@ -136,3 +136,46 @@ async def test_pre_packed_commands_are_written_when_the_connection_is_free(redis
     assert await in_flight == b"first"
     assert await replies_after(6) == [b"commands", b"PONG"]
     await pipe.close()
+
+
+async def test_a_script_call_goes_through_when_its_caller_stopped_waiting(private_redis):
+    """A script call cancelled after it was queued still runs, even on a Redis that has
+    forgotten the script (NOSCRIPT, then the call again with its source): a put-back whose
+    task was cancelled must still put back."""
+    import asyncio
+
+    import redis
+
+    from channels_classic.layers.redis import scripts
+    from channels_classic.layers.redis.connection import CommandPipe
+
+    server = private_redis()
+    raw = redis.Redis.from_url(server.url)
+    pipe = CommandPipe(decode_hosts([server.url])[0])
+    await pipe.call("PING")
+    putting_back = pipe.run(scripts.put_back([b"test.key"], ["1.5", b"member", 60000]))
+    putting_back.cancel()
+    async with asyncio.timeout(5):
+        while not raw.zcard("test.key"):
+            await pipe.call("PING")
+    assert raw.zrange("test.key", 0, -1, withscores=True) == [(b"member", 1.5)]
+    await pipe.close()
+
+
+async def test_closing_writes_what_was_queued_when_connecting_was_cancelled(redis_url, prefix):
+    """asyncio.run() cancels the tasks left over before the loop closes (and the layer's
+    connections with it), a first connection attempt among them: close() connects again and
+    writes what was queued instead of dropping it or raising CancelledError."""
+    import asyncio
+
+    import redis
+
+    from channels_classic.layers.redis.connection import CommandPipe
+
+    pipe = CommandPipe(decode_hosts([redis_url])[0])
+    pipe.call_and_forget("SET", f"{prefix}.queued", "written")
+    await asyncio.sleep(0)  # the pipe starts connecting, in a task
+    for task in asyncio.all_tasks() - {asyncio.current_task()}:
+        task.cancel()
+    await pipe.close()
+    assert redis.Redis.from_url(redis_url).getdel(f"{prefix}.queued") == b"written"

@@ -23,6 +23,7 @@ from channels_classic.layers.registry import channel_layers
 from channels_classic.test import ChannelLiveServerTestCase
 from channels_classic.test.process import DaphneProcess, LiveServerProcess, WorkerProcess
 from tests.e2e_routing import REPORTS
+from tests.processes import DEVELOPMENT_ENV
 from tests.tools_support import IN_MEMORY_LAYER, REDIS_LAYER, problems, run_tests
 
 #: Bounded waits on real sockets and processes.
@@ -96,6 +97,7 @@ def test_a_live_server_test_case_with_a_file_database_passes(private_redis, tmp_
     database = tmp_path / "test.sqlite3"
     env = {
         **os.environ,
+        **DEVELOPMENT_ENV,
         "DJANGO_SETTINGS_MODULE": "tests.live_database_settings",
         "REDIS_URL": private_redis().url,
         "TEST_DATABASE_FILE": str(database),

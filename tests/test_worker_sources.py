@@ -140,3 +140,40 @@ def test_stopping_loses_nothing_received(backend, caplog, monkeypatch):
         assert "putting back 1 messages received but not run" in caplog.text
     else:
         assert "putting back" not in caplog.text
+
+
+class SwallowingLayer(ChannelsInMemoryLayer):
+    """channels 4's in-memory layer, except that a receive swallows its first cancellation
+    and goes on waiting, as a channels_redis receive can on Python 3.11 (a timeout inside it
+    that expires as the cancel arrives)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.swallowed = 0
+
+    async def receive(self, channel: str) -> dict[str, Any]:
+        while True:
+            try:
+                return await super().receive(channel)
+            except asyncio.CancelledError:
+                if self.swallowed:
+                    raise
+                self.swallowed += 1
+
+
+def test_a_receive_that_swallows_its_cancellation_does_not_hang_the_stop():
+    """Stopped while idle, a worker whose receive loops are cancelled cancels again the one
+    that went on waiting, and returns (it hung until a second SIGTERM)."""
+    backend = SwallowingLayer()
+    routes = [route("test.a", lambda message: None), route("test.b", lambda message: None)]
+    worker = Worker(ClassicLayer(backend, alias="test", routing=routes), install_signals=False)
+
+    async def stop_when_idle() -> None:
+        serving = asyncio.ensure_future(worker.serve())
+        await asyncio.sleep(0.2)
+        worker.stop()
+        await asyncio.wait_for(serving, 5)
+
+    asyncio.run(stop_when_idle())
+    assert backend.swallowed == 1
+    assert worker.handled == 0

@@ -17,7 +17,8 @@ is used from the server's own event loop. A bad request is logged and skipped; a
 destination is retried a second later (SPEC DL6); a message that can never be sent is logged
 and dropped; layer and database errors are logged and the round is retried with back-off,
 keeping what is stored and what was taken (put back on ``asgi.delay`` if the server stops
-before it could store it). A message is deleted once sent, so a crash between the two sends
+before it could store it, and so is what the layer took for a wait the stop called off). A
+message is deleted once sent, so a crash between the two sends
 it again rather than never. SIGTERM or SIGINT stops the server once the current round is
 done (at once if it is waiting); a second signal exits at once.
 """
@@ -36,7 +37,7 @@ from django.utils import timezone
 
 from ..exceptions import ChannelFull
 from ..layers.facade import NON_BLOCKING_RECEIVE_TIMEOUT, ClassicLayer
-from ..layers.receiving import Backoff, Received, receive_batch
+from ..layers.receiving import Backoff, Received, receive_batch, release
 from ..service import Service
 from ..worker import IDLE_WAIT
 from .models import DelayedMessage
@@ -118,6 +119,9 @@ class DelayServer(Service):
                     return
             await self._give_back_taken()
         finally:
+            released = await release(self.backend, [DELAY_CHANNEL])
+            if released:
+                logger.info("delay: handed back %d request(s) the layer had taken", released)
             logger.info(
                 "delay: stopped after storing %d and sending %d messages", self.stored, self.sent
             )

@@ -6,6 +6,7 @@ per channel, the first answer wins and the others are cancelled. The project's R
 can also hand every message of a process's channels to a function as it is read
 (``deliver_all``), which saves a receive per batch and a task switch per reply. Receive
 loops never end on a layer error (Redis down): they log it and try again after a back-off.
+A process that stops receiving hands back what its layer took for it (``release``).
 """
 
 from __future__ import annotations
@@ -78,6 +79,17 @@ def has_delivery(layer: Any) -> bool:
 def has_batch_receive(layer: Any) -> bool:
     """True for layers that wait on several channels in one call (the project's own)."""
     return callable(getattr(layer, "receive_batch", None))
+
+
+async def release(layer: Any, channels: Sequence[str]) -> int:
+    """Hands back what ``layer`` took for ``channels`` and no receive got (the project's Redis
+    layer may hold a message its last pop took when the receive was called off); returns how
+    many messages went back. Layers without ``release`` (channels 4's) hand back nothing."""
+    releasing = getattr(layer, "release", None)
+    if releasing is None:
+        return 0
+    released: int = await releasing(list(channels))
+    return released
 
 
 async def receive_batch(layer: Any, channels: Sequence[str], limit: int = 1) -> Received:

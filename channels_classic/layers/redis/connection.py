@@ -3,8 +3,9 @@
 Every command of one event loop to one shard goes through one connection. Commands issued
 during the same turn of the loop are written in one batch, and replies resolve their futures
 straight from ``data_received``, so a round trip costs the network and little else, and
-concurrent sends share round trips. A caller that is cancelled after its command was written
-does not desynchronise anything: its reply is read and dropped.
+concurrent sends share round trips. A caller that is cancelled after its command was queued
+does not desynchronise anything, nor call the command off: its reply is read and dropped (a
+script Redis had forgotten is still sent again with its source).
 
 redis-py still does what it is good at: parsing URLs and options into connection settings,
 TLS contexts, Sentinel master discovery, and the exception classes users catch.
@@ -96,25 +97,30 @@ class ReplyCallback:
 class _ScriptReply:
     """Stands where a script call's future (or callback) would: when the reply says Redis
     has forgotten the script, sends the call again with its source, and passes that reply
-    on instead."""
+    on instead. It does so even when its caller has stopped waiting (a cancelled put-back
+    must still put back): it is done only once Redis has answered the script itself."""
 
-    __slots__ = ("_pipe", "_call", "_pending")
+    __slots__ = ("_pipe", "_call", "_pending", "_answered")
 
     def __init__(self, pipe: CommandPipe, call: ScriptCall, pending: Pending) -> None:
         self._pipe = pipe
         self._call = call
         self._pending = pending
+        self._answered = False
 
     def done(self) -> bool:
-        return self._pending.done()
+        return self._answered
 
     def set_result(self, reply: Any) -> None:
-        self._pending.set_result(reply)
+        self._answered = True
+        if not self._pending.done():
+            self._pending.set_result(reply)
 
     def set_exception(self, error: BaseException) -> None:
+        self._answered = True
         retry = retry_of(self._call, error)
         if retry is None:
-            self._pending.set_exception(error)
+            _fail(self._pending, error)
         else:
             self._pipe.send(retry, self._pending)
 
@@ -306,7 +312,9 @@ class CommandPipe:
             return
         wire = self._wire
         if wire is None or wire.lost is not None:
-            if self._connecting is None:
+            # (A connection attempt cancelled before it ran, by a loop shutting down, never
+            # cleared itself: it is done, and another one starts.)
+            if self._connecting is None or self._connecting.done():
                 self._connecting = spawn(self._connect())
             return
         batch, self._queued = self._queued, []
@@ -349,9 +357,12 @@ class CommandPipe:
 
     async def close(self) -> None:
         """Waits for the replies of commands already issued, then closes the connection."""
-        if self._connecting is not None:
-            await self._connecting
         self._flush()
+        while self._connecting is not None and not self._connecting.done():
+            # Connecting writes what is queued. An attempt cancelled meanwhile (a loop that
+            # shuts down cancels its tasks first) is made again by the flush.
+            await asyncio.wait([self._connecting])
+            self._flush()
         wire, self._wire = self._wire, None
         if wire is not None:
             await wire.drained()

@@ -11,12 +11,14 @@ import logging
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from ...failure_log import FailureLog
 from .codec import UndecodableMessage
 
 if TYPE_CHECKING:
     from .layer import RedisChannelLayer
 
 logger = logging.getLogger(__name__)
+failures = FailureLog(logger)
 
 RESERVED_KEY = "__asgi_channel__"
 
@@ -45,7 +47,15 @@ def decode_popped(
         try:
             message = layer.codec.decode(member)
         except UndecodableMessage as error:
-            logger.warning("redis layer: undecodable message on key %r dropped: %s", key, error)
+            failures.failed(
+                ("undecodable", key),
+                None,
+                "redis layer: undecodable message on key %r dropped: %s",
+                "redis layer: undecodable messages on key %r dropped (the first: %s)",
+                key,
+                error,
+                level=logging.WARNING,
+            )
             continue
         targets = message.pop(RESERVED_KEY, None)
         if targets is None:

@@ -282,6 +282,16 @@ class RedisChannelLayer(ClassicBaseLayer):
             )
         await self._state().receiver.deliver_all(process, deliver)
 
+    async def release(self, channels: Sequence[str]) -> int:
+        """Hands back to Redis, each in its place, every message this event loop's listeners
+        took for the normal ``channels`` and no receive got (a receive called off may leave
+        a pop in flight; this waits for it). Returns how many went back. For a process that
+        stops receiving on ``channels``: a worker calls it when it stops."""
+        state = self._states.get(asyncio.get_running_loop())
+        if state is None:
+            return 0
+        return await state.receiver.release(channels)
+
     async def receive_ready(self, channels: Sequence[str], limit: int = 1) -> Received:
         """Like ``receive_batch`` but without waiting: 0 to ``limit`` messages already there."""
         self._check_receivable(channels)
@@ -385,7 +395,7 @@ def _close_before_loop(
         if not loop.is_closed() and not loop.is_running():
             try:
                 loop.run_until_complete(close())
-            except Exception:
+            except (Exception, asyncio.CancelledError):
                 logger.debug(
                     "redis layer: closing connections with their loop failed", exc_info=True
                 )

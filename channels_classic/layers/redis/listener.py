@@ -8,6 +8,11 @@ channels, so an idle process sends nothing and a message on any channel wakes it
 It is a small state machine driven by replies rather than a task: a reply is decoded and
 dispatched, and the next command written, inside the connection's ``data_received``, so a
 message costs no extra task switches on its way to the waiter.
+
+A command in flight is never called off: when its waiters have gone, what it took is
+dispatched all the same (the receiver puts it back into Redis). ``settle`` waits for such a
+command, so that a process that stops receiving on some channels can hand back everything
+taken for them.
 """
 
 from __future__ import annotations
@@ -57,7 +62,9 @@ class ShardListener:
         self._wake_key = wake_key
         self._pipe: CommandPipe | None = None
         self.state = State.IDLE
-        self._blocked_on: frozenset[bytes] = frozenset()
+        # The keys the command in flight takes from (empty when none is in flight).
+        self._in_flight: frozenset[bytes] = frozenset()
+        self._returns: list[asyncio.Future[None]] = []
         self._wake_sent = False
         # Keys the last take or pop found empty (forgotten when the listener goes idle).
         self._checked: frozenset[bytes] = frozenset()
@@ -69,14 +76,14 @@ class ShardListener:
         """A waiter arrived for ``key``: start taking, or unblock to include the key."""
         if self.state is State.IDLE:
             self._step()
-        elif self.state is State.BLOCKED and key not in self._blocked_on and not self._wake_sent:
+        elif self.state is State.BLOCKED and key not in self._in_flight and not self._wake_sent:
             self._wake_sent = True
             self._receiver.send_wake(self._shard)
 
     def demand_dropped(self, key: bytes) -> None:
         """No waiter wants ``key`` any more: unblock, so that a message arriving on it is not
         popped here only to be put back (and overtaken meanwhile)."""
-        if self.state is State.BLOCKED and key in self._blocked_on and not self._wake_sent:
+        if self.state is State.BLOCKED and key in self._in_flight and not self._wake_sent:
             self._wake_sent = True
             self._receiver.send_wake(self._shard)
 
@@ -111,6 +118,7 @@ class ShardListener:
         """Pops, in one script, every waiting message the waiters can take."""
         assert self._pipe is not None
         self.state = State.TAKING
+        self._in_flight = frozenset(keys)
         cutoff = repr(time.time() - self._layer.expiry)
         script_keys = [self._wake_key, *keys]
         script_args = [cutoff, budget, *limits]
@@ -122,6 +130,7 @@ class ShardListener:
             remaining, popped = reply[0], reply[1:]
             self._checked = frozenset(k for k, n in zip(keys, remaining, strict=True) if n == 0)
             self._receiver.dispatch(decode_taken(self._layer, self._shard, keys, popped))
+            self._returned()
             self._step_soon()
 
         self._pipe.call_back(self._guarded(taken), scripts.take(script_keys, script_args))
@@ -134,14 +143,15 @@ class ShardListener:
         """
         assert self._pipe is not None
         self.state = State.BLOCKED
-        self._blocked_on, self._wake_sent = frozenset(keys), False
+        self._in_flight, self._wake_sent = frozenset(keys), False
         replies: list[tuple[Any, BaseException | None]] = []
 
         def collect(reply: Any, error: BaseException | None) -> None:
             replies.append((reply, error))
             if len(replies) <= len(keys):
                 return
-            self._blocked_on = frozenset()
+            # No longer blocked: a demand dropped while this reply is dispatched needs no wake.
+            self._in_flight = frozenset()
             failure = next((error for _, error in replies if error is not None), None)
             if failure is not None:
                 self._fail(failure)
@@ -153,6 +163,7 @@ class ShardListener:
                 self._receiver.dispatch(
                     decode_popped(self._layer, self._shard, popped[0], popped[1:])
                 )
+            self._returned()
             self._step_soon()
 
         commands, packed = self._block_commands(keys)
@@ -190,8 +201,8 @@ class ShardListener:
         if pipe is not None:
             pipe.abort()
         self.state = State.IDLE
-        self._blocked_on = frozenset()
         self._checked = frozenset()
+        self._returned()
         if self._closing:
             if self._stopped is not None and not self._stopped.done():
                 self._stopped.set_result(None)
@@ -199,6 +210,35 @@ class ShardListener:
         if isinstance(error, CONNECTION_ERRORS):
             error = unavailable(self._layer.shards[self._shard], error)
         self._receiver.fail_receivers(error)
+
+    def _returned(self) -> None:
+        """The command in flight has returned, and what it took was dispatched."""
+        self._in_flight = frozenset()
+        if self._returns:
+            returns, self._returns = self._returns, []
+            for returned in returns:
+                if not returned.done():
+                    returned.set_result(None)
+
+    async def settle(self, keys: frozenset[bytes]) -> None:
+        """Waits until no command in flight takes from ``keys`` (so that what it took has
+        been dispatched), CLOSE_TIMEOUT at most. A blocked pop on them was woken when their
+        last waiter left."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + CLOSE_TIMEOUT
+        while self._in_flight & keys:
+            returned = loop.create_future()
+            self._returns.append(returned)
+            try:
+                await asyncio.wait_for(returned, deadline - loop.time())
+            except TimeoutError:
+                logger.warning(
+                    "redis layer: shard %d did not answer within %.0f s; a message its last "
+                    "command took may be lost",
+                    self._shard,
+                    CLOSE_TIMEOUT,
+                )
+                return
 
     async def close(self) -> None:
         """Stops taking: waits (briefly) for the command in flight, then drops the connection."""

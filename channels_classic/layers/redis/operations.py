@@ -16,6 +16,7 @@ from collections.abc import Generator, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from ...exceptions import ChannelFull
+from ...failure_log import FailureLog
 from ...names import check_channel_name, check_group_name
 from . import scripts
 from .delivery import RESERVED_KEY
@@ -26,6 +27,8 @@ if TYPE_CHECKING:
     from .layer import RedisChannelLayer
 
 logger = logging.getLogger(__name__)
+#: A group with a member that stopped reading says so on every group send: counted.
+failures = FailureLog(logger)
 
 T = TypeVar("T")
 
@@ -182,9 +185,13 @@ def group_send(layer: RedisChannelLayer, group: str, message: Any) -> Plan[None]
     ]
     full = sum(results)
     if full:
-        logger.warning(
+        failures.failed(
+            ("group full", group),
+            None,
             "redis layer: group %r: %d of %d member channels are at capacity and were skipped",
+            "redis layer: group %r: sends skipped members at capacity (the first: %d of %d)",
             group,
             full,
             len(targets),
+            level=logging.WARNING,
         )

@@ -5,9 +5,11 @@ messages for them. Messages of normal channels are only taken for receivers that
 waiting, and a listener's command is never cancelled: a receiver that gives up after its
 message was taken hands it to the next receiver, and messages that nobody in this process
 wants any more go back into Redis with their original score. So every message reaches one
-receiver, once. Messages of this process's own channels can go nowhere else, so once the
-process has received on such a channel its listener keeps reading ahead on it (up to the
-channel's capacity), and a reply is already here when its receiver asks.
+receiver, once. A process that stops receiving on some channels calls ``release``: what the
+listeners' last commands took for them goes back too. Messages of this process's own
+channels can go nowhere else, so once the process has received on such a channel its
+listener keeps reading ahead on it (up to the channel's capacity), and a reply is already
+here when its receiver asks.
 
 A process that wants every message of its own channels, as soon as each is read, can have
 them handed to a function instead (``deliver_all``): called inside the listener's
@@ -24,18 +26,21 @@ from collections import deque
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
+from ...failure_log import FailureLog
 from ...names import non_local_name
 from ..receiving import Deliver
 from . import scripts
 from .buffers import Buffers
-from .connection import CONNECTION_ERRORS, CommandPipe, spawn
+from .connection import CommandPipe
 from .delivery import Delivery, decode_taken
 from .listener import ShardListener
+from .put_back import PutBacks
 
 if TYPE_CHECKING:
     from .layer import RedisChannelLayer
 
 logger = logging.getLogger(__name__)
+failures = FailureLog(logger)
 
 Received = list[tuple[str, dict[str, Any]]]
 
@@ -96,7 +101,7 @@ class Receiver:
         ]
         self._put_back_scheduled = False
         self._rotation = 0
-        self._putting_back: set[asyncio.Future[None]] = set()
+        self._put_backs = PutBacks(layer, pipes)
         self._next_expiry_sweep = 0.0
 
     # Receiving
@@ -165,8 +170,16 @@ class Receiver:
     def _deliver(self, subscription: Subscription, delivery: Delivery) -> None:
         try:
             subscription.deliver(delivery.channel, delivery.message)
-        except Exception:
-            logger.exception("redis layer: delivering a message of %r failed", delivery.channel)
+        except Exception as error:
+            # A function that fails on one reply fails on every one: counted per process.
+            process = non_local_name(delivery.channel)
+            failures.failed(
+                ("deliver", process),
+                error,
+                "redis layer: delivering a message of %r failed",
+                "redis layer: delivering messages of %r (and the process's other channels) failed",
+                delivery.channel,
+            )
 
     def _from_buffers(self, names: Sequence[str], limit: int) -> Received:
         if not self._buffers:
@@ -275,33 +288,22 @@ class Receiver:
 
     def _put_back_unwanted(self) -> None:
         self._put_back_scheduled = False
-        unwanted = self._buffers.drain(lambda channel: "!" not in channel)
-        if unwanted:
-            putting_back = spawn(self._put_back(unwanted))
-            self._putting_back.add(putting_back)
-            putting_back.add_done_callback(self._putting_back.discard)
+        self._put_backs.send(self._buffers.drain(lambda channel: "!" not in channel))
 
-    async def _put_back(self, deliveries: list[Delivery]) -> None:
-        """Returns taken messages to Redis, each to the key and place it was taken from."""
-        by_shard: dict[int, list[Delivery]] = {}
-        for delivery in deliveries:
-            by_shard.setdefault(delivery.shard, []).append(delivery)
-        for shard, group in by_shard.items():
-            args: list[Any] = []
-            for delivery in group:
-                args += [repr(delivery.score), delivery.member]
-            try:
-                call = scripts.put_back(
-                    [delivery.key for delivery in group], [*args, self._layer.message_ttl_ms]
-                )
-                await self._pipes[shard].run(call)
-            except CONNECTION_ERRORS as error:
-                logger.error(
-                    "redis layer: %d taken messages could not be put back into %s and are lost: %s",
-                    len(group),
-                    self._layer.shards[shard].label,
-                    error,
-                )
+    async def release(self, names: Sequence[str]) -> int:
+        """Hands back to Redis every message taken for the normal channels ``names`` that no
+        receiver here got, each in its place, and returns how many went back.
+
+        Call it once nothing in this process receives on ``names`` any more (a worker that
+        stops): the receive it called off may have left a pop in flight, so this waits for
+        the listeners' commands on those channels to return, then for the put-backs of what
+        they and the cancelled receives took.
+        """
+        wanted = {name for name in names if "!" not in name}
+        keys = frozenset(key for key in map(self._layer.key_of, wanted) if key not in self._demand)
+        await asyncio.gather(*(listener.settle(keys) for listener in self._listeners))
+        self._put_backs.send(self._buffers.drain(lambda channel: channel in wanted))
+        return await self._put_backs.confirmed(wanted)
 
     # Listeners
 
@@ -372,11 +374,9 @@ class Receiver:
         await asyncio.gather(*(listener.close() for listener in self._listeners))
         # Those of this layer object's process channels too: another event loop of it (the
         # next async_to_sync call, say) may receive them.
-        undelivered = self._buffers.drain(lambda channel: True)
-        if undelivered:
-            await self._put_back(undelivered)
-        # Put-backs already under way finish before the connections close.
-        await asyncio.gather(*self._putting_back)
+        self._put_backs.send(self._buffers.drain(lambda channel: True))
+        # Put-backs under way are answered before the connections close.
+        await self._put_backs.confirmed()
         closed = unavailable_closed()
         self._end_subscriptions(closed)
         for queue in list(self._waiters.values()):

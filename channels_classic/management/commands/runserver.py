@@ -5,12 +5,15 @@ and, normally, the in-memory layer; Django's autoreloader restarts it all when c
 ``--noworker`` leaves the consumers to ``runworker`` processes on a shared (Redis) layer;
 ``--noasgi`` runs Django's plain WSGI development server instead. A routing that fails to load
 stops the server until a file it was loading from changes (``channels_classic.reloading``).
+A system check error stops it before the autoreloader starts, with the check's message (in
+the reloader's thread it would be a traceback, and the reloader would wait for a code change).
 """
 
 from __future__ import annotations
 
 import asyncio
 import datetime
+import os
 import threading
 from dataclasses import replace
 from typing import Any
@@ -18,6 +21,7 @@ from typing import Any
 from django.apps import apps
 from django.conf import settings
 from django.core.management.base import CommandError
+from django.utils import autoreload
 
 from ... import logs
 from ...defaults import InterfaceOptions
@@ -95,6 +99,8 @@ class Command(BaseRunserver):
         self.routing_watch = RoutingWatch()
         if options["use_reloader"]:
             self.routing_watch.connect()
+        if options["use_reloader"] and os.environ.get(autoreload.DJANGO_AUTORELOAD_ENV) != "true":
+            self.check()  # in the process that starts the reloader (its child checks again)
         super().handle(*args, **options)
 
     @staticmethod
