@@ -84,9 +84,14 @@ def test_a_flag_that_is_neither_1_nor_0_is_refused_by_name(name, tmp_path, redis
 
 
 def procfile_environment(tmp_path, **variables: str) -> dict[str, str]:
-    """The environment the README's Deploying section asks for."""
+    """The environment the README's Deploying section asks for, after the release step (its
+    collected static files stand for by a manifest)."""
+    static_root = tmp_path / "static"
+    static_root.mkdir(exist_ok=True)
+    (static_root / "staticfiles.json").write_text('{"paths": {}, "version": "1.1"}')
     return environment(
         tmp_path,
+        DJANGO_STATIC_ROOT=str(static_root),
         DJANGO_DEBUG="0",
         DJANGO_SECRET_KEY=secrets.token_urlsafe(50),
         DJANGO_ALLOWED_HOSTS="chat.example.com",

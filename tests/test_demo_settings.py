@@ -137,7 +137,7 @@ async def test_the_deployed_settings_serve_the_demo_with_its_static_files(stack,
             return error.code, error.read()
 
     assert await asyncio.to_thread(get, "/static/realtime/chat.js") == (200, script)
-    status, page = await asyncio.to_thread(get, "/")
-    assert status == 200 and b"realtime/chat.js" in page
+    status, page = await asyncio.to_thread(get, "/rooms/lobby/")
+    assert status == 200 and b"/static/realtime/chat." in page
     status, missing = await asyncio.to_thread(get, "/no-such-page/")
     assert status == 404 and b"URLconf" not in missing

@@ -7,14 +7,19 @@ Real Redis, daphne and two runworker processes (8 threads each), the demo's /cha
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import json
+import subprocess
+import sys
 import time
 
 import psutil
 import pytest
+import redis as redis_client
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
-from tests.processes import Stack
+from tests.processes import ROOT, Stack
 
 pytestmark = pytest.mark.e2e
 
@@ -65,10 +70,12 @@ class EchoClient:
         return [took for sent_at, took in self.latencies if start <= sent_at < end]
 
 
-async def flood(url: str, stop: asyncio.Event) -> tuple[int, int]:
-    """Writes FLOOD_FRAMES small frames in one burst (reading the replies meanwhile, so that
-    only the input side is tested); returns (frames written, replies read)."""
-    replies = 0
+async def flood(url: str, seconds: float) -> tuple[int, int]:
+    """Writes FLOOD_FRAMES small frames in one burst, reading the replies meanwhile (so that
+    only the input side is tested), for at most ``seconds``; returns (frames written, replies
+    read). Run in a process of its own (``__main__``), as a real client would be: in the test's
+    own event loop the burst would delay the well-behaved clients' timings, not the server."""
+    replies = written = 0
     async with connect(url) as socket:
 
         async def read() -> None:
@@ -76,16 +83,23 @@ async def flood(url: str, stop: asyncio.Event) -> tuple[int, int]:
             async for _ in socket:
                 replies += 1
 
+        async def write() -> None:
+            nonlocal written
+            for n in range(FLOOD_FRAMES):
+                await socket.send(f"f{n}")
+                written += 1
+
         reading = asyncio.ensure_future(read())
-        written = 0
-        for n in range(FLOOD_FRAMES):
-            if stop.is_set():
-                break
-            await socket.send(f"f{n}")
-            written += 1
-        await stop.wait()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(write(), seconds)
+        await asyncio.sleep(max(0.0, seconds))
         reading.cancel()
     return written, replies
+
+
+def start_flood(url: str, seconds: float) -> subprocess.Popen[str]:
+    command = [sys.executable, "-m", "tests.test_e2e_fairness", url, str(seconds)]
+    return subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, text=True)
 
 
 @pytest.fixture
@@ -109,17 +123,18 @@ async def test_a_flooding_socket_is_slowed_and_its_neighbours_are_not(chat_stack
     clients = [EchoClient(url) for _ in range(5)]
     running = [asyncio.ensure_future(c.run(flood_at + WINDOW)) for c in clients]
     await asyncio.sleep(flood_at - time.monotonic())
-    stop = asyncio.Event()
-    flooding = asyncio.ensure_future(flood(url, stop))
+    flooding = start_flood(url, WINDOW)
     await asyncio.gather(*running)
-    stop.set()
-    written, replies = await flooding
+    output, _ = await asyncio.to_thread(flooding.communicate, timeout=WINDOW + 30)
+    written, replies = json.loads(output)
     before = [t for c in clients for t in c.during(started + 1.0, flood_at)]
     after = [t for c in clients for t in c.during(flood_at, flood_at + WINDOW)]
     limit = max(5 * p99(before), 0.050)
+    paused = "a socket sends faster than the workers take" in chat_stack.daphne.log()
     print(
         f"p99 before {p99(before) * 1000:.1f} ms, during the flood {p99(after) * 1000:.1f} ms "
-        f"(limit {limit * 1000:.1f}); flood wrote {written} frames, read {replies} replies"
+        f"(limit {limit * 1000:.1f}); flood wrote {written} frames, read {replies} replies; "
+        f"its reads paused: {paused}"
     )
     assert [c.close_code for c in clients] == [None] * 5
     assert [c.wrong for c in clients] == [0] * 5
@@ -127,7 +142,6 @@ async def test_a_flooding_socket_is_slowed_and_its_neighbours_are_not(chat_stack
     assert len(after) > 5 * WINDOW / ECHO_EVERY * 0.5
     assert p99(after) <= limit
     assert written > 1000  # the flood was a flood: not refused outright
-    assert "a socket sends faster than the workers take its frames" in chat_stack.daphne.log()
 
 
 async def test_a_socket_that_does_not_read_is_closed_before_it_grows_the_server(chat_stack):
@@ -159,3 +173,33 @@ async def test_a_socket_that_does_not_read_is_closed_before_it_grows_the_server(
     log = chat_stack.daphne.log()
     assert log.count("closed with 1008") == 1
     assert "CHANNELS_WEBSOCKET_MAX_OUTPUT" in log
+
+
+async def test_a_socket_has_no_more_frames_waiting_than_its_bound(private_redis, tmp_path):
+    """With CHANNELS_WEBSOCKET_MAX_OUTSTANDING at 4 and no worker taking websocket.receive, a
+    socket that sends 50 frames has 4 of them on the channel and the rest still with the
+    client (its reads paused); once a worker takes them, all 50 are answered, in order."""
+    redis = private_redis()
+    stack = Stack(redis.url, tmp_path)
+    stack.env["TEST_MAX_OUTSTANDING"] = "4"
+    stack.start_worker("--only-channels", "websocket.connect")
+    daphne = stack.start_daphne()
+    client = redis_client.Redis.from_url(redis.url)
+    try:
+        async with connect(stack.url("/chat/")) as socket:
+            for n in range(50):
+                await socket.send(f"frame {n}")
+            daphne.wait_for_log("reading it is paused", timeout=10)
+            await asyncio.sleep(0.5)
+            assert client.zcard("asgiwebsocket.receive") == 4
+            stack.start_worker("--only-channels", "websocket.receive")
+            answers = [await asyncio.wait_for(socket.recv(), 10) for _ in range(50)]
+        assert answers == [f"You said: frame {n}" for n in range(50)]
+    finally:
+        client.close()
+        stack.stop()
+        print(stack.logs())
+
+
+if __name__ == "__main__":
+    print(json.dumps(asyncio.run(flood(sys.argv[1], float(sys.argv[2])))))

@@ -106,7 +106,7 @@ def test_it_releases_then_says_open_once_daphne_listens(private_redis, tmp_path:
                 time.sleep(0.05)
             with socket.create_connection(("127.0.0.1", port), timeout=5):
                 pass
-            assert f"Open http://127.0.0.1:{port}/ (Ctrl-C stops everything)" in log.read_text()
+            assert f"Open http://127.0.0.1:{port}/ (development" in log.read_text()
             assert (tmp_path / "static" / "staticfiles.json").exists()
             assert redis.Redis.from_url(server.url).ping()
             with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=30) as page:
