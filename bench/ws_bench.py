@@ -40,6 +40,7 @@ import asyncio
 import json
 import os
 import re
+import secrets
 import subprocess
 import sys
 import tempfile
@@ -272,6 +273,8 @@ async def run_stack(
     (and ``error`` if a process or a client child failed: the scenarios after it are absent)."""
     stack = Stack(redis_url, log_dir, settings="bench.settings", root=spec.root)
     stack.env["BENCH_PREFIX"] = f"wsbench{tag}"
+    stack.env["DJANGO_DEBUG"] = "0"  # as deployed: no query log, no debug pages
+    stack.env["DJANGO_SECRET_KEY"] = secrets.token_urlsafe(50)
     if spec.layer is not None:
         stack.env["BENCH_LAYER"] = spec.layer
     result: dict[str, Any] = {"load_average": os.getloadavg()}
