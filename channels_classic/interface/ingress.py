@@ -106,7 +106,19 @@ class ProgressWatch:
 
 
 class Ingress:
-    """The messages of one socket on their way to the layer, in order."""
+    """The messages of one socket on their way to the layer, in order. (One per open socket,
+    most of them idle: slots, and no deque of tickets until the first frame.)"""
+
+    __slots__ = (
+        "_backend",
+        "_health",
+        "_watch",
+        "_flow",
+        "_max_outstanding",
+        "_hold_timeout",
+        "_outstanding",
+        "abandoned",
+    )
 
     def __init__(
         self,
@@ -124,7 +136,7 @@ class Ingress:
         self._flow = flow
         self._max_outstanding = max_outstanding
         self._hold_timeout = hold_timeout
-        self._outstanding: deque[Ticket] = deque()
+        self._outstanding: deque[Ticket] | None = None
         #: Set once the socket is gone or closed: held messages are dropped.
         self.abandoned = False
 
@@ -152,7 +164,10 @@ class Ingress:
                     continue
                 try:
                     if watch is not None:
-                        self._outstanding.append(await self._backend.send_tracked(channel, message))
+                        ticket = await self._backend.send_tracked(channel, message)
+                        if self._outstanding is None:
+                            self._outstanding = deque()
+                        self._outstanding.append(ticket)
                     else:
                         await self._backend.send(channel, message)
                     return True
@@ -183,7 +198,7 @@ class Ingress:
         """True if the socket is under its bound of outstanding frames, as far as the last
         answer tells; from half the bound on, a fresh answer is asked for ahead of need."""
         outstanding = self._outstanding
-        if len(outstanding) * 2 < self._max_outstanding:
+        if outstanding is None or len(outstanding) * 2 < self._max_outstanding:
             return True
         while outstanding and watch.taken(outstanding[0]):
             outstanding.popleft()
@@ -201,6 +216,7 @@ class Ingress:
         backpressure.paused()
         try:
             async with asyncio.timeout_at(deadline):
+                assert self._outstanding is not None
                 await watch.wait_taken(self._outstanding[0])
         except TimeoutError:
             return False

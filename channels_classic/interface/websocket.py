@@ -59,6 +59,22 @@ class State(enum.Enum):
 class WebsocketConnection:
     """The state of one socket and the two directions that move its messages."""
 
+    __slots__ = (
+        "app",
+        "scope",
+        "path",
+        "_receive",
+        "_send",
+        "state",
+        "order",
+        "reply_channel",
+        "announced",
+        "told_gone",
+        "_flow",
+        "_health",
+        "ingress",
+    )
+
     def __init__(
         self, app: InterfaceApp, scope: dict[str, Any], receive: Receive, send: Send
     ) -> None:
