@@ -11,7 +11,6 @@ from django.contrib.auth.models import User
 
 from channels_classic import failure_log
 from channels_classic.embedded_redis import EmbeddedRedis
-from channels_classic.interface import backpressure
 from channels_classic.layers.redis import RedisChannelLayer
 from tests.processes import Stack
 from tests.static_support import PLAIN_STATIC_STORAGE
@@ -25,13 +24,6 @@ def static_files_without_a_manifest(settings) -> None:
     tests/test_staticfiles.py."""
     settings.STORAGES = {**settings.STORAGES, "staticfiles": {"BACKEND": PLAIN_STATIC_STORAGE}}
     settings.STATIC_ROOT = None
-
-
-@pytest.fixture(autouse=True)
-def fresh_backpressure_log() -> None:
-    """Each test sees the interface's first backpressure log line of each kind (they are
-    logged once a minute per process)."""
-    backpressure._last_logged.clear()
 
 
 @pytest.fixture(autouse=True)

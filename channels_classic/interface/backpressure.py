@@ -2,24 +2,22 @@
 
 A full channel (ChannelFull), an unreachable layer, or any other error of the layer never
 crashes a connection's task or the server: each message kind has one named outcome
-(``ON_REFUSED``), and every event is counted (``counts``, by channel and event). Logs are
-kept to one line per kind of event and channel every LOG_EVERY seconds, however many
-sockets meet it: an outage or a flood must not become a flood of log lines.
+(``ON_REFUSED``), and every event is counted (``counts``, by channel and event). Each kind
+of event is logged in full once, then counted into one line per interval, however many
+sockets meet it (``failure_log``): an outage or a flood must not become a flood of log lines.
 """
 
 from __future__ import annotations
 
 import enum
 import logging
-import time
 from collections import Counter
 
+from ..failure_log import FailureLog
 from .codes import CONNECTION_QUEUE_FULL
 
 logger = logging.getLogger(__name__)
-
-#: At most one log line per (channel, event) this often; the others are counted into it.
-LOG_EVERY = 60.0
+failures = FailureLog(logger)
 
 
 class Outcome(enum.Enum):
@@ -38,23 +36,16 @@ ON_REFUSED = {
     "http.disconnect": Outcome.DROPPED,
 }
 
-#: Events so far, by (channel, event): "held", "gave up", "refused", "paused".
+#: Events so far, by (channel, event): "refused", "held", "paused", "gave up".
 counts: Counter[tuple[str, str]] = Counter()
-_last_logged: dict[tuple[str, str], tuple[float, int]] = {}
 
 
-def _note(channel: str, event: str, level: int, text: str, *args: object) -> None:
-    """Counts the event; logs it if this (channel, event) has not been logged lately."""
-    key = (channel, event)
-    counts[key] += 1
-    now = time.monotonic()
-    logged_at, logged_count = _last_logged.get(key, (-LOG_EVERY, 0))
-    if now - logged_at < LOG_EVERY:
-        return
-    since = counts[key] - logged_count - 1
-    _last_logged[key] = (now, counts[key])
-    more = f" ({since} more since the last report)" if since > 0 else ""
-    logger.log(level, "interface: " + text + more, *args)
+def _note(channel: str, event: str, level: int, first: str, repeated: str, *args: object) -> None:
+    """Counts the event, and logs it: in full the first time, then counted per interval."""
+    counts[channel, event] += 1
+    failures.failed(
+        (channel, event), None, "interface: " + first, "interface: " + repeated, *args, level=level
+    )
 
 
 def refused(channel: str, error: Exception) -> Outcome:
@@ -66,6 +57,7 @@ def refused(channel: str, error: Exception) -> Outcome:
         "refused",
         level,
         "%s could not take a message (%s: %s): %s",
+        "%s could not take messages (the first: %s: %s): %s,",
         channel,
         type(error).__name__,
         error,
@@ -76,7 +68,15 @@ def refused(channel: str, error: Exception) -> Outcome:
 
 def held(channel: str, why: str) -> None:
     """A socket's message waits to go onto ``channel`` (``why``: full, layer unavailable)."""
-    _note(channel, "held", logging.WARNING, "%s: %s; holding messages", channel, why)
+    _note(
+        channel,
+        "held",
+        logging.WARNING,
+        "%s: %s; holding messages",
+        "%s: %s; messages held",
+        channel,
+        why,
+    )
 
 
 def paused() -> None:
@@ -87,6 +87,7 @@ def paused() -> None:
         logging.INFO,
         "a socket sends faster than the workers take its frames; reading it is paused "
         "until they do",
+        "sockets sending faster than the workers take their frames were paused",
     )
 
 
@@ -97,5 +98,6 @@ def gave_up(channel: str, why: str) -> None:
         "gave up",
         logging.WARNING,
         "a socket was closed with 1013 (try again later): %s (CHANNELS_WEBSOCKET_HOLD_TIMEOUT)",
+        "sockets were closed with 1013 (try again later), the first because %s:",
         why,
     )
