@@ -92,10 +92,17 @@ class Soak:
         self.due: Counter[str] = Counter()  # message id -> deliveries owed
         self.got: Counter[str] = Counter()  # message id -> deliveries received
         self.sent_at: dict[str, float] = {}
+        self.duplicated = 0  # a socket given the same message twice
         self.stop = asyncio.Event()
+        #: Set once every socket is open: posting starts then, so that a room's members are
+        #: all there when a message is owed to them.
+        self.all_open = asyncio.Event()
+        self.opened = 0
 
     def minute(self) -> Minute:
-        index = int((time.monotonic() - self.started) // 60)
+        """The minute of the run now (the settling time after the last counts in the last)."""
+        index = min(int((time.monotonic() - self.started) // 60), int(self.args.minutes) - 1)
+        index = max(index, 0)
         while len(self.minutes) <= index:
             self.minutes.append(Minute())
         return self.minutes[index]
@@ -107,8 +114,13 @@ class Soak:
             ws = await connect(url, additional_headers={"Origin": origin}, open_timeout=30)
         async with ws:
             self.members[room] += 1
+            self.opened += 1
+            if self.opened == self.args.sockets:
+                self.started = time.monotonic()
+                self.all_open.set()
             reading = asyncio.ensure_future(self._read(ws))
             try:
+                await self.all_open.wait()
                 count = 0
                 while not self.stop.is_set():
                     await asyncio.sleep(self.args.every * random.uniform(0.5, 1.5))
@@ -129,12 +141,17 @@ class Soak:
                     self.minute().closed += 1
 
     async def _read(self, ws: Any) -> None:
+        seen: set[str] = set()
         try:
             async for text in ws:
                 frame = json.loads(text)
                 if frame.get("type") != "message" or frame.get("text") not in self.sent_at:
                     continue
                 message_id = frame["text"]
+                if message_id in seen:
+                    self.duplicated += 1
+                    continue
+                seen.add(message_id)
                 self.got[message_id] += 1
                 minute = self.minute()
                 minute.received += 1
@@ -144,13 +161,12 @@ class Soak:
 
     def totals(self) -> dict[str, int]:
         lost = sum(max(0, due - self.got[mid]) for mid, due in self.due.items())
-        extra = sum(max(0, self.got[mid] - due) for mid, due in self.due.items())
         return {
             "sent": sum(m.sent for m in self.minutes),
             "due": sum(self.due.values()),
             "received": sum(self.got.values()),
             "lost": lost,
-            "duplicated": extra,
+            "duplicated": self.duplicated,
             "closed": sum(m.closed for m in self.minutes),
         }
 
@@ -237,6 +253,7 @@ async def run(args: argparse.Namespace, log_dir: Path) -> dict[str, Any]:
                     asyncio.ensure_future(soak.client(url, origin, room, f"u{n}", opening))
                 )
             memory = asyncio.ensure_future(sample_memory(processes, soak))
+            await asyncio.wait_for(soak.all_open.wait(), 120)
             restarts = asyncio.ensure_future(restart_workers(stack, workers, soak))
             await asyncio.sleep(args.minutes * 60)
             soak.stop.set()

@@ -43,10 +43,6 @@ DRAIN_TIMEOUT = 20.0
 MAX_OUTSTANDING = 50
 #: How long a stopped worker may take to exit (it finishes what it took first).
 EXIT_TIMEOUT = 20.0
-#: Room on the ingress channels for the backlog while one worker runs alone (a new one
-#: takes a second or more to start on a busy machine): this test is about deploys, not about
-#: what a full channel does.
-INGRESS_CAPACITY = 50_000
 REPLY_PREFIX = "You said: "
 
 
@@ -125,7 +121,6 @@ async def test_a_rolling_deploy_loses_nothing(stack: Stack):
     """Ten rounds of SIGTERM to one of two workers and a new worker started, under 20
     echoing clients: every frame answered exactly once, no socket closed, every stopped
     worker exits 0 (and says what it handed back, if anything)."""
-    stack.env["TEST_INGRESS_CAPACITY"] = str(INGRESS_CAPACITY)
     workers: list[ServerProcess] = [
         stack.start_worker("--threads", "8", name=f"worker-{n}") for n in range(2)
     ]

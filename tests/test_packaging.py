@@ -122,13 +122,6 @@ def _ported_echo_project(venv: Path, dist: Path, parent: Path) -> Path:
     assert ported.returncode == 0, ported.stderr
     asgi = project / "echo" / "asgi.py"
     assert "from channels_classic.asgi import get_channel_layer" in asgi.read_text()
-    with zipfile.ZipFile(_wheel(dist)) as wheel:
-        has_asgi_module = "channels_classic/asgi.py" in wheel.namelist()
-    if not has_asgi_module:
-        # Until channels_classic.asgi (the 1.x path of get_channel_layer) is merged.
-        asgi.write_text(
-            asgi.read_text().replace("channels_classic.asgi import", "channels_classic import")
-        )
     return project
 
 
