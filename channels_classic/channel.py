@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from . import outbox
 from .layers.registry import DEFAULT_CHANNEL_LAYER, channel_layers
 from .names import classic_channel_name
+from .worker import outbox
 
 if TYPE_CHECKING:
     from .layers.facade import ClassicLayer

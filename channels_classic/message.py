@@ -15,8 +15,8 @@ import copy
 from collections.abc import ItemsView, Iterator, KeysView, Mapping, ValuesView
 from typing import TYPE_CHECKING, Any
 
-from . import outbox
 from .channel import Channel, Group
+from .worker import outbox
 
 if TYPE_CHECKING:
     from .layers.facade import ClassicLayer

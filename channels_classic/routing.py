@@ -21,7 +21,7 @@ from typing import Any, Protocol
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.module_loading import import_string
 
-from .consumers import connect_consumer, null_consumer
+from .default_consumers import connect_consumer, null_consumer
 from .message import Message
 from .names import check_channel_name, classic_channel_name
 

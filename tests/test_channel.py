@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 
 from channels_classic import Channel, Group
-from channels_classic import outbox as outbox_module
 from channels_classic.layers.facade import ClassicLayer
 from channels_classic.layers.inmemory import InMemoryChannelLayer
 from channels_classic.message import Message
+from channels_classic.worker import outbox as outbox_module
 
 
 @pytest.fixture

@@ -6,8 +6,8 @@ import asyncio
 import threading
 import time
 
-from channels_classic.consumer_threads import ConsumerThreads
 from channels_classic.layers.sync import runner
+from channels_classic.worker.threads import ConsumerThreads
 
 
 async def run_jobs(jobs, run, count=4, hold_loop=0.0):

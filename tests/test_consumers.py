@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from channels_classic import outbox
-from channels_classic.consumers import connect_consumer, null_consumer
+from channels_classic.default_consumers import connect_consumer, null_consumer
 from channels_classic.layers.facade import ClassicLayer
 from channels_classic.layers.inmemory import InMemoryChannelLayer
 from channels_classic.message import Message
+from channels_classic.worker import outbox
 
 
 @pytest.fixture

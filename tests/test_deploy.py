@@ -30,7 +30,7 @@ UNITS = {
 }
 #: What every process needs in the image.
 RUNTIME_FILES = ["manage.py", "routing.py", "Procfile", "requirements.txt", "djchan/settings.py"]
-RUNTIME_FILES += ["djchan/asgi.py", "channels_classic/worker.py", "realtime/static/realtime"]
+RUNTIME_FILES += ["djchan/asgi.py", "channels_classic/worker/base.py", "realtime/static/realtime"]
 
 
 def unit(name: str) -> configparser.ConfigParser:

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import pytest
 
-from channels_classic import outbox
 from channels_classic.channel import Channel, Group
 from channels_classic.message import Message, header_pairs, pending_message_store
 from channels_classic.routing import route
+from channels_classic.worker import outbox
 from tests.generic_support import make_layer, run
 
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import asyncio
 
-from channels_classic import outbox
 from channels_classic.layers.facade import ClassicLayer
 from channels_classic.layers.redis import RedisChannelLayer
-from channels_classic.outbox import FLUSH_RETRY_EVERY
+from channels_classic.worker import outbox
+from channels_classic.worker.outbox import FLUSH_RETRY_EVERY
 
 
 async def test_a_group_send_is_not_overtaken_by_a_later_channel_send(layer):

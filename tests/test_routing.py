@@ -8,7 +8,7 @@ import pytest
 from django.core.exceptions import ImproperlyConfigured
 
 from channels_classic.channel import Channel
-from channels_classic.consumers import connect_consumer, null_consumer
+from channels_classic.default_consumers import connect_consumer, null_consumer
 from channels_classic.message import Message
 from channels_classic.routing import (
     Include,

@@ -9,12 +9,17 @@ import time
 import pytest
 
 from channels_classic import Channel, route
-from channels_classic import worker as worker_module
 from channels_classic.exceptions import ConsumeLater, DenyConnection
 from channels_classic.layers.facade import ClassicLayer
 from channels_classic.layers.inmemory import InMemoryChannelLayer
 from channels_classic.signals import consumer_finished, consumer_started, worker_ready
-from channels_classic.worker import REQUEUE_ATTEMPTS, REQUEUE_RETRY_WAIT, Worker, select_channels
+from channels_classic.worker import base as worker_module
+from channels_classic.worker.base import (
+    REQUEUE_ATTEMPTS,
+    REQUEUE_RETRY_WAIT,
+    Worker,
+    select_channels,
+)
 
 
 def make_layer(*routes, **config) -> ClassicLayer:

@@ -16,10 +16,11 @@ import redis
 from channels.layers import InMemoryChannelLayer as ChannelsInMemoryLayer
 from channels_redis.core import RedisChannelLayer as ChannelsRedisLayer
 
-from channels_classic import route, worker_sources
-from channels_classic import worker as worker_module
+from channels_classic import route
 from channels_classic.layers.facade import ClassicLayer
 from channels_classic.worker import Worker
+from channels_classic.worker import base as worker_module
+from channels_classic.worker import sources as worker_sources
 
 #: How long the drain of a channels_redis channel waits for one more message.
 DRAIN_WAIT = 0.5

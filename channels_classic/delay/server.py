@@ -38,8 +38,8 @@ from django.utils import timezone
 from ..exceptions import ChannelFull
 from ..layers.facade import NON_BLOCKING_RECEIVE_TIMEOUT, ClassicLayer
 from ..layers.receiving import Backoff, Received, receive_batch, release
-from ..service import Service
-from ..worker import IDLE_WAIT
+from ..worker.base import IDLE_WAIT
+from ..worker.service import Service
 from .models import DelayedMessage
 from .protocol import DELAY_CHANNEL, InvalidDelayRequest, check_delay_request
 

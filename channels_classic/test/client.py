@@ -22,13 +22,13 @@ from typing import Any
 
 from django.db import close_old_connections
 
-from .. import outbox
 from ..channel import Group
 from ..exceptions import ChannelSocketException
 from ..layers.facade import ClassicLayer
 from ..layers.registry import DEFAULT_CHANNEL_LAYER, channel_layers
 from ..message import Message
 from ..signals import DB_CLOSING, consumer_finished, consumer_started
+from ..worker import outbox
 
 #: Random letters after the alias in a client's reply channel name (as in 1.x).
 REPLY_CHANNEL_LETTERS = 5

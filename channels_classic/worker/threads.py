@@ -21,7 +21,7 @@ from collections.abc import Callable
 from contextlib import nullcontext
 from typing import Generic, TypeVar
 
-from .layers.sync import loop_waiting
+from ..layers.sync import loop_waiting
 
 Job = TypeVar("Job")
 Result = TypeVar("Result")

@@ -17,12 +17,12 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from .exceptions import ChannelFull, is_unavailable
-from .failure_log import FailureLog
-from .names import non_local_name
+from ..exceptions import ChannelFull, is_unavailable
+from ..failure_log import FailureLog
+from ..names import non_local_name
 
 if TYPE_CHECKING:
-    from .layers.facade import ClassicLayer
+    from ..layers.facade import ClassicLayer
 
 logger = logging.getLogger(__name__)
 #: A consumer that sends what cannot be sent does so on every message: logged once, counted.

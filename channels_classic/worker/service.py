@@ -14,7 +14,7 @@ import logging
 import os
 import signal
 
-from .layers.sync import runner
+from ..layers.sync import runner
 
 logger = logging.getLogger(__name__)
 

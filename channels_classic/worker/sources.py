@@ -28,7 +28,7 @@ from collections import deque
 from collections.abc import AsyncGenerator
 from typing import Any, Protocol, cast
 
-from .layers.receiving import (
+from ..layers.receiving import (
     Backoff,
     Received,
     has_batch_receive,

@@ -1,10 +1,10 @@
-"""Running the consumer of one message, as a worker thread does (SPEC W5–W8, E1–E10, SG1).
+"""Running the consumer of one message, as a worker thread does.
 
 The message is routed, the consumer signals fire around the call, and the 1.x exceptions
 keep their meaning: ``DenyConnection`` on ``websocket.connect`` closes the socket (403),
 a ``ChannelSocketException`` runs against the socket, ``ConsumeLater`` asks for a requeue.
 Anything else a consumer raises is logged with its name and the channel, and that is all:
-unlike 1.x, nothing a consumer does can end the worker (Q1–Q3). Failures that repeat (a
+unlike 1.x, nothing a consumer does can end the worker. Failures that repeat (a
 consumer that raises on every message, frames on a path no route takes) are logged in full
 once, then counted (``failure_log``). ``SystemExit`` and
 ``KeyboardInterrupt`` are not caught here: they are how a consumer asks the process to end.
@@ -18,11 +18,11 @@ from typing import Any
 
 from django.dispatch import Signal
 
-from .exceptions import ChannelSocketException, ConsumeLater, DenyConnection
-from .failure_log import FailureLog
-from .message import Message
-from .routing import dotted_name
-from .signals import consumer_finished, consumer_started
+from ..exceptions import ChannelSocketException, ConsumeLater, DenyConnection
+from ..failure_log import FailureLog
+from ..message import Message
+from ..routing import dotted_name
+from ..signals import consumer_finished, consumer_started
 
 logger = logging.getLogger(__name__)
 failures = FailureLog(logger)

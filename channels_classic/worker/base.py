@@ -1,14 +1,15 @@
-"""The worker: takes messages from the layer and runs their consumers (SPEC W1–W15).
+"""``Worker``: takes messages from the layer and runs their consumers.
 
-One asyncio loop receives; consumers run in threads (``consumer_threads``, ``consuming``).
+One asyncio loop receives (``sources``); consumers run in threads (``threads``), each
+message through ``consume``, its sends buffered in an ``outbox``.
 An idle worker's loop stands aside for a moment (LEND_LOOP_FOR) for the consumer it has just
 started, so that its reply is not queued behind the loop's own work for the GIL.
-What a consumer sent goes out once it has returned, even if it raised (SPEC P3): from its own
+What a consumer sent goes out once it has returned, even if it raised: from its own
 thread, straight to the layer, when the worker has nothing else in hand (a reply needs no
 trip back through the loop), and from the loop under load (where sends share round trips).
 
 The worker asks the layer for messages only while it has a thread free, and for no more
-than it has free (``worker_sources``), so it never hoards work another worker could do.
+than it has free (``sources``), so it never hoards work another worker could do.
 Messages of one reply channel never run at the same time in one worker: one whose
 connection is busy waits for the one running, without holding a thread, so a chatty socket
 cannot starve the others; up to WAITING_PER_THREAD such messages per thread may wait.
@@ -16,7 +17,7 @@ cannot starve the others; up to WAITING_PER_THREAD such messages per thread may 
 A consumer's exception is logged with its name and the channel, and the worker goes on (in
 full once, then counted per interval when it repeats: ``failure_log``); layer errors are
 logged and retried with back-off. SIGTERM or SIGINT stops receiving, hands back at once
-what the layer had taken for the worker and it had not started (``worker_sources``),
+what the layer had taken for the worker and it had not started (``sources``),
 finishes and flushes what it did start, and returns; a second signal exits at once.
 """
 
@@ -25,30 +26,29 @@ from __future__ import annotations
 import asyncio
 import fnmatch
 import logging
-import os
 from collections import deque
 from collections.abc import Iterable
 from typing import Any
 
+from ..exceptions import ChannelFull
+from ..failure_log import FailureLog, flush_all
+from ..layers.facade import ClassicLayer
+from ..message import Message
+from ..signals import worker_ready
 from . import outbox
-from .consumer_threads import ConsumerThreads
-from .consuming import Callback, run_consumer
-from .exceptions import ChannelFull
-from .failure_log import FailureLog, flush_all
-from .layers.facade import ClassicLayer
-from .message import Message
+from .consume import Callback, run_consumer
 from .service import Service
-from .signals import worker_ready
-from .worker_sources import Source, make_source
+from .sources import Source, make_source
+from .threads import ConsumerThreads
 
 logger = logging.getLogger(__name__)
 failures = FailureLog(logger)
 
-#: How many times ConsumeLater may put a message back before it is dropped (SPEC W9).
+#: How many times ConsumeLater may put a message back before it is dropped.
 MESSAGE_RETRIES = 10
 #: Putting a ConsumeLater message back on a full channel is tried this many times...
 REQUEUE_ATTEMPTS = 10
-#: ...this many seconds apart, then the message is dropped with a warning (SPEC W9).
+#: ...this many seconds apart, then the message is dropped with a warning.
 REQUEUE_RETRY_WAIT = 0.05
 #: With stop_when_idle, a receive that finds nothing for this long means idle.
 IDLE_WAIT = 0.1
@@ -101,7 +101,10 @@ class Worker(Service):
         install_signals: bool = True,
         stop_when_idle: bool = False,
         max_messages: int | None = None,
+        signal_handlers: bool | None = None,
     ) -> None:
+        if signal_handlers is not None:  # 1.x's name for install_signals
+            install_signals = signal_handlers
         if threads < 1:
             raise ValueError(f"threads must be at least 1, got {threads!r}")
         self.channel_layer = channel_layer
@@ -311,7 +314,7 @@ class Worker(Service):
 
     def _consume(self, taken: Taken) -> Consumed:
         """Runs in a pool thread: the consumer of one message, its sends collected and sent
-        once it is done (even if it raised: SPEC P3), from this thread unless other consumers
+        once it is done (even if it raised), from this thread unless other consumers
         are running. Returns whether to requeue the message (ConsumeLater)."""
         channel, content = taken
         message = Message(content, channel, self.channel_layer)
@@ -321,7 +324,7 @@ class Worker(Service):
             try:
                 requeue = run_consumer(message, type(self), self.callback)
             except BaseException:
-                box.flush()  # SystemExit and the like leave, but the sends go first (Q4)
+                box.flush()  # SystemExit and the like leave, but the sends go first
                 raise
         if self._running > 1:
             return requeue, box
@@ -329,7 +332,7 @@ class Worker(Service):
         return requeue, None
 
     async def _requeue(self, channel: str, content: dict[str, Any]) -> None:
-        """Puts a ConsumeLater message back at the end of its channel (SPEC W9)."""
+        """Puts a ConsumeLater message back at the end of its channel."""
         retries = content.get("__retries__", 0) + 1
         if retries > self.message_retries:
             logger.warning(
@@ -351,30 +354,4 @@ class Worker(Service):
             channel,
             REQUEUE_ATTEMPTS,
             REQUEUE_RETRY_WAIT,
-        )
-
-
-class WorkerGroup(Worker):
-    """1.x's multi-threaded worker, with 1.x's arguments: a Worker running ``n_threads``
-    consumers at once (default: one per CPU). Unlike 1.1.8's, a stop signal lets the
-    consumers running finish."""
-
-    def __init__(
-        self,
-        channel_layer: ClassicLayer,
-        callback: Callback | None = None,
-        message_retries: int = MESSAGE_RETRIES,
-        signal_handlers: bool = True,
-        only_channels: Iterable[str] | None = None,
-        exclude_channels: Iterable[str] | None = None,
-        n_threads: int | None = None,
-    ) -> None:
-        super().__init__(
-            channel_layer,
-            threads=n_threads or os.cpu_count() or 1,
-            only_channels=only_channels,
-            exclude_channels=exclude_channels,
-            callback=callback,
-            message_retries=message_retries,
-            install_signals=signal_handlers,
         )
