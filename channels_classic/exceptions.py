@@ -14,6 +14,8 @@ from channels.exceptions import ChannelFull as ChannelFull
 from channels.exceptions import MessageTooLarge as MessageTooLarge
 from django.core.exceptions import ImproperlyConfigured
 
+from . import close_codes
+
 
 class ChannelLayerUnavailable(redis.exceptions.ConnectionError, ConnectionError):
     """The layer's Redis cannot be reached or stopped answering.
@@ -103,17 +105,15 @@ class WebsocketCloseException(ChannelSocketException):
     None or True for 1000 (a normal closure), as ``WebsocketConsumer.close()`` takes it.
 
     A code a server may not send raises InvalidReply when the exception is made, with the
-    message and type ``close()`` gives (the codes are checked in one place, the interface's
-    reply rules: Q20). Works on any reply channel (1.x refused daphne's reply channel names
-    and killed the worker: Q3).
+    message and type ``close()`` gives (the codes are checked in one place:
+    ``close_codes``). Works on any reply channel (1.x refused daphne's reply channel names
+    and killed the worker).
     """
 
     def __init__(self, code: int | bool | None = None) -> None:
-        from .interface.replies import close_code
-
         try:
-            checked = close_code(True if code is None else code)
-        except InvalidReply as error:
+            checked = close_codes.close_code(True if code is None else code)
+        except ValueError as error:
             raise InvalidReply(f"invalid close code {code!r}: {error}") from None
         if checked is None:
             raise InvalidReply(

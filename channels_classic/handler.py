@@ -40,8 +40,8 @@ from .defaults import (
 )
 from .exceptions import ChannelFull, RequestAborted, RequestTimeout, ResponseLater
 from .http_request import read_body, wsgi_environ
-from .interface.messages import http_disconnect_channel
 from .message import Message
+from .names import http_disconnect_channel
 
 logger = logging.getLogger(__name__)
 
@@ -300,17 +300,3 @@ class ViewConsumer:
             if not send_reply(message, reply):
                 return
             sent += 1
-
-
-def view_consumer(*, insecure: bool = False, static: bool = True) -> ViewConsumer:
-    """The default HTTP consumer for runworker and runserver: a ``StaticFilesConsumer``,
-    which serves static files too, when staticfiles is installed and DEBUG (or ``insecure``)
-    is on, unless ``static`` is False; else a ``ViewConsumer``."""
-    from django.apps import apps
-    from django.conf import settings
-
-    if static and apps.is_installed("django.contrib.staticfiles") and (settings.DEBUG or insecure):
-        from .staticfiles import StaticFilesConsumer
-
-        return StaticFilesConsumer()
-    return ViewConsumer()

@@ -67,6 +67,11 @@ class Message:
         """A new Message with a deep copy of the content, on the same channel and layer."""
         return type(self)(copy.deepcopy(self.content), self.channel.name, self.channel_layer)
 
+    def with_content(self, changes: Mapping[str, Any]) -> Message:
+        """A new Message on the same channel and layer, its content this one's with
+        ``changes`` on top (a shallow copy: the values not changed are shared)."""
+        return type(self)({**self.content, **changes}, self.channel.name, self.channel_layer)
+
 
 def header_pairs(headers: Any) -> list[tuple[bytes, bytes]]:
     """``headers`` as (lower-case name, value) byte pairs, in order. They may be what the

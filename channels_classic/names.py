@@ -10,6 +10,7 @@ channel is then an ordinary channel, which is what a single-reader one is to thi
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Iterable
 
@@ -75,3 +76,12 @@ def non_local_name(name: str) -> str:
     """The part of a process channel name up to and including its '!' (the whole of others)."""
     bang = name.find("!")
     return name if bang < 0 else name[: bang + 1]
+
+
+def http_disconnect_channel(reply_channel: str) -> str:
+    """The channel of one request's own ``http.disconnect`` notice, named after its reply
+    channel: a worker streaming the response polls it to learn that the client left (the
+    shared ``http.disconnect`` channel goes to whichever consumer is routed there). A digest
+    keeps the name valid and short whatever the reply channel looks like."""
+    digest = hashlib.blake2b(reply_channel.encode(), digest_size=16).hexdigest()
+    return f"http.disconnect.{digest}"

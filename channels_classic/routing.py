@@ -16,14 +16,16 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.module_loading import import_string
 
 from .default_consumers import connect_consumer, null_consumer
-from .message import Message
 from .names import check_channel_name, classic_channel_name
+
+if TYPE_CHECKING:
+    from .message import Message
 
 Consumer = Callable[..., object]
 #: What ``match`` returns on success: the consumer and its keyword arguments.
@@ -139,7 +141,7 @@ class Include:
             rest[key] = found.string[found.end() :]
         # A shallow copy is enough: only top-level values are replaced, and inner entries
         # only read the message. The original stays untouched for the consumer (R10).
-        stripped = Message({**message.content, **rest}, message.channel.name, message.channel_layer)
+        stripped = message.with_content(rest)
         result = _first_match(self.routing, stripped)
         if result is None:
             return None

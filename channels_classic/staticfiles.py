@@ -14,6 +14,7 @@ from typing import Any
 from urllib.parse import urlparse
 from urllib.request import url2pathname
 
+from django.apps import apps
 from django.conf import settings
 from django.contrib.staticfiles import utils
 from django.contrib.staticfiles.views import serve
@@ -60,3 +61,12 @@ class StaticFilesConsumer(ViewConsumer):
     """The view consumer that serves static files too (``StaticFilesHandler``)."""
 
     handler_class = StaticFilesHandler
+
+
+def view_consumer(*, insecure: bool = False, static: bool = True) -> ViewConsumer:
+    """The default HTTP consumer for runworker and runserver: a ``StaticFilesConsumer``,
+    which serves static files too, when staticfiles is installed and DEBUG (or ``insecure``)
+    is on, unless ``static`` is False; else a ``ViewConsumer``."""
+    if static and apps.is_installed("django.contrib.staticfiles") and (settings.DEBUG or insecure):
+        return StaticFilesConsumer()
+    return ViewConsumer()

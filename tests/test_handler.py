@@ -20,6 +20,7 @@ from channels_classic.interface import messages
 from channels_classic.layers.facade import ClassicLayer
 from channels_classic.layers.inmemory import InMemoryChannelLayer
 from channels_classic.message import Message
+from channels_classic.names import http_disconnect_channel
 from channels_classic.routing import route
 from channels_classic.worker import Worker
 
@@ -337,7 +338,7 @@ def test_a_stream_stops_when_the_interface_reports_the_client_gone(layer, plain_
         _, reply = layer.receive([reply_channel], block=True)
         received.append(reply)
     notice = messages.http_disconnect(reply_channel, "/endless/")
-    layer.send(messages.http_disconnect_channel(reply_channel), dict(notice))
+    layer.send(http_disconnect_channel(reply_channel), dict(notice))
     streaming.join(5)
     assert not streaming.is_alive()
     assert len(received) == 5

@@ -10,9 +10,9 @@ from typing import Any
 
 from channels_classic.defaults import BODY_CHUNK_SIZE, InterfaceOptions
 from channels_classic.interface import InterfaceApp
-from channels_classic.interface.messages import http_disconnect_channel
 from channels_classic.layers.facade import ClassicLayer
 from channels_classic.layers.inmemory import InMemoryChannelLayer
+from channels_classic.names import http_disconnect_channel
 
 #: How long a test waits for something that should happen at once.
 PROMPTLY = 5.0

@@ -5,10 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from channels_classic.handler import view_consumer
 from channels_classic.layers.facade import ClassicLayer
 from channels_classic.layers.inmemory import InMemoryChannelLayer
-from channels_classic.staticfiles import StaticFilesConsumer, StaticFilesHandler
+from channels_classic.staticfiles import StaticFilesConsumer, StaticFilesHandler, view_consumer
 from tests.test_handler import replies, request
 
 

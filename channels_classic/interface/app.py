@@ -15,10 +15,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
+from ..close_codes import WS_1001_GOING_AWAY, WS_1012_SERVICE_RESTART
 from ..defaults import InterfaceOptions
 from ..layers.capabilities import TracksProgress
 from . import daphne_compat
-from .codes import WS_1001_GOING_AWAY, WS_1012_SERVICE_RESTART
 from .dispatcher import ReplyDispatcher
 from .health import LayerHealth
 from .http import HttpConnection

@@ -42,7 +42,7 @@ from functools import partial
 from http import HTTPStatus
 from typing import Any
 
-from .codes import AUTOBAHN_CLOSE_CODES, in_ranges
+from ..close_codes import AUTOBAHN_CLOSE_CODES, in_ranges
 from .transport import FLOW_CONTROL, TransportFlow
 
 logger = logging.getLogger(__name__)

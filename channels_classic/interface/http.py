@@ -33,6 +33,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..defaults import BODY_CHUNK_SIZE
 from ..exceptions import InvalidReply, is_unavailable
+from ..names import http_disconnect_channel
 from . import backpressure, messages
 from .codes import LAYER_UNAVAILABLE, SERVER_BUSY, SHUTTING_DOWN
 from .replies import http_events
@@ -273,7 +274,7 @@ class HttpConnection:
 
     async def _client_left(self) -> None:
         message = dict(messages.http_disconnect(self.reply_channel, self.path))
-        channels = ("http.disconnect", messages.http_disconnect_channel(self.reply_channel))
+        channels = ("http.disconnect", http_disconnect_channel(self.reply_channel))
         for channel in channels:
             try:
                 await self.app.backend.send(channel, message)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 from typing import Any
 
 from ..types import (
@@ -83,12 +82,3 @@ def http_body_chunk(content: bytes, more_content: bool, order: int) -> HttpBodyC
 
 def http_disconnect(reply_channel: str, path: str) -> HttpDisconnect:
     return {"reply_channel": reply_channel, "path": path}
-
-
-def http_disconnect_channel(reply_channel: str) -> str:
-    """The channel of one request's own ``http.disconnect`` notice, named after its reply
-    channel: a worker streaming the response polls it to learn that the client left (the
-    shared ``http.disconnect`` channel goes to whichever consumer is routed there). A digest
-    keeps the name valid and short whatever the reply channel looks like."""
-    digest = hashlib.blake2b(reply_channel.encode(), digest_size=16).hexdigest()
-    return f"http.disconnect.{digest}"

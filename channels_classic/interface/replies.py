@@ -1,39 +1,29 @@
 """Reply messages (what consumers send to a reply channel) → ASGI events, in one place.
 
-WebSocket replies follow SPEC WS7–WS9: ``accept``, ``text``, ``bytes`` and ``close`` keys;
+WebSocket replies have ``accept``, ``text``, ``bytes`` and ``close`` keys (docs/messages.md);
 data implies accept; ``close`` is True (1000) or a code. A message with a ``type`` is one
 Channels 4 code sent (mixed mode, ``docs/mixed-mode.md``): its reply keys are carried out,
-its others ignored. Fixed 1.x quirks: an empty frame is
-still a frame (Q6), and every close code RFC 6455 lets a server send works (Q7) while others
-are refused with an error saying which are valid (Q20).
+its others ignored. Unlike 1.x, an empty frame is still a frame, and every close code RFC 6455
+lets a server send works, while others are refused with an error saying which are valid.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from .. import close_codes
 from ..exceptions import InvalidReply
-from .codes import SERVER_CLOSE_CODES, WS_1000_NORMAL_CLOSURE, describe, in_ranges
 
 WEBSOCKET_REPLY_KEYS = frozenset({"accept", "text", "bytes", "close"})
 
 
-def is_valid_close_code(code: int) -> bool:
-    """True for the codes a server may send in a close frame."""
-    return in_ranges(code, SERVER_CLOSE_CODES)
-
-
 def close_code(value: Any) -> int | None:
-    """The close code a reply's ``close`` value asks for: None for no close."""
-    if value is False or value is None:
-        return None
-    if value is True:
-        return WS_1000_NORMAL_CLOSURE
-    if isinstance(value, int) and is_valid_close_code(value):
-        return value
-    raise InvalidReply(
-        f"'close' must be True or a close code ({describe(SERVER_CLOSE_CODES)}), got {value!r}"
-    )
+    """The close code a reply's ``close`` value asks for (None: no close); InvalidReply,
+    saying which codes are valid, for a value that is none."""
+    try:
+        return close_codes.close_code(value)
+    except ValueError as error:
+        raise InvalidReply(str(error)) from None
 
 
 def check_websocket_reply(reply: Any) -> None:
@@ -87,7 +77,7 @@ def websocket_events(
     events: list[dict[str, Any]] = []
     if connecting:
         if reply.get("accept") is False or (code is not None and not has_frame):
-            return [{"type": "websocket.close", "code": code or WS_1000_NORMAL_CLOSURE}]
+            return [{"type": "websocket.close", "code": code or close_codes.WS_1000_NORMAL_CLOSURE}]
         if not reply.get("accept") and not has_frame:
             return []
         events.append({"type": "websocket.accept", "subprotocol": subprotocol})

@@ -21,6 +21,13 @@ import enum
 import logging
 from typing import TYPE_CHECKING, Any
 
+from ..close_codes import (
+    WS_1000_NORMAL_CLOSURE,
+    WS_1006_ABNORMAL_CLOSURE,
+    WS_1008_POLICY_VIOLATION,
+    WS_1011_INTERNAL_ERROR,
+    WS_1013_TRY_AGAIN_LATER,
+)
 from ..exceptions import ChannelFull, InvalidReply, is_unavailable
 from . import backpressure, messages
 from .codes import (
@@ -28,11 +35,6 @@ from .codes import (
     HTTP_503_SERVICE_UNAVAILABLE,
     LAYER_UNAVAILABLE,
     SHUTTING_DOWN,
-    WS_1000_NORMAL_CLOSURE,
-    WS_1006_ABNORMAL_CLOSURE,
-    WS_1008_POLICY_VIOLATION,
-    WS_1011_INTERNAL_ERROR,
-    WS_1013_TRY_AGAIN_LATER,
 )
 from .daphne_compat import DENIAL_RESPONSE
 from .ingress import Ingress

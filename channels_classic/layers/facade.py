@@ -19,12 +19,12 @@ from typing import TYPE_CHECKING, Any
 
 from ..exceptions import ChannelFull, MessageTooLarge
 from ..names import classic_channel_name
+from ..routing import Router
 from .receiving import receive_batch
 from .sync import runner
 
 if TYPE_CHECKING:
     from ..interface import InterfaceApp
-    from ..routing import Router
 
 #: How long a blocking ``receive(..., block=True)`` waits before returning (None, None).
 BLOCKING_RECEIVE_TIMEOUT = 5.0
@@ -65,8 +65,6 @@ class ClassicLayer:
     @cached_property
     def router(self) -> Router:
         """The routing of this alias, checked and ready to match messages."""
-        from ..routing import Router
-
         return Router(self.routing)
 
     # The synchronous layer API
@@ -136,6 +134,8 @@ class ClassicLayer:
 
     @cached_property
     def interface(self) -> InterfaceApp:
+        """The interface server, loaded when first served: it brings in daphne's Twisted,
+        which a process that only sends (a worker, a script) has no use for."""
         from ..interface import InterfaceApp
 
         return InterfaceApp.from_settings(self)

@@ -73,9 +73,9 @@ def serve_daphne(run_directory: RunDirectory, state: LiveServerState) -> None:
 def run_worker(run_directory: RunDirectory, state: LiveServerState) -> None:
     """Runs a worker on the layer's routes plus the default ones, Django's views (and static
     files with ``state.serve_static``) for HTTP; returns when SIGTERM or SIGINT stopped it."""
-    from ..handler import view_consumer
     from ..layers.registry import get_channel_layer
     from ..signals import worker_ready
+    from ..staticfiles import view_consumer
     from ..worker import Worker
 
     layer = get_channel_layer(state.alias)

@@ -25,12 +25,12 @@ from django.utils import autoreload
 
 from ... import logs
 from ...defaults import InterfaceOptions
-from ...handler import view_consumer
 from ...interface import InterfaceApp
 from ...layers.facade import ClassicLayer
 from ...layers.registry import DEFAULT_CHANNEL_LAYER, channel_layers, get_channel_layer
 from ...layers.sync import runner
 from ...reloading import RoutingWatch
+from ...staticfiles import view_consumer
 from ...worker import Worker
 
 if apps.is_installed("django.contrib.staticfiles"):

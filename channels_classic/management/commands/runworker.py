@@ -8,11 +8,11 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from ... import logs
-from ...handler import view_consumer
 from ...heap import freeze_startup_heap
 from ...layers.registry import DEFAULT_CHANNEL_LAYER
 from ...message import Message
 from ...signals import worker_process_ready
+from ...staticfiles import view_consumer
 from ...worker import Worker
 from ..layers import shared_layer
 
