@@ -1,4 +1,5 @@
-"""The default consumers of Router.check_default() (SPEC DR1, DR2, DR5)."""
+"""The default consumers that Router.check_default() adds after the project's routes: a
+request no route takes goes to the views, and a socket nothing accepts is accepted."""
 
 from __future__ import annotations
 

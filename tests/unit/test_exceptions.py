@@ -1,5 +1,6 @@
-"""Exceptions that act on a socket (SPEC E6, E7; Q3, Q20): WebsocketCloseException checks its
-code as close() does, and a real worker on the in-memory layer runs it on any reply channel."""
+"""Exceptions that act on a socket: WebsocketCloseException checks its code as close() does
+(1.x checked nothing), and a real worker on the in-memory layer runs it on any reply channel
+(1.x failed on daphne's reply channel names, and the failure ended the worker)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from channels_classic.generic import WebsocketConsumer
 from channels_classic.message import Message
 from tests.support.generic import make_layer, run
 
-#: A reply channel name as daphne makes them (1.x refused to close these: Q3).
+#: A reply channel name as daphne makes them (1.x could not close these).
 DAPHNE_REPLY_CHANNEL = "daphne.response.x!y"
 
 

@@ -123,7 +123,7 @@ def replies(layer: ClassicLayer, message: Message) -> list[dict]:
     return received
 
 
-# wsgi_environ (SPEC HD2)
+# wsgi_environ
 
 
 def test_the_environ_joins_repeated_headers(layer):
@@ -159,7 +159,7 @@ def test_the_environ_joins_repeated_headers(layer):
     assert environ["wsgi.input"].read() == b"abc"
 
 
-# response_messages (SPEC HD8, HD9)
+# response_messages
 
 
 def test_a_large_body_travels_in_512_kib_messages():
@@ -208,7 +208,7 @@ def test_a_stream_is_its_chunked_parts_and_an_end():
     assert (only["status"], only["more_content"]) == (200, False)
 
 
-# read_body (SPEC HD5, HD6)
+# read_body
 
 
 def test_body_chunks_are_joined_in_their_order(layer):
@@ -267,7 +267,7 @@ def test_an_abandoned_upload_gets_no_response(layer, plain_views):
     assert replies(layer, message) == []
 
 
-# send_reply (SPEC HD14)
+# send_reply
 
 
 def test_a_full_reply_channel_is_retried_then_dropped(caplog):
@@ -291,7 +291,7 @@ def test_a_full_reply_channel_is_retried_then_dropped(caplog):
     assert replies(layer, message) == [{"content": b"third"}]
 
 
-# ViewConsumer through Django (SPEC HD7-HD13)
+# ViewConsumer through Django
 
 
 def test_views_answer_through_the_middleware(layer, views):
@@ -346,7 +346,7 @@ def test_a_stream_stops_when_the_interface_reports_the_client_gone(layer, plain_
     assert len(replies(layer, message)) < PART_LIMIT // 2
 
 
-# AsgiHandler and AsgiRequest as 1.x code uses them (SPEC HD1, HD7)
+# AsgiHandler and AsgiRequest as 1.x code uses them
 
 
 class PathEcho(AsgiHandler):

@@ -47,8 +47,9 @@ def cache_sessions(settings):
 
 
 def test_wait_channels_are_valid_normal_channel_names():
-    """A parked message's wait channel is a normal channel (no '!' or '?', X5) any worker can
-    receive on, of one per socket and order, short enough for any reply channel."""
+    """A parked message's wait channel is a normal channel (no '!', and no '?', which channels 4
+    refuses) any worker can receive on, of one per socket and order, short enough for any
+    reply channel."""
     for reply in ("daphne.response.abc!def", "r!" + "x" * 97):
         name = wait_channel_name(reply, 12345)
         assert check_channel_name(name) == name

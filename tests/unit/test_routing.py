@@ -1,4 +1,4 @@
-"""Routing: route, route_class, include and Router (SPEC R1–R17, DR1–DR5)."""
+"""Routing: route, route_class, include and Router, and the default routes Router adds."""
 
 from __future__ import annotations
 
@@ -272,7 +272,7 @@ def test_include_cuts_the_prefix_for_inner_routes_and_merges_kwargs():
 
 
 def test_include_leaves_the_original_message_untouched():
-    """The consumer gets the original message: matching works on a copy (R10)."""
+    """The consumer gets the original message: matching works on a copy."""
     message = msg("websocket.receive", path="/chat/main/lobby/")
     assert Router([include(chat_routing, path=r"^/chat/main")]).match(message) is not None
     assert message.content == {"path": "/chat/main/lobby/"}
@@ -390,7 +390,7 @@ def test_router_does_not_match_unrouted_channels():
 
 
 def test_router_returns_none_when_no_route_matches():
-    """A message on a routed channel that no filter accepts matches nothing (R17)."""
+    """A message on a routed channel that no filter accepts matches nothing."""
     router = Router([route("test.a", consumer_a, path=r"^/x$")])
     assert router.match(msg("test.a", path="/y")) is None
 
@@ -451,7 +451,7 @@ def test_router_refuses_a_class_entry():
 
 
 def test_router_accepts_any_object_with_match_and_channel_names():
-    """A custom routing object with match() and channel_names() is routed (R1)."""
+    """A custom routing object with match() and channel_names() is routed."""
 
     class Everything:
         def match(self, message: Message) -> tuple[Any, dict[str, Any]]:
@@ -526,7 +526,7 @@ def test_check_default_without_http_consumer_leaves_http_unrouted():
 
 
 def test_check_default_routes_unmatched_http_to_the_http_consumer():
-    """Un-routed HTTP requests fall through to the http_consumer given (DR2)."""
+    """Un-routed HTTP requests fall through to the http_consumer given."""
     router = Router([route("http.request", consumer_a, path=r"^/poll/$")])
     router.check_default(http_consumer=http_view_consumer)
     assert router.match(msg("http.request", path="/poll/")) == (consumer_a, {})

@@ -127,7 +127,8 @@ def test_channel_session_persists_across_the_messages_of_a_socket():
 
 @pytest.mark.django_db
 def test_an_emptied_channel_session_is_saved():
-    """Clearing the session (say, logging the socket out) persists (fixed 1.x quirk Q11)."""
+    """Clearing the session (say, logging the socket out) persists (1.x did not save an emptied
+    channel session)."""
     layer = make_layer()
     reply = layer.new_channel("daphne.response")
 

@@ -238,7 +238,8 @@ async def test_http_disconnect_only_when_the_client_left_early(stack):
 
 def test_a_stream_may_outlive_the_http_timeout(private_redis, tmp_path):
     """The timeout only applies until a response starts: a 2 s stream with a 1 s timeout
-    arrives whole (SPEC Q23), and the server still times out the next silent request."""
+    arrives whole (in 1.x such a stream stopped daphne's timeouts for good), and the server
+    still times out the next silent request."""
     stack = Stack(private_redis().url, tmp_path)
     stack.env["TEST_HTTP_TIMEOUT"] = "1"
     stack.manage("migrate", "--noinput")
@@ -316,7 +317,7 @@ def test_an_endless_stream_stops_when_its_client_leaves(stack):
 
 async def test_daphne_writes_the_access_log(stack, tmp_path):
     """daphne's --access-log gets an NCSA-like line per HTTP response (method, path, status,
-    size) and per WebSocket event (SPEC D7)."""
+    size) and per WebSocket event."""
     stack.start_worker()
     access_log = tmp_path / "access.log"
     stack.start_daphne("--access-log", str(access_log))

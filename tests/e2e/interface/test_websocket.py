@@ -307,8 +307,8 @@ async def test_a_full_connect_channel_answers_503(worker_stack):
 
 
 async def test_the_client_s_first_agreed_subprotocol_is_chosen(worker_stack):
-    """The server picks the first subprotocol the client offers that it agrees to (SPEC
-    WS14), not the first of its own list; none agreed means no subprotocol."""
+    """The server picks the first subprotocol the client offers that it agrees to,
+    not the first of its own list; none agreed means no subprotocol."""
     worker_stack.start_worker()
     worker_stack.start_daphne()
     url = worker_stack.url("/chat/")

@@ -119,7 +119,7 @@ async def test_runserver_serves_pages_static_files_and_sockets(start_runserver, 
 
 async def test_noworker_with_runworker_on_a_shared_redis(start_runserver, private_redis, tmp_path):
     """runserver --noworker on a Redis layer runs no consumers itself: a runworker process
-    beside it answers the page and the socket (SPEC MC9)."""
+    beside it answers the page and the socket."""
     env = environment(tmp_path, REDIS_URL=private_redis().url)
     server, port = start_runserver("--noworker", "--noreload", env=env)
     assert "no workers" in server.log()

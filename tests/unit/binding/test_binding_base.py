@@ -1,4 +1,4 @@
-"""Data binding's base (channels_classic.binding.base; SPEC B1–B4, B8): binding
+"""Data binding's base (channels_classic.binding.base): binding
 classes are checked and connected to their model's signals, and saves and deletes become
 messages to the groups a row leaves, stays in and joins. Bound to ``auth.User``, against the
 test database, with a real worker on the in-memory layer where consumers run."""
@@ -28,7 +28,7 @@ from tests.support.binding import (  # noqa: F401 (fixtures)
 )
 from tests.support.generic import as_default, make_layer, run
 
-# Declaration and registration (B1, B2)
+# Declaration and registration
 
 
 def test_a_model_string_is_resolved_and_all_fields_can_be_bound():
@@ -201,7 +201,7 @@ def test_bindings_defined_before_django_is_ready_wait_for_it(monkeypatch):
     assert [frame["payload"]["pk"] for frame in frames(socket)] == [after.pk]
 
 
-# Outbound (B3, B4, B6, B7)
+# Outbound: saves and deletes become messages
 
 
 def test_a_create_goes_to_the_groups_the_row_joins():

@@ -1,4 +1,4 @@
-"""Data binding over WebSockets (channels_classic.binding.websockets; SPEC B5–B7): changes
+"""Data binding over WebSockets (channels_classic.binding.websockets): changes
 go out as multiplexed frames with the bound fields and members, and socket requests become
 validated creates, updates and deletes as the socket's user. Bound to ``auth.User``, run by a
 real worker on the in-memory layer against the test database."""
@@ -31,7 +31,7 @@ from tests.support.binding import (  # noqa: F401 (fixtures)
 )
 from tests.support.generic import Socket, as_default, make_layer, run
 
-# Outbound members (B7)
+# Outbound members
 
 
 def test_exclude_and_members_are_sent():
@@ -73,7 +73,7 @@ def test_a_missing_member_fails_the_save_naming_it():
         User.objects.create(username="hal")
 
 
-# Inbound (B5, B6)
+# Inbound: requests from sockets
 
 
 def test_a_logged_in_user_updates_a_row_and_its_groups_hear(caplog):

@@ -28,7 +28,7 @@ from channels_classic.layers.facade import ClassicLayer
 from channels_classic.layers.inmemory import InMemoryChannelLayer
 from channels_classic.layers.registry import channel_layers
 
-#: Content a JSON column would have mangled (1.x: SPEC DL7).
+#: Content a JSON column would have mangled (1.x stored delayed content as JSON).
 BINARY_CONTENT = {"bytes": b"\x00\xffraw", "text": "caf\u00e9", "nested": {"parts": [b"a", "a"]}}
 #: Any single test's loop or wait ends within this many seconds.
 BOUND = 10

@@ -1,4 +1,4 @@
-"""BaseConsumer (SPEC G1–G4, R15), run by a real worker on the in-memory layer, with real
+"""BaseConsumer and its as_route(), run by a real worker on the in-memory layer, with real
 sessions and users where its flags need them."""
 
 from __future__ import annotations

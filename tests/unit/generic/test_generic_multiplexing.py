@@ -1,5 +1,5 @@
-"""WebsocketMultiplexer and WebsocketDemultiplexer (SPEC G14–G20, Q16), run by a real worker
-on the in-memory layer."""
+"""WebsocketMultiplexer and WebsocketDemultiplexer, run by a real worker on the in-memory
+layer."""
 
 from __future__ import annotations
 
@@ -210,7 +210,7 @@ class Talkers(WebsocketDemultiplexer):
 
 def test_a_stream_consumers_own_send_raises_but_its_class_is_untouched():
     """Behind the demultiplexer a consumer's send raises SendNotAvailableOnDemultiplexer
-    (Q16); the same class routed on its own still sends (1.x patched the class for good)."""
+    the same class routed on its own still sends (1.x patched the class for good)."""
     socket = Socket(make_layer())
     with pytest.raises(
         SendNotAvailableOnDemultiplexer,

@@ -1,4 +1,4 @@
-"""WebsocketConsumer and JsonWebsocketConsumer (SPEC G5–G13), run by a real worker on the
+"""WebsocketConsumer and JsonWebsocketConsumer, run by a real worker on the
 in-memory layer, with real sessions and users where their flags need them."""
 
 from __future__ import annotations

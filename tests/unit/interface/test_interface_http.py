@@ -183,7 +183,8 @@ async def test_a_client_leaving_is_reported_on_both_disconnect_channels():
 
 
 async def test_a_completed_response_reports_no_disconnect():
-    """A response that ended normally sends no http.disconnect (SPEC Q5)."""
+    """A response that ended normally sends no http.disconnect (1.x sent one after
+    every response)."""
     app = make_app()
     exchange = Exchange(app, [b""])
     request = await take_request(app)

@@ -129,7 +129,7 @@ async def test_the_accept_timeout_refuses_and_reports_a_disconnect():
 
 async def test_the_client_s_first_agreed_subprotocol_is_accepted():
     """The accept carries the first subprotocol the client offers that the server agrees to
-    (SPEC WS14)."""
+    (not the first of the server's own list)."""
     app = make_app(ws_protocols=("chat.v2", "chat.v1"))
     socket = await open_socket(app, subprotocols=["chat.v3", "chat.v1", "chat.v2"])
     assert socket.sent == [{"type": "websocket.accept", "subprotocol": "chat.v1"}]

@@ -1,4 +1,5 @@
-"""Reply messages → ASGI events: the WebSocket rules of SPEC WS7–WS9 and their fixes."""
+"""Reply messages → ASGI events: what a reply does to a socket while it connects and once it
+is open, including what 1.x got wrong (empty frames, close codes)."""
 
 from __future__ import annotations
 
@@ -46,7 +47,8 @@ def test_while_connecting(reply, events):
     ],
 )
 def test_once_open(reply, events):
-    """Empty frames are sent (Q6), accept is ignored, any valid close code works (Q7)."""
+    """Empty frames are sent (1.x dropped them), accept is ignored, and any valid close code
+    works (1.x failed on codes other than 1000 and 3000-4999)."""
     assert websocket_events(reply, connecting=False) == events
 
 

@@ -1,4 +1,4 @@
-"""``manage.py runworker`` as a command (SPEC MC1–MC2, W14): its options, its refusals, the
+"""``manage.py runworker`` as a command: its options, its refusals, the
 worker_process_ready signal; run in this process on a Redis layer, its worker bounded with
 stop_when_idle through the command's ``worker_class``."""
 

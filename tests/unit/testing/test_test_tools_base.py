@@ -1,5 +1,5 @@
-"""ChannelTestCase, TransactionChannelTestCase and apply_routes (channels_classic.test.base,
-SPEC T1, T2, T8), and the deprecated channels_classic.tests package (T9)."""
+"""ChannelTestCase, TransactionChannelTestCase and apply_routes (channels_classic.test.base),
+and the deprecated channels_classic.tests package."""
 
 from __future__ import annotations
 
@@ -202,7 +202,7 @@ def test_apply_routes_replaces_the_routing_and_puts_the_router_back(layers):
 
 def test_apply_routes_patches_the_aliases_given(layers):
     """aliases=["other"] routes the other layer and leaves the default one alone (1.x always
-    patched the default layer: Q18, fixed)."""
+    patched the default layer)."""
     default_router = layers["default"].router
     with apply_routes([route("test.peek", peek_while_running)], aliases=["other"]):
         assert layers["other"].router.channels == {"test.peek"}
@@ -287,7 +287,7 @@ def test_apply_routes_misuse_is_explained():
         apply_routes([])(42)
 
 
-# The deprecated package name (T9)
+# The deprecated package name
 
 
 def test_the_1x_package_name_warns_and_gives_the_same_tools(monkeypatch):

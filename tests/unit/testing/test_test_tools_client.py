@@ -1,4 +1,4 @@
-"""Client (channels_classic.test.client, SPEC T3, T4): sends messages and runs their
+"""Client (channels_classic.test.client): sends messages and runs their
 consumers in the test as a worker runs them."""
 
 from __future__ import annotations
@@ -66,7 +66,7 @@ class ClientTests(ChannelTestCase):
         assert client.consume("test.kwargs", fail_on_none=False) is None
 
     def test_consume_without_a_route_has_no_default_routes(self):
-        """A message no route matches fails (tests get no default routes, DR3), or is
+        """A message no route matches fails (tests get no default routes), or is
         dropped with fail_on_none=False."""
         client = Client()
         with pytest.raises(
@@ -79,13 +79,13 @@ class ClientTests(ChannelTestCase):
         assert self.get_next_message("http.request") is None
 
     def test_sends_wait_until_the_consumer_returns(self):
-        """Inside the consumer its sends are buffered (P1); they go out when it returns."""
+        """Inside the consumer its sends are buffered; they go out when it returns."""
         client = Client()
         assert client.send_and_consume("test.peek") == (None, None)
         assert self.get_next_message("test.out", require=True).content == {"n": 1}
 
     def test_sends_go_out_even_when_the_consumer_raises(self):
-        """A consumer's exception reaches the test, and its buffered sends went out (P3)."""
+        """A consumer's exception reaches the test, and its buffered sends went out."""
         with pytest.raises(RuntimeError, match="consumer failed on purpose"):
             Client().send_and_consume("test.fail")
         assert self.get_next_message("test.out").content == {"sent": "before the error"}
@@ -130,7 +130,7 @@ class ClientTests(ChannelTestCase):
         assert client.receive() == {"close": 4001}
 
     def test_deny_connection_reaches_the_test(self):
-        """DenyConnection propagates from consume (T3), it is not turned into a close."""
+        """DenyConnection propagates from consume, it is not turned into a close."""
         client = Client()
         with pytest.raises(DenyConnection):
             client.send_and_consume("test.deny")

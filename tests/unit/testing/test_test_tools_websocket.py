@@ -1,4 +1,4 @@
-"""WSClient and HttpClient (channels_classic.test.websocket, SPEC T5–T7, T9): messages
+"""WSClient and HttpClient (channels_classic.test.websocket): messages
 shaped as the interface server shapes them, cookies, headers and logins."""
 
 from __future__ import annotations

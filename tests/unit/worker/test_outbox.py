@@ -1,5 +1,5 @@
 """A consumer's buffered sends, flushed from the worker's loop, keep their call order on the
-project's Redis layer (SPEC P1, P5): nothing sent later lands before something sent earlier."""
+project's Redis layer, retries included: nothing sent later lands before something sent earlier."""
 
 from __future__ import annotations
 

@@ -103,7 +103,7 @@ def test_consume_later_requeues_up_to_the_retry_limit(caplog):
 
 
 def test_the_last_allowed_retry_is_marked_doomed():
-    """A message on its last allowed ConsumeLater retry has __doomed__ set (SPEC M6)."""
+    """A message on its last allowed ConsumeLater retry has __doomed__ set."""
     doomed = []
 
     def later(message):
@@ -118,7 +118,7 @@ def test_the_last_allowed_retry_is_marked_doomed():
 
 def test_consume_later_waits_for_room_on_a_full_channel(caplog):
     """A ConsumeLater message whose channel is full is put back once room is made within the
-    retries (SPEC W9), not dropped at the first ChannelFull."""
+    retries, not dropped at the first ChannelFull."""
     attempts = []
     drained = []
 

@@ -63,7 +63,8 @@ def test_stopping_a_busy_worker_finishes_and_flushes_what_it_took():
 @pytest.mark.parametrize("escape", [SystemExit(3), KeyboardInterrupt()])
 def test_a_consumer_ending_the_process_has_its_sends_flushed_first(escape, caplog):
     """SystemExit or KeyboardInterrupt from a consumer: its buffered sends go out, the
-    worker takes nothing more, finishes, and re-raises it (STYLE 8, SPEC Q4)."""
+    worker takes nothing more, finishes, and re-raises it (they are not a consumer's failure to
+    log: they end the process)."""
 
     def leave(message):
         message.reply_channel.send({"text": "bye"})
