@@ -29,10 +29,15 @@ WEBSOCKET_MAX_MESSAGE_SIZE: int | None = None
 #: sockets are closed with 1001 at once and the workers told; requests in flight have this
 #: long to be answered, then get 503.
 SHUTDOWN_TIMEOUT = 5.0
+#: CHANNELS_METRICS_PORT: the port daphne serves Prometheus metrics on (docs/metrics.md);
+#: None serves none. CHANNELS_METRICS_ADDRESS: the address it listens on.
+METRICS_PORT: int | None = None
+METRICS_ADDRESS = "127.0.0.1"
 #: The options that may be None, and what None means for each.
 NONE_MEANS = {
     "websocket_accept_timeout": "no limit",
     "websocket_max_message_size": "daphne's own --websocket-max-message-size",
+    "metrics_port": "no metrics served",
 }
 #: CHANNELS_WS_PROTOCOLS: WebSocket subprotocols the server agrees to, in preference order.
 WS_PROTOCOLS: tuple[str, ...] = ()
@@ -80,6 +85,8 @@ class InterfaceOptions:
     websocket_max_output: int = WEBSOCKET_MAX_OUTPUT
     websocket_max_message_size: int | None = WEBSOCKET_MAX_MESSAGE_SIZE
     shutdown_timeout: float = SHUTDOWN_TIMEOUT
+    metrics_port: int | None = METRICS_PORT
+    metrics_address: str = METRICS_ADDRESS
 
     @classmethod
     def from_settings(cls) -> InterfaceOptions:

@@ -21,6 +21,7 @@ import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from .. import metrics
 from ..exceptions import is_unavailable
 from ..layers.capabilities import ReportsHealth
 
@@ -54,6 +55,7 @@ class LayerHealth:
 
     def failed(self, error: BaseException) -> None:
         """A send or a delivery could not reach the layer: it is down until the probe says."""
+        metrics.recorder.layer_error("interface")
         if self._recovered is not None:
             return
         self._recovered = self._loop.create_future()
@@ -96,6 +98,7 @@ class LayerHealth:
         # Up from here on (new handshakes go ahead), but the frames held meanwhile are let go
         # only once the sockets of a layer that lost its data are closed.
         recovered, self._recovered = self._recovered, None
+        metrics.recorder.layer_reconnected("interface")
         logger.warning(
             "interface: the channel layer answers again after %.1f s",
             self._loop.time() - self._down_since,

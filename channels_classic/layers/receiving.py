@@ -16,6 +16,8 @@ import logging
 from collections.abc import AsyncIterator, Callable, Sequence
 from typing import Any
 
+from .. import metrics
+
 logger = logging.getLogger(__name__)
 
 Received = list[tuple[str, dict[str, Any]]]
@@ -46,12 +48,17 @@ async def receive_retrying(
 ) -> Received:
     """``receive_batch`` until it succeeds: a failed receive is logged (naming ``who``) and
     tried again after ``backoff``'s wait."""
+    failing = False
     while True:
         try:
             batch = await receive_batch(layer, channels, limit)
         except Exception as error:
+            failing = True
+            metrics.recorder.layer_error(who)
             await _retry_after(backoff.next(), error, channels, who)
             continue
+        if failing:
+            metrics.recorder.layer_reconnected(who)
         backoff.reset()
         return batch
 

@@ -30,6 +30,7 @@ from collections import deque
 from collections.abc import Iterable
 from typing import Any
 
+from .. import metrics
 from ..exceptions import ChannelFull
 from ..failure_log import FailureLog, flush_all
 from ..layers.facade import ClassicLayer
@@ -222,6 +223,7 @@ class Worker(Service):
     # Handing messages to consumers
 
     def _take(self, channel: str, content: dict[str, Any], alone: bool) -> None:
+        metrics.recorder.received(channel)
         reply_channel = content.get("reply_channel")
         if isinstance(reply_channel, str):
             waiting = self._busy.get(reply_channel)
@@ -260,11 +262,11 @@ class Worker(Service):
                 if self._escaped is None:
                     self._escaped = result
                 self.stop()
-            self._done(content)
+            self._done(channel, content)
             return
         requeue, box = result
         if box is None and not requeue:
-            self._done(content)
+            self._done(channel, content)
             return
         assert self._loop is not None
         task = self._loop.create_task(self._follow_up(channel, content, box, requeue))
@@ -290,9 +292,10 @@ class Worker(Service):
                 channel,
             )
         finally:
-            self._done(content)
+            self._done(channel, content)
 
-    def _done(self, content: dict[str, Any]) -> None:
+    def _done(self, channel: str, content: dict[str, Any]) -> None:
+        metrics.recorder.consumed(channel)
         assert self._freed is not None
         self.handled += 1
         self._running -= 1
