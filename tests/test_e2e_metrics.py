@@ -39,8 +39,8 @@ async def echo(socket, text: str) -> str:
 
 async def test_worker_and_interface_metrics_during_traffic(stack: Stack):
     """20 echoes and 5 frames to a consumer that raises, 3 sockets open while scraped: the
-    worker counts the messages per channel, times its consumers and counts the failing one;
-    daphne counts the open sockets and the frames both ways."""
+    worker counts the messages per channel, times its consumers, counts the failing one and
+    samples its channels' depths; daphne counts the open sockets and the frames both ways."""
     worker_port, interface_port = free_port(), free_port()
     stack.env["TEST_METRICS_PORT"] = str(interface_port)
     stack.start_worker("--metrics-port", str(worker_port))
@@ -64,6 +64,8 @@ async def test_worker_and_interface_metrics_during_traffic(stack: Stack):
     assert echo_runs == 20
     crashes = sample(worker, "channels_consumer_errors_total", consumer="tests.e2e_routing.crash")
     assert crashes == 5
+    depth = ("channels_channel_depth", frozenset({("channel", "websocket.receive")}))
+    assert worker[depth] == 0  # sampled as the worker started: nothing waits
     assert sample(interface, "channels_open_sockets") == 3
     assert sample(interface, "channels_frames_received_total") == 25
     assert sample(interface, "channels_frames_sent_total") == 20

@@ -6,7 +6,7 @@ The interface server uses these when the backend has them and does without other
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any, Protocol, runtime_checkable
 
 #: Where a sent message waits, as the backend that returned it understands it.
@@ -38,3 +38,12 @@ class ReportsHealth(Protocol):
 
     async def is_marked(self, name: str) -> bool:
         """True while the marker ``name`` is still there."""
+
+
+@runtime_checkable
+class CountsWaiting(Protocol):
+    """A backend that can say how many messages wait on its channels (for the metrics and
+    ``manage.py channelstats``)."""
+
+    async def waiting(self, channels: Sequence[str]) -> dict[str, int]:
+        """How many messages wait on each of the normal ``channels`` now."""

@@ -177,6 +177,17 @@ class InMemoryChannelLayer(ClassicBaseLayer):
                 if not queue:
                     del self._channels[name]
 
+    async def waiting(self, channels: Sequence[str]) -> dict[str, int]:
+        """How many messages wait on each of ``channels`` now (expired ones dropped first)."""
+        with self._lock:
+            counts = {}
+            for channel in channels:
+                queue = self._channels.get(channel)
+                if queue is not None:
+                    self._expire(queue)
+                counts[channel] = len(queue) if queue is not None else 0
+            return counts
+
     async def new_channel(self, prefix: str = "specific") -> str:
         """Returns a new process channel name."""
         suffix = "".join(secrets.choice(string.ascii_letters) for _ in range(12))

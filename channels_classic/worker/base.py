@@ -33,6 +33,7 @@ from typing import Any
 from .. import metrics
 from ..exceptions import ChannelFull
 from ..failure_log import FailureLog, flush_all
+from ..layers.capabilities import CountsWaiting
 from ..layers.facade import ClassicLayer
 from ..message import Message
 from ..signals import worker_ready
@@ -169,6 +170,7 @@ class Worker(Service):
         receiving = self._receiving = asyncio.ensure_future(self._receive_loop(source))
         if self.stop_requested:
             receiving.cancel()
+        sampling = self._sample_depths(channels)
         try:
             try:
                 await receiving
@@ -181,11 +183,31 @@ class Worker(Service):
             while self.taken:
                 await self._wait_until_freed()
         finally:
+            if sampling is not None:
+                sampling.cancel()
             self._threads.shutdown()
             flush_all()
             logger.info("worker: stopped after %d messages", self.handled)
         if self._escaped is not None:
             raise self._escaped
+
+    def _sample_depths(self, channels: list[str]) -> asyncio.Task[None] | None:
+        """With metrics on, a task that samples how many messages wait on the worker's
+        channels every DEPTH_SAMPLE_EVERY seconds (None: metrics off, or a layer that
+        cannot count them)."""
+        backend = self.backend
+        if not metrics.recorder.samples_depths or not isinstance(backend, CountsWaiting):
+            return None
+
+        async def sample() -> None:
+            while True:
+                try:
+                    metrics.recorder.depths(await backend.waiting(channels))
+                except Exception as error:
+                    logger.debug("worker: sampling channel depths failed: %s", error)
+                await asyncio.sleep(metrics.DEPTH_SAMPLE_EVERY)
+
+        return asyncio.ensure_future(sample())
 
     async def _receive_loop(self, source: Source) -> None:
         while not self.stop_requested and not self._reached_max():

@@ -217,6 +217,13 @@ class RedisChannelLayer(ClassicBaseLayer):
 
         return taken
 
+    async def waiting(self, channels: Sequence[str]) -> dict[str, int]:
+        """How many messages wait on each of the normal ``channels`` now."""
+        if not channels:
+            return {}
+        plan = operations.waiting(self, list(channels))
+        return await operations.drive(plan, self._state().pipes)
+
     async def ping(self) -> None:
         """Returns once every shard answers; raises ChannelLayerUnavailable otherwise."""
         await operations.drive(operations.ping(self), self._state().pipes)

@@ -114,6 +114,20 @@ def heads(layer: RedisChannelLayer, channel: str) -> Plan[list[float | None]]:
     return [None if reply is None else float(reply) for reply in replies]
 
 
+def waiting(layer: RedisChannelLayer, channels: Sequence[str]) -> Plan[dict[str, int]]:
+    """How many messages wait on each of the normal ``channels``, over every shard (expired
+    ones included until a receiver or sender trims them)."""
+    for channel in channels:
+        check_channel_name(channel)
+    keys = [layer.key_of(channel) for channel in channels]
+    shards = range(len(layer.shards))
+    replies = yield [(shard, ("ZCARD", key)) for shard in shards for key in keys]
+    counts = dict.fromkeys(channels, 0)
+    for index, count in enumerate(replies):
+        counts[channels[index % len(channels)]] += count
+    return counts
+
+
 def ping(layer: RedisChannelLayer) -> Plan[None]:
     """A PING to every shard: raises unless each answers."""
     yield [(shard, ("PING",)) for shard in range(len(layer.shards))]
