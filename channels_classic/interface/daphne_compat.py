@@ -48,12 +48,13 @@ import logging
 import weakref
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from functools import partial
+from functools import partial, wraps
 from http import HTTPStatus
 from typing import Any
 
 from ..close_codes import AUTOBAHN_CLOSE_CODES, in_ranges
 from ..heap import freeze_startup_heap
+from . import daphne_contract
 from .transport import FLOW_CONTROL, TransportFlow
 
 logger = logging.getLogger(__name__)
@@ -89,7 +90,11 @@ def on_shutdown(hook: Callable[[], Awaitable[None]]) -> None:
 
 def apply(max_message_size: int | None = None) -> None:
     """Patches daphne's WebSocketProtocol and Server once per process (no-op without daphne).
-    ``max_message_size`` (bytes) replaces daphne's ``--websocket-max-message-size``."""
+    ``max_message_size`` (bytes) replaces daphne's ``--websocket-max-message-size``.
+
+    Raises RuntimeError, naming each name, on a daphne (or autobahn, or Twisted) that lacks
+    a method or attribute the patches use (``daphne_contract``). Each replacement keeps the
+    method it wraps as ``__wrapped__``."""
     global _max_message_size
     if max_message_size is not None:
         _max_message_size = max_message_size
@@ -100,6 +105,9 @@ def apply(max_message_size: int | None = None) -> None:
         return
     if getattr(WebSocketProtocol, _PATCHED, False):
         return
+    problems = daphne_contract.class_problems()
+    if problems:
+        raise RuntimeError("\n".join(problems))
     _patch_server(Server)
     _patch_factory(WebSocketFactory)
     original_close = WebSocketProtocol.serverClose
@@ -110,12 +118,14 @@ def apply(max_message_size: int | None = None) -> None:
     original_connection_lost = WebSocketProtocol.connectionLost
     original_create = Server.create_application
 
+    @wraps(original_close)
     def server_close(self: Any, code: int | None = None) -> None:
         if code is None or in_ranges(code, AUTOBAHN_CLOSE_CODES):
             original_close(self, code)
         else:
             self.sendCloseFrame(code=code)
 
+    @wraps(original_reply)
     def handle_reply(self: Any, message: dict[str, Any]) -> None:
         kind = message.get("type")
         if kind in (f"{DENIAL_RESPONSE}.start", f"{DENIAL_RESPONSE}.body"):
@@ -134,16 +144,19 @@ def apply(max_message_size: int | None = None) -> None:
                 return
         original_reply(self, message)
 
+    @wraps(original_open_timeout)
     def on_open_handshake_timeout(self: Any) -> None:
         if _app_holds_handshake(self):
             self.openHandshakeTimeoutCall = None  # fired: nothing left to cancel later
             return
         original_open_timeout(self)
 
+    @wraps(original_check_timeouts)
     def check_timeouts(self: Any) -> None:
         if not _app_holds_handshake(self):
             original_check_timeouts(self)
 
+    @wraps(original_data_received)
     def data_received(self: Any, data: bytes) -> None:
         flow = self.__dict__.get(_FLOW)
         if flow is None:
@@ -155,12 +168,14 @@ def apply(max_message_size: int | None = None) -> None:
             logger.exception("interface: reading from WebSocket %s failed", self.path)
             raise
 
+    @wraps(original_connection_lost)
     def connection_lost(self: Any, reason: Any) -> None:
         flow = self.__dict__.get(_FLOW)
         if flow is not None:
             flow.flush()  # frames the client sent before it left still reach the application
         original_connection_lost(self, reason)
 
+    @wraps(original_create)
     def create_application(self: Any, protocol: Any, scope: dict[str, Any]) -> Any:
         if scope.get("type") != "websocket":
             return original_create(self, protocol, scope)
@@ -191,14 +206,17 @@ def _patch_server(server_class: Any) -> None:
     original_listened = server_class.listen_success
     original_kill = server_class.kill_all_applications
 
+    @wraps(original_run)
     def run(self: Any) -> None:
         freeze_startup_heap()
         original_run(self)
 
+    @wraps(original_listened)
     def listen_success(self: Any, port: Any) -> None:
         self.__dict__.setdefault("_channels_classic_ports", []).append(port)
         original_listened(self, port)
 
+    @wraps(original_kill)
     def kill_all_applications(self: Any) -> Any:
         from twisted.internet import defer
 
@@ -225,6 +243,7 @@ def _patch_factory(factory_class: Any) -> None:
     """Close frames instead of dropped connections for bad frames; the settings' size."""
     original_options = factory_class.setProtocolOptions
 
+    @wraps(original_options)
     def set_protocol_options(self: Any, **options: Any) -> None:
         options["failByDrop"] = False
         if _max_message_size is not None:
