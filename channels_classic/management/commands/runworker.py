@@ -1,4 +1,4 @@
-"""``manage.py runworker``: run consumers for the messages on a channel layer (SPEC MC1–MC2)."""
+"""``manage.py runworker``: run consumers for the messages on a channel layer."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""``manage.py rundelay``: send the messages of ``asgi.delay`` when they are due (SPEC DL3)."""
+"""``manage.py rundelay``: send the messages of ``asgi.delay`` when they are due."""
 
 from __future__ import annotations
 
