@@ -28,7 +28,8 @@ class ChannelsConfig(AppConfig):
         # Consumers are requests of a kind: stale DB connections are closed around them.
         for signal, uid in DB_CLOSING:
             signal.connect(close_old_connections, dispatch_uid=uid)
-        # Under daphne's command, its WebSocket protocol is fixed before the first connection.
+        # Under daphne's command, daphne is patched before it serves: its WebSocket protocol,
+        # and the start-up heap freeze right before it runs (interface.daphne_compat).
         if "daphne.server" in sys.modules:
             from . import metrics
             from .defaults import InterfaceOptions

@@ -50,12 +50,13 @@ HTTP_IDLE_TIMEOUT = 60.0
 #: CHANNELS_MAX_REQUEST_BODY_SIZE: bytes of request body carried to a worker (more: 413).
 MAX_REQUEST_BODY_SIZE = 10 * 1024 * 1024
 #: Request and response bodies travel in messages of at most this many bytes: a larger request
-#: body continues on a body channel, a larger response in ``more_content`` chunks (SPEC HD8).
+#: body continues on a body channel, a larger response in ``more_content`` chunks (1.x's size).
 BODY_CHUNK_SIZE = 512 * 1024
-#: Seconds a worker waits for a request body arriving in chunks, then answers 408 (SPEC HD6).
+#: Seconds a worker waits for a request body arriving in chunks, then answers 408 (as 1.x).
 BODY_RECEIVE_TIMEOUT = 60.0
 #: A response message for a full reply channel is retried every REPLY_RETRY_EVERY seconds for
-#: REPLY_RETRY_FOR seconds, then dropped (1.x retried for ever and could pin a worker: HD14).
+#: REPLY_RETRY_FOR seconds, then dropped, so that a client that stops reading cannot pin a
+#: worker's thread for longer.
 REPLY_RETRY_FOR = 30.0
 REPLY_RETRY_EVERY = 0.05
 #: While a worker streams a response, it asks the layer at most this often (seconds) whether
@@ -65,8 +66,8 @@ STREAM_DISCONNECT_CHECK_INTERVAL = 1.0
 REPLY_CHANNEL_PREFIX = "daphne.response"
 #: CHANNELS_ORDERING_GAP_TIMEOUT: seconds an @enforce_ordering socket waits for a missing
 #: message once a later one has come; then the missing one is skipped with a warning and the
-#: waiting ones run in order (1.x waited forever: SPEC Q10). Keep it above the run time of
-#: the slowest ordered consumer, which is overtaken otherwise.
+#: waiting ones run in order, instead of the socket waiting for ever. Keep it above the run
+#: time of the slowest ordered consumer, which is overtaken otherwise.
 ORDERING_GAP_TIMEOUT = 10.0
 
 

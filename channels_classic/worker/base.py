@@ -70,7 +70,7 @@ def select_channels(
     only: Iterable[str] | None = None,
     exclude: Iterable[str] | None = None,
 ) -> list[str]:
-    """The routed channels kept by the ``only`` globs, minus the ``exclude`` globs (W3)."""
+    """The routed channels kept by the ``only`` globs, minus the ``exclude`` globs."""
     only, exclude = list(only or ()), list(exclude or ())
     return sorted(
         name

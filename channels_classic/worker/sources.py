@@ -1,7 +1,7 @@
 """Where a worker's messages come from: receives sized to the worker's free threads.
 
 A worker asks for messages only when it has a thread free, and for no more than it has free,
-so that what it cannot run yet stays on the layer for another worker (DESIGN section 5).
+so that what it cannot run yet stays on the layer for another worker.
 
 - The project's layers wait on every channel in one call and take up to that many messages
   (``BatchSource``). A receive there can be called off at any time: what the layer took for
