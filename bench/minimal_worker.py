@@ -41,8 +41,8 @@ def reply_to(channel: str, message: dict[str, Any]) -> dict[str, Any] | None:
 
 def serve(url: str, prefix: str) -> NoReturn:
     layer = RedisChannelLayer(hosts=[url], prefix=prefix, capacity=CAPACITY)
-    keys = [layer.key_of(name) for name in ("websocket.connect", "websocket.receive")]
-    keys.append(layer.key_of("websocket.disconnect"))
+    keys = [layer.keys.key_of(name) for name in ("websocket.connect", "websocket.receive")]
+    keys.append(layer.keys.key_of("websocket.disconnect"))
     client = redis.Redis.from_url(url)
     print("minimal worker: listening", flush=True)
     while True:
