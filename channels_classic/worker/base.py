@@ -162,7 +162,7 @@ class Worker(Service):
         assert self._loop is not None
         self._freed = asyncio.Event()
         self._threads = ConsumerThreads(self.threads, self._loop, self._consume, self._finished)
-        source = make_source(self.backend, channels)
+        source = make_source(self.channel_layer.capabilities, channels)
         logger.info("worker: listening on channels %s", ", ".join(channels))
         worker_ready.send(sender=self)
         receiving = self._receiving = asyncio.ensure_future(self._receive_loop(source))

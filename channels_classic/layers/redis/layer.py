@@ -28,12 +28,12 @@ from typing import Any
 from ...exceptions import ProcessChannelOfAnotherLayer
 from ...names import check_channel_name, non_local_name
 from ..base import ClassicBaseLayer
-from ..receiving import Deliver
+from ..capabilities import Deliver, Received
 from . import operations
 from .codec import MessageCodec
 from .keys import KeyLayout
 from .operations import SendClock, Ticket
-from .receiver import Received, Receiver
+from .receiver import Receiver
 from .settings import Capacities, LayerSettings
 from .wire.blocking import BlockingConnections
 from .wire.connection_settings import ConnectionSettings
@@ -74,8 +74,6 @@ class RedisChannelLayer(ClassicBaseLayer):
     """
 
     extensions = ["groups", "flush"]
-    #: Other processes reach the same messages (runworker and runserver look at this).
-    local_only = False
 
     def __init__(
         self,

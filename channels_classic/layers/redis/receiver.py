@@ -24,11 +24,10 @@ import logging
 import time
 from collections import deque
 from collections.abc import Iterable, Sequence
-from typing import Any
 
 from ...failure_log import FailureLog
 from ...names import non_local_name
-from ..receiving import Deliver
+from ..capabilities import Deliver, Received
 from . import scripts
 from .buffers import Buffers
 from .delivery import Delivery, decode_taken
@@ -39,8 +38,6 @@ from .wire.pipe import CommandPipe
 
 logger = logging.getLogger(__name__)
 failures = FailureLog(logger)
-
-Received = list[tuple[str, dict[str, Any]]]
 
 #: Messages taken ahead of their receivers are swept for expiry this many times per expiry
 #: period (a sweep scans them all); no receiver gets an expired one between sweeps either.
