@@ -8,6 +8,7 @@ import pytest
 from channels_redis.serializers import registry
 from channels_redis.utils import _consistent_hash
 
+from channels_classic.layers.redis import RedisChannelLayer
 from channels_classic.layers.redis.codec import MessageCodec, UndecodableMessage
 from channels_classic.layers.redis.keys import consistent_hash
 from channels_classic.layers.redis.wire.redis_py import decode_hosts
@@ -181,3 +182,27 @@ async def test_closing_writes_what_was_queued_when_connecting_was_cancelled(redi
         task.cancel()
     await pipe.close()
     assert redis.Redis.from_url(redis_url).getdel(f"{prefix}.queued") == b"written"
+
+
+def test_capacities_first_matching_pattern_wins_and_memory_is_bounded():
+    """A channel's capacity is the first channel_capacity pattern it matches, else the
+    default, the same on every ask; the names remembered stay bounded however many there
+    are (each socket's reply channel is a new one)."""
+    from channels_classic.layers.redis.settings import KNOWN_CAPACITIES
+
+    layer = RedisChannelLayer(
+        hosts=["redis://127.0.0.1:1/0"],
+        capacity=7,
+        channel_capacity={"websocket.receive": 5, "websocket.*": 1000, "http.request": 9},
+    )
+    capacities = layer.settings.capacities
+    for _ in range(2):
+        assert [capacities.of(name) for name in ("websocket.receive", "websocket.connect")] == [
+            5,
+            1000,
+        ]
+        assert (capacities.of("http.request"), capacities.of("daphne.response.x!y")) == (9, 7)
+    names = [f"daphne.response.{n}!reply" for n in range(KNOWN_CAPACITIES + 10)]
+    assert {capacities.of(name) for name in names} == {7}
+    assert len(capacities._known) <= KNOWN_CAPACITIES
+    assert layer.get_capacity("websocket.disconnect") == 1000

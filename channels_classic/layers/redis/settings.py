@@ -14,19 +14,38 @@ from .codec import MessageCodec
 from .keys import KeyLayout
 
 
+#: Channel names whose capacity is remembered; past this many the memory starts afresh
+#: (every socket has a reply channel of its own).
+KNOWN_CAPACITIES = 4096
+
+
 class Capacities:
     """How many messages each channel may hold: the first ``channel_capacity`` pattern that
-    matches its name, else the default (as channels 4's ``get_capacity``)."""
+    matches its name, else the default (as channels 4's ``get_capacity``).
+
+    Every send asks, and a regular expression per pattern costs more than the rest of the
+    lookup, so answers are remembered by name: the same few channels (the ingress channels,
+    the reply channels of open sockets) are asked about again and again.
+    """
 
     def __init__(self, default: int, patterns: Sequence[tuple[re.Pattern[str], int]]) -> None:
         self.default = default
         self._patterns = tuple(patterns)
+        self._known: dict[str, int] = {}
 
     def of(self, channel: str) -> int:
-        for pattern, capacity in self._patterns:
-            if pattern.match(channel):
-                return capacity
-        return self.default
+        if not self._patterns:
+            return self.default
+        capacity = self._known.get(channel)
+        if capacity is None:
+            capacity = next(
+                (value for pattern, value in self._patterns if pattern.match(channel)),
+                self.default,
+            )
+            if len(self._known) >= KNOWN_CAPACITIES:
+                self._known.clear()
+            self._known[channel] = capacity
+        return capacity
 
 
 @dataclass(frozen=True, slots=True)
