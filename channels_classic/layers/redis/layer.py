@@ -132,6 +132,12 @@ class RedisChannelLayer(ClassicBaseLayer):
         labels = ", ".join(shard.label for shard in self.shards)
         return f"<{type(self).__name__} hosts=[{labels}] prefix={self.prefix!r}>"
 
+    @property
+    def client_prefix(self) -> str:
+        """What the names of this layer object's process channels carry (channels_redis's
+        attribute of this name)."""
+        return self.settings.client_prefix
+
     def get_capacity(self, channel: str) -> int:
         """How many messages ``channel`` may hold (channels 4's method, from the settings)."""
         return self.settings.capacities.of(channel)
@@ -228,7 +234,7 @@ class RedisChannelLayer(ClassicBaseLayer):
                 return
         for channel in channels:
             check_channel_name(channel)
-            own = self.settings.client_prefix + "!"
+            own = self.client_prefix + "!"
             if "!" in channel and not non_local_name(channel).endswith(own):
                 raise ProcessChannelOfAnotherLayer(
                     f"Cannot receive on {channel!r}: process channels can only be received "
@@ -270,8 +276,7 @@ class RedisChannelLayer(ClassicBaseLayer):
 
     async def new_channel(self, prefix: str = "specific") -> str:
         """Returns a new process channel name that only this layer object receives on."""
-        client_prefix = self.settings.client_prefix
-        return check_channel_name(f"{prefix}.{client_prefix}!{uuid.uuid4().hex}")
+        return check_channel_name(f"{prefix}.{self.client_prefix}!{uuid.uuid4().hex}")
 
     # Groups
 

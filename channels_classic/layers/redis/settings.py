@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from .codec import MessageCodec
 from .keys import KeyLayout
 
-
 #: Channel names whose capacity is remembered; past this many the memory starts afresh
 #: (every socket has a reply channel of its own).
 KNOWN_CAPACITIES = 4096
