@@ -32,6 +32,7 @@ from django.core.exceptions import ImproperlyConfigured
 from .channel import Channel
 from .defaults import ORDERING_GAP_TIMEOUT
 from .exceptions import ConsumeLater
+from .layers.capabilities import ChannelLayer
 from .layers.sync import runner
 from .message import Message
 from .sessions import (
@@ -223,13 +224,13 @@ def arm_gap_check(
     )
 
 
-def _send_check(backend: Any, channel: str, check: dict[str, Any]) -> None:
+def _send_check(backend: ChannelLayer, channel: str, check: dict[str, Any]) -> None:
     task = asyncio.get_running_loop().create_task(_deliver(backend, channel, check))
     _checks_in_flight.add(task)  # a task nobody references can be collected mid-way
     task.add_done_callback(_checks_in_flight.discard)
 
 
-async def _deliver(backend: Any, channel: str, check: dict[str, Any]) -> None:
+async def _deliver(backend: ChannelLayer, channel: str, check: dict[str, Any]) -> None:
     try:
         await backend.send(channel, check)
     except Exception as error:

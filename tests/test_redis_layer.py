@@ -186,7 +186,7 @@ async def test_expiry(redis_url, prefix):
     assert await layer.receive(first) == {"n": 1}  # from now on this process reads ahead
     await layer.send(second, {"old": True})
     deadline = time.monotonic() + 2
-    while raw.zcard(layer.key_of(second)):
+    while raw.zcard(layer.keys.key_of(second)):
         assert time.monotonic() < deadline, "the message was not read ahead"
         await asyncio.sleep(0.02)
     await asyncio.sleep(1.2)
@@ -203,10 +203,10 @@ async def test_expiry_below_a_second(redis_url, prefix):
     layer = RedisChannelLayer(hosts=[redis_url], prefix=prefix, expiry=0.5, group_expiry=0.5)
     raw = redis.Redis.from_url(redis_url)
     await layer.send("test.brief", {"n": 1})
-    assert 0 < raw.pttl(layer.key_of("test.brief")) <= 500
+    assert 0 < raw.pttl(layer.keys.key_of("test.brief")) <= 500
     assert await layer.receive("test.brief") == {"n": 1}
     await layer.group_add("test-brief", "test.brief")
-    assert 0 < raw.pttl(layer.group_key("test-brief")) <= 500
+    assert 0 < raw.pttl(layer.keys.group_key("test-brief")) <= 500
     await layer.group_send("test-brief", {"n": 2})
     assert await layer.receive("test.brief") == {"n": 2}
     await layer.send("test.brief", {"n": 3})
@@ -271,7 +271,9 @@ async def test_encryption_stores_no_plaintext(redis_url, prefix):
     await old.group_add("test-secret", "test.secret")
     await old.group_send("test-secret", {"text": "attack at dusk"})
     raw = redis.Redis.from_url(redis_url)
-    stored = raw.zrange(old.key_of("test.secret"), 0, -1) + raw.zrange(old.key_of(reply), 0, -1)
+    stored = raw.zrange(old.keys.key_of("test.secret"), 0, -1) + raw.zrange(
+        old.keys.key_of(reply), 0, -1
+    )
     assert len(stored) == 4
     assert not [member for member in stored if b"attack" in member or b"test." in member]
     assert await new.receive("test.secret") == {"text": "attack at dawn"}
@@ -303,7 +305,7 @@ async def test_garbage_in_redis_is_reported_as_garbage(layer, redis_url, caplog)
     message arrives."""
     raw = redis.Redis.from_url(redis_url)
     # Scored as a message sent now (the layer drops older scores as expired).
-    raw.zadd(layer.key_of("test.garbage"), {b"x" * 12 + b"\xc1not msgpack": time.time()})
+    raw.zadd(layer.keys.key_of("test.garbage"), {b"x" * 12 + b"\xc1not msgpack": time.time()})
     raw.close()
     await layer.send("test.garbage", {"n": 1})
     assert await layer.receive("test.garbage") == {"n": 1}
@@ -452,7 +454,7 @@ async def test_close_puts_back_what_a_cancelled_receive_had_taken(private_redis,
     await layer.close()
     pops = raw.info("commandstats")["cmdstat_bzpopmin"]["calls"]
     assert pops == 1
-    assert raw.zcard(layer.key_of("test.closing")) == 1
+    assert raw.zcard(layer.keys.key_of("test.closing")) == 1
     assert await asyncio.wait_for(layer.receive("test.closing"), 2) == {"n": 1}
     await layer.close()
 
@@ -473,7 +475,7 @@ async def test_release_hands_back_what_a_pop_in_flight_took(private_redis, prefi
     layer.send_sync("test.release", {"n": 2})
     receiving.cancel()
     assert await layer.release(["test.release"]) == 1
-    assert raw.zcard(layer.key_of("test.release")) == 2
+    assert raw.zcard(layer.keys.key_of("test.release")) == 2
     batch = await asyncio.wait_for(layer.receive_batch(["test.release"], 2), 2)
     assert [message for _, message in batch] == [{"n": 1}, {"n": 2}]
     assert await layer.release(["test.release"]) == 0
@@ -502,3 +504,30 @@ async def test_receive_batch_still_checks_names_after_a_good_receive(layer):
             await layer.receive_batch(["test.checked", "bad name"], 1)
         with pytest.raises(TypeError, match="must be a str"):
             await layer.receive_batch(["test.checked", ["unhashable"]], 1)  # type: ignore[list-item]
+
+
+async def test_count_waiting_counts_every_shard(private_redis, prefix):
+    """count_waiting sums each channel's unexpired messages over the shards (normal channels
+    spread over both), counts a process channel's whole process (one key), and says 0 where
+    nothing waits; what receives took, or what expired, is no longer counted."""
+    servers = [private_redis(), private_redis()]
+    layer = RedisChannelLayer(hosts=[server.url for server in servers], prefix=prefix, expiry=1)
+    first, second = await layer.new_channel("test"), await layer.new_channel("test")
+    for n in range(5):
+        await layer.send("test.counted", {"n": n})
+    for channel in (first, second, second):
+        await layer.send(channel, {})
+    raws = [redis.Redis.from_url(server.url) for server in servers]
+    assert [raw.zcard(layer.keys.key_of("test.counted")) for raw in raws] == [3, 2]
+    counts = await layer.count_waiting(["test.counted", "test.empty", first])
+    assert counts == {"test.counted": 5, "test.empty": 0, first: 3}
+    received = 0
+    while received < 5:
+        received += len(await asyncio.wait_for(layer.receive_batch(["test.counted"], 5), 5))
+    assert await layer.count_waiting(["test.counted", first]) == {"test.counted": 0, first: 3}
+    await asyncio.sleep(1.2)
+    assert await layer.count_waiting([first]) == {first: 0}
+    with pytest.raises(TypeError, match="Channel name 'bad name' is invalid"):
+        await layer.count_waiting(["bad name"])
+    await layer.flush()
+    await layer.close()

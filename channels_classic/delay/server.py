@@ -36,8 +36,9 @@ from django.db import close_old_connections
 from django.utils import timezone
 
 from ..exceptions import ChannelFull
+from ..layers.capabilities import Received
 from ..layers.facade import NON_BLOCKING_RECEIVE_TIMEOUT, ClassicLayer
-from ..layers.receiving import Backoff, Received, receive_batch, release
+from ..layers.receiving import Backoff, receive_batch, release
 from ..worker.base import IDLE_WAIT
 from ..worker.service import Service
 from .models import DelayedMessage
@@ -80,6 +81,7 @@ class DelayServer(Service):
     ) -> None:
         self.channel_layer = channel_layer
         self.backend = channel_layer.channel_layer
+        self.capabilities = channel_layer.capabilities
         super().__init__(install_signals=install_signals)
         self.stop_when_idle = stop_when_idle
         self.stored = 0
@@ -119,7 +121,7 @@ class DelayServer(Service):
                     return
             await self._give_back_taken()
         finally:
-            released = await release(self.backend, [DELAY_CHANNEL])
+            released = await release(self.capabilities, [DELAY_CHANNEL])
             if released:
                 logger.info("delay: handed back %d request(s) the layer had taken", released)
             logger.info(
@@ -169,13 +171,12 @@ class DelayServer(Service):
         timeout of 0 takes what is there already (layers that cannot tell get one round
         trip's time)."""
         if timeout == 0:
-            ready = getattr(self.backend, "receive_ready", None)
+            ready = self.capabilities.ready
             if ready is not None:
-                received: Received = await ready([DELAY_CHANNEL], RECEIVE_LIMIT)
-                return received
+                return await ready.receive_ready([DELAY_CHANNEL], RECEIVE_LIMIT)
             timeout = NON_BLOCKING_RECEIVE_TIMEOUT
         received = await self._interruptible(
-            receive_batch(self.backend, [DELAY_CHANNEL], RECEIVE_LIMIT), timeout
+            receive_batch(self.capabilities, [DELAY_CHANNEL], RECEIVE_LIMIT), timeout
         )
         return received or []
 

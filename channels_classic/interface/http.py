@@ -192,6 +192,7 @@ class HttpConnection:
         request = messages.http_request(self.scope, self.reply_channel, head, body_channel)
         try:
             for order, chunk in enumerate(rest, start=1):
+                assert body_channel is not None  # made since there are chunks after the first
                 more = order < len(rest)
                 await backend.send(body_channel, dict(messages.http_body_chunk(chunk, more, order)))
             await backend.send("http.request", dict(request))

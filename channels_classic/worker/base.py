@@ -33,7 +33,6 @@ from typing import Any
 from .. import metrics
 from ..exceptions import ChannelFull
 from ..failure_log import FailureLog, flush_all
-from ..layers.capabilities import CountsWaiting
 from ..layers.facade import ClassicLayer
 from ..message import Message
 from ..signals import worker_ready
@@ -164,7 +163,7 @@ class Worker(Service):
         assert self._loop is not None
         self._freed = asyncio.Event()
         self._threads = ConsumerThreads(self.threads, self._loop, self._consume, self._finished)
-        source = make_source(self.backend, channels)
+        source = make_source(self.channel_layer.capabilities, channels)
         logger.info("worker: listening on channels %s", ", ".join(channels))
         worker_ready.send(sender=self)
         receiving = self._receiving = asyncio.ensure_future(self._receive_loop(source))
@@ -195,14 +194,14 @@ class Worker(Service):
         """With metrics on, a task that samples how many messages wait on the worker's
         channels every DEPTH_SAMPLE_EVERY seconds (None: metrics off, or a layer that
         cannot count them)."""
-        backend = self.backend
-        if not metrics.recorder.samples_depths or not isinstance(backend, CountsWaiting):
+        counter = self.channel_layer.capabilities.waiting
+        if not metrics.recorder.samples_depths or counter is None:
             return None
 
         async def sample() -> None:
             while True:
                 try:
-                    metrics.recorder.depths(await backend.waiting(channels))
+                    metrics.recorder.depths(await counter.count_waiting(channels))
                 except Exception as error:
                     logger.debug("worker: sampling channel depths failed: %s", error)
                 await asyncio.sleep(metrics.DEPTH_SAMPLE_EVERY)

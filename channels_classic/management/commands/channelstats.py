@@ -8,7 +8,6 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError
 
 from ...channelstats import watch
-from ...layers.capabilities import CountsWaiting
 from ...layers.registry import DEFAULT_CHANNEL_LAYER
 from ...layers.sync import runner
 from ..layers import shared_layer
@@ -51,8 +50,8 @@ class Command(BaseCommand):
         if options["interval"] <= 0:
             raise CommandError(f"--interval must be positive, got {options['interval']}")
         layer = shared_layer(options["layer"], "channelstats")
-        backend = layer.channel_layer
-        if not isinstance(backend, CountsWaiting):
+        counter = layer.capabilities.waiting
+        if counter is None:
             raise CommandError(
                 f"The layer {layer} cannot count the messages waiting on its channels; "
                 "channelstats needs the project's Redis layer"
@@ -67,7 +66,7 @@ class Command(BaseCommand):
 
         try:
             watch(
-                lambda: runner.run(backend.waiting, channels),
+                lambda: runner.run(counter.count_waiting, channels),
                 options["metrics"],
                 interval=options["interval"],
                 refreshes=options["count"],

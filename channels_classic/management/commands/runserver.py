@@ -147,7 +147,7 @@ class Command(BaseRunserver):
     def _display_addr(self) -> str:
         return f"[{self.addr}]" if self._raw_ipv6 else self.addr
 
-    def _serve(self, layer: Any, worker: Worker | None, options: dict[str, Any]) -> None:
+    def _serve(self, layer: ClassicLayer, worker: Worker | None, options: dict[str, Any]) -> None:
         from daphne.endpoints import build_endpoint_description_strings
         from daphne.server import Server
         from twisted.internet import defer, reactor
