@@ -1,6 +1,7 @@
 """Layer-level benchmark: the project's Redis layer beside channels_redis 4.3, one run.
 
     .venv/bin/python bench/layer_bench.py [--rounds 3] [--redis-url redis://...]
+        [--baseline GIT-REF] [--stacks NAME,NAME...]
 
 Starts a private Redis (unless --redis-url is given) and, for each layer in turn, round
 after round so that machine noise hits both alike:
@@ -13,6 +14,11 @@ after round so that machine noise hits both alike:
   delivered twice.
 - idle: CPU seconds a receiving process burns while blocked on an empty channel, and
   whether its receive is still alive afterwards.
+
+Every round of every layer runs in processes of its own. With ``--baseline REF`` the
+project's layer is also run from a temporary checkout of the git revision REF
+(``djchan@REF``), right after ``djchan`` in every round: a before/after comparison in one
+run. ``--stacks`` runs only the layers named (e.g. ``djchan,djchan@HEAD~3``).
 
 Prints a table of medians over the rounds, and writes bench/results/layer.json.
 """
@@ -34,7 +40,10 @@ from typing import Any
 import psutil
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+#: Where a round's processes import channels_classic from: this checkout, or a baseline's.
+CODE_ENV = "LAYER_BENCH_CODE"
+CODE = Path(os.environ.get(CODE_ENV, ROOT))
+sys.path.insert(0, str(CODE))
 
 from channels_classic.embedded_redis import EmbeddedRedis  # noqa: E402
 
@@ -211,8 +220,8 @@ async def idle(kind: str, url: str, prefix: str, seconds: float) -> dict[str, fl
     return {"idle_cpu_s": used, "idle_survived": float(alive)}
 
 
-async def one_round(kind: str, url: str, round_number: int, args: argparse.Namespace) -> dict:
-    prefix = f"bench{round_number}{kind.replace('_', '')}"
+async def one_round(kind: str, url: str, prefix: str, args: argparse.Namespace) -> dict:
+    """Every measurement of one round of ``kind``, in this process and its children."""
     result: dict[str, float] = {}
     result.update(await ping_pong(kind, url, prefix, args.round_trips))
     result.update(await throughput(kind, url, prefix, 50, args.per_sender, args.batch))
@@ -226,52 +235,98 @@ async def one_round(kind: str, url: str, round_number: int, args: argparse.Names
 
 
 def table(results: dict[str, list[dict[str, float]]]) -> str:
-    def median(kind: str, key: str) -> float:
-        return statistics.median(r[key] for r in results[kind])
+    """Medians over the rounds per layer (sums for counts), and djchan's ratio to each
+    other layer."""
+    names = list(results)
+    others = [name for name in names if name != "djchan"] if "djchan" in names else []
 
-    ours, theirs = "djchan", "channels_redis"
-    rows = [
-        ("ping-pong p50 (ms)", "p50_ms", "{:.3f}"),
-        ("ping-pong p99 (ms)", "p99_ms", "{:.3f}"),
-        ("50 senders, 2 receivers (msg/s)", "msg_per_s", "{:,.0f}"),
-        ("duplicates (sum over rounds)", "duplicates", "{:.0f}"),
-        ("lost (sum over rounds)", "lost", "{:.0f}"),
-        ("idle receiver CPU (s)", "idle_cpu_s", "{:.3f}"),
-        ("idle receivers still receiving afterwards", "idle_survived", "{:.0f}"),
-    ]
-    lines = [
-        f"| figure | {ours} | {theirs} | {ours}/{theirs} |",
-        "|---|---|---|---|",
-    ]
-    for label, key, fmt in rows:
-        if key in ("duplicates", "lost", "idle_survived"):
-            a = sum(r[key] for r in results[ours])
-            b = sum(r[key] for r in results[theirs])
-        else:
-            a, b = median(ours, key), median(theirs, key)
-        ratio = f"{a / b:.2f}" if b else "-"
-        lines.append(f"| {label} | {fmt.format(a)} | {fmt.format(b)} | {ratio} |")
-    one = median(ours, "msg_per_s_batch1")
-    lines.append(
-        f"| same, {ours} receiving one message per call (msg/s) | {one:,.0f} | "
-        f"{median(theirs, 'msg_per_s'):,.0f} | {one / median(theirs, 'msg_per_s'):.2f} |"
-    )
+    def value(name: str, key: str) -> float:
+        rounds = results[name]
+        # A layer that receives one message per call anyway has no batch-1 run of its own.
+        figures = [r.get(key, r["msg_per_s"]) if key.endswith("batch1") else r[key] for r in rounds]
+        return sum(figures) if key in COUNTED else statistics.median(figures)
+
+    header = " | ".join([*names, *(f"djchan/{name}" for name in others)])
+    lines = [f"| figure | {header} |", "|---" * (1 + len(names) + len(others)) + "|"]
+    for label, key, form in ROWS:
+        cells = [form.format(value(name, key)) for name in names]
+        for name in others:
+            theirs = value(name, key)
+            cells.append(f"{value('djchan', key) / theirs:.2f}" if theirs else "-")
+        lines.append(f"| {label} | {' | '.join(cells)} |")
     return "\n".join(lines)
 
 
-async def coordinate(args: argparse.Namespace) -> None:
+#: The table's rows: label, figure, format. Counts are summed over the rounds.
+ROWS = [
+    ("ping-pong p50 (ms)", "p50_ms", "{:.3f}"),
+    ("ping-pong p99 (ms)", "p99_ms", "{:.3f}"),
+    ("50 senders, 2 receivers (msg/s)", "msg_per_s", "{:,.0f}"),
+    ("same, receiving one message per call (msg/s)", "msg_per_s_batch1", "{:,.0f}"),
+    ("duplicates (sum over rounds)", "duplicates", "{:.0f}"),
+    ("lost (sum over rounds)", "lost", "{:.0f}"),
+    ("idle receiver CPU (s)", "idle_cpu_s", "{:.3f}"),
+    ("idle receivers still receiving afterwards", "idle_survived", "{:.0f}"),
+]
+COUNTED = {"duplicates", "lost", "idle_survived"}
+
+
+def chosen_stacks(args: argparse.Namespace, baseline: Path | None) -> dict[str, tuple[str, Path]]:
+    """The layers to run, by name: (kind, checkout to import it from), in running order."""
+    stacks = {"djchan": ("djchan", ROOT)}
+    if baseline is not None:
+        stacks[f"djchan@{args.baseline}"] = ("djchan", baseline)
+    stacks["channels_redis"] = ("channels_redis", ROOT)
+    if args.stacks:
+        wanted = args.stacks.split(",")
+        unknown = set(wanted) - set(stacks)
+        if unknown:
+            raise SystemExit(
+                f"--stacks: no layer named {sorted(unknown)}; there are: {list(stacks)}"
+            )
+        stacks = {name: stack for name, stack in stacks.items() if name in wanted}
+    return stacks
+
+
+def run_round(kind: str, code: Path, url: str, prefix: str, args: argparse.Namespace) -> dict:
+    """One round of ``kind``, in a process that imports channels_classic from ``code``."""
+    sizes = [
+        f"--round-trips={args.round_trips}",
+        f"--per-sender={args.per_sender}",
+        f"--batch={args.batch}",
+        f"--idle-seconds={args.idle_seconds}",
+    ]
+    done = subprocess.run(
+        [sys.executable, __file__, *sizes, "--role", "round", kind, url, prefix],
+        env={**os.environ, CODE_ENV: str(code)},
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+    if done.returncode:
+        raise RuntimeError(f"a round of {kind} from {code} failed:\n{done.stderr}")
+    return json.loads(done.stdout.splitlines()[-1])
+
+
+def coordinate(args: argparse.Namespace) -> None:
+    # Imported here: round processes of a baseline import the bench package of its checkout.
+    from bench.baseline import checkout
+
     server = None
     url = args.redis_url
     if url is None:
         server = EmbeddedRedis()
         url = server.start()
-    results: dict[str, list[dict[str, float]]] = {kind: [] for kind in LAYERS}
     try:
-        for round_number in range(args.rounds):
-            for kind in LAYERS:
-                result = await one_round(kind, url, round_number, args)
-                results[kind].append(result)
-                print(f"round {round_number + 1} {kind}: {json.dumps(result)}", flush=True)
+        with checkout(args.baseline) as baseline:
+            stacks = chosen_stacks(args, baseline)
+            results: dict[str, list[dict[str, float]]] = {name: [] for name in stacks}
+            for round_number in range(args.rounds):
+                for n, (name, (kind, code)) in enumerate(stacks.items()):
+                    prefix = f"bench{round_number}x{n}"
+                    result = run_round(kind, code, url, prefix, args)
+                    results[name].append(result)
+                    print(f"round {round_number + 1} {name}: {json.dumps(result)}", flush=True)
     finally:
         if server is not None:
             server.close()
@@ -290,7 +345,9 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=100)
     parser.add_argument("--idle-seconds", type=float, default=12.0)
     parser.add_argument("--redis-url")
-    parser.add_argument("--role", choices=["echo", "sink", "idle"])
+    parser.add_argument("--baseline", metavar="GIT-REF", help="also run djchan at this revision")
+    parser.add_argument("--stacks", metavar="NAMES", help="run only these layers (comma list)")
+    parser.add_argument("--role", choices=["echo", "sink", "idle", "round"])
     args, rest = parser.parse_known_args()
     if args.role == "echo":
         asyncio.run(role_echo(*rest))
@@ -298,8 +355,10 @@ def main() -> None:
         asyncio.run(role_sink(rest[0], rest[1], rest[2], int(rest[3])))
     elif args.role == "idle":
         asyncio.run(role_idle(*rest))
+    elif args.role == "round":
+        print(json.dumps(asyncio.run(one_round(rest[0], rest[1], rest[2], args))), flush=True)
     else:
-        asyncio.run(coordinate(args))
+        coordinate(args)
 
 
 if __name__ == "__main__":

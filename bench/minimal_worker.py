@@ -24,7 +24,7 @@ import redis
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.settings import CAPACITY  # noqa: E402
+from bench.settings import CHANNEL_LAYERS  # noqa: E402
 from channels_classic.layers.redis import RedisChannelLayer  # noqa: E402
 
 #: Seconds one BZPOPMIN blocks before it is sent again.
@@ -39,10 +39,11 @@ def reply_to(channel: str, message: dict[str, Any]) -> dict[str, Any] | None:
     return None
 
 
-def serve(url: str, prefix: str) -> NoReturn:
-    layer = RedisChannelLayer(hosts=[url], prefix=prefix, capacity=CAPACITY)
-    keys = [layer.key_of(name) for name in ("websocket.connect", "websocket.receive")]
-    keys.append(layer.key_of("websocket.disconnect"))
+def serve(url: str) -> NoReturn:
+    """Answers the echo's messages on the layer the benchmark's settings configure."""
+    layer = RedisChannelLayer(**CHANNEL_LAYERS["default"]["CONFIG"])
+    keys = [layer.keys.key_of(name) for name in ("websocket.connect", "websocket.receive")]
+    keys.append(layer.keys.key_of("websocket.disconnect"))
     client = redis.Redis.from_url(url)
     print("minimal worker: listening", flush=True)
     while True:
@@ -51,14 +52,14 @@ def serve(url: str, prefix: str) -> NoReturn:
             continue
         key, member, _ = popped
         message = layer.codec.decode(member)
-        reply = reply_to(layer.channel_of_key(key), message)
+        reply = reply_to(layer.keys.channel_of_key(key), message)
         if reply is not None:
             layer.send_sync(message["reply_channel"], reply)
 
 
 def main() -> None:
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
-    serve(os.environ["REDIS_URL"], os.environ.get("BENCH_PREFIX", "asgi"))
+    serve(os.environ["REDIS_URL"])
 
 
 if __name__ == "__main__":

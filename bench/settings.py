@@ -1,14 +1,16 @@
-"""Settings of the benchmarked djchan stacks: the demo's, on a layer chosen by BENCH_LAYER.
+"""Settings of the benchmarked djchan stacks: the demo's, as shipped, plus what a benchmark
+needs.
 
-BENCH_LAYER    djchan (the default): channels_classic.layers.redis.RedisChannelLayer;
-               channels_redis: channels_redis.core.RedisChannelLayer (4.3)
-REDIS_URL      required: the Redis both layers use
-BENCH_PREFIX   the layer's Redis key prefix (default "asgi"), so that stacks run one after
-               another on one Redis never see each other's leftovers
+What is added, and nothing else:
 
-Both layers get the same REDIS_URL and a capacity far above anything the benchmark queues,
-so that no figure is shaped by a full channel. Routing is bench/routing.py: the demo's
-routes plus the broadcast group; URLs are bench/urls.py: the demo's plus /bench/hello/.
+BENCH_LAYER    djchan (the default): the demo's layer, channels_classic's Redis layer;
+               channels_redis: channels_redis.core.RedisChannelLayer (4.3), same CONFIG
+REDIS_URL      required: the Redis the stacks use (the demo reads it too)
+BENCH_PREFIX   the layer's Redis key prefix (default "asgi", the demo's), so that stacks run
+               one after another on one Redis never see each other's leftovers
+
+Routing is bench/routing.py: the demo's routes plus the broadcast group; URLs are
+bench/urls.py: the demo's plus /bench/hello/. The layer's capacities are the demo's.
 """
 
 import os
@@ -22,8 +24,6 @@ LAYERS = {
     "djchan": "channels_classic.layers.redis.RedisChannelLayer",
     "channels_redis": "channels_redis.core.RedisChannelLayer",
 }
-#: Messages a channel may hold: never reached, so backpressure plays no part in the figures.
-CAPACITY = 1_000_000
 
 if not REDIS_URL:  # noqa: F405
     raise ImproperlyConfigured(
@@ -40,14 +40,12 @@ if BENCH_LAYER not in LAYERS:
 
 ROOT_URLCONF = "bench.urls"
 
+_DEMO_LAYER = CHANNEL_LAYERS["default"]  # noqa: F405
 CHANNEL_LAYERS = {
-    "default": {
+    "default": _DEMO_LAYER
+    | {
         "BACKEND": LAYERS[BENCH_LAYER],
-        "CONFIG": {
-            "hosts": [REDIS_URL],  # noqa: F405
-            "prefix": os.environ.get("BENCH_PREFIX", "asgi"),
-            "capacity": CAPACITY,
-        },
+        "CONFIG": _DEMO_LAYER["CONFIG"] | {"prefix": os.environ.get("BENCH_PREFIX", "asgi")},
         "ROUTING": "bench.routing.channel_routing",
     },
 }

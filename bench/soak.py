@@ -308,7 +308,8 @@ def plot(result: dict[str, Any], path: Path) -> None:
     matplotlib.use("Agg")
     from matplotlib import pyplot
 
-    minutes = [m["minute"] for m in result["minutes"]]
+    # Each minute's figures at the middle of its minute; the restarts at their time.
+    minutes = [m["minute"] - 0.5 for m in result["minutes"]]
     figure, (latency, memory) = pyplot.subplots(1, 2, figsize=(11, 4))
     latency.plot(minutes, [m["p99_ms"] or 0 for m in result["minutes"]], marker="o")
     latency.set(title="delivery p99 per minute", xlabel="minute", ylabel="ms")
@@ -322,6 +323,7 @@ def plot(result: dict[str, Any], path: Path) -> None:
     memory.legend()
     restarts = result["args"]["restart_every"] / 60
     for axis in (latency, memory):
+        axis.set_xlim(0, result["args"]["minutes"])
         for at in range(1, int(result["args"]["minutes"] / restarts) + 1):
             axis.axvline(at * restarts, color="grey", linewidth=0.5, linestyle=":")
     figure.tight_layout()

@@ -45,8 +45,6 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -57,6 +55,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench import ws_report, wsbroadcast, wsload  # noqa: E402
+from bench.baseline import checkout  # noqa: E402
 from channels_classic.embedded_redis import EmbeddedRedis, free_port  # noqa: E402
 from tests.support.processes import ServerProcess, Stack  # noqa: E402
 
@@ -335,21 +334,6 @@ def chosen_stacks(args: argparse.Namespace, baseline: Path | None) -> list[Stack
             raise SystemExit(f"--stacks: no stack named {sorted(unknown)}; there are: {known}")
         stacks = [spec for spec in stacks if spec.name in wanted]
     return stacks
-
-
-@contextmanager
-def checkout(ref: str | None) -> Iterator[Path | None]:
-    """A temporary worktree of git revision ``ref`` (None: nothing), removed afterwards."""
-    if ref is None:
-        yield None
-        return
-    path = Path(tempfile.mkdtemp(prefix="djchan-baseline-")) / "checkout"
-    git = ["git", "-C", str(ROOT)]
-    subprocess.run([*git, "worktree", "add", "--detach", str(path), ref], check=True)
-    try:
-        yield path
-    finally:
-        subprocess.run([*git, "worktree", "remove", "--force", str(path)], check=False)
 
 
 async def run(

@@ -28,12 +28,17 @@ class ChannelsConfig(AppConfig):
         # Consumers are requests of a kind: stale DB connections are closed around them.
         for signal, uid in DB_CLOSING:
             signal.connect(close_old_connections, dispatch_uid=uid)
-        # Under daphne's command, its WebSocket protocol is fixed before the first connection.
+        # Under daphne's command, daphne is patched before it serves: its WebSocket protocol,
+        # and the start-up heap freeze right before it runs (interface.daphne_compat).
         if "daphne.server" in sys.modules:
+            from . import metrics
             from .defaults import InterfaceOptions
             from .interface import daphne_compat
 
-            daphne_compat.apply(InterfaceOptions.from_settings().websocket_max_message_size)
+            options = InterfaceOptions.from_settings()
+            daphne_compat.apply(options.websocket_max_message_size)
+            if options.metrics_port is not None:
+                metrics.enable(options.metrics_port, options.metrics_address)
         # Channels 4 consumers (mixed mode) get this library's layers: Channels 4 must never
         # read CHANNEL_LAYERS itself, whose ROUTING keys it refuses.
         share_layers()

@@ -10,7 +10,8 @@ A project's ``asgi.py`` is, as in 1.x::
 and ``daphne mysite.asgi:channel_layer`` serves it. Unlike 1.x, ``get_channel_layer()``
 returns the wrapper (``ChannelLayerWrapper``), not the backend it wraps: daphne 4 serves only
 ASGI 3 applications, and the wrapper is one, as well as the synchronous 1.x layer API that
-scripts importing ``channel_layer`` call. The backend is its ``channel_layer`` attribute.
+scripts importing ``channel_layer`` call. The backend is its ``channel_layer`` attribute
+(``docs/differences-from-1x.md``, "The platform").
 
 The implementation lives in ``layers`` (``registry``: the manager; ``facade``: the wrapper).
 """

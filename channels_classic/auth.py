@@ -1,4 +1,4 @@
-"""The logged-in user of a message, from its channel or HTTP session (SPEC AU1–AU6).
+"""The logged-in user of a message, from its channel or HTTP session.
 
 ``message.user`` comes from ``django.contrib.auth.get_user`` over the session, exactly as for
 a request: the user's backend must still be configured and the session's auth hash must
@@ -6,7 +6,7 @@ still match (a changed password logs the socket out). A session key that names n
 session (forged, expired, or the key of a channel session) gives AnonymousUser.
 
 Cross-domain pages, whose cookies the WebSocket does not carry, pass the session key on the
-socket's URL: ``new WebSocket("wss://host/path?session_key=...")`` (SPEC AU6).
+socket's URL: ``new WebSocket("wss://host/path?session_key=...")``.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""``Channel`` and ``Group``: named destinations that 1.x consumers send to (SPEC C1–C7).
+"""``Channel`` and ``Group``: named destinations that 1.x consumers send to.
 
 Inside a consumer, sends wait in the consumer's outbox until it finishes; elsewhere (views,
 shells, scripts) they go out at once. Group membership changes always act at once.

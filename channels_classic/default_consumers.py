@@ -1,10 +1,10 @@
-"""The consumers ``Router.check_default()`` routes after the user's routes (SPEC DR1–DR5).
+"""The consumers ``Router.check_default()`` routes after the user's routes.
 
 The interface server needs ``websocket.connect`` and ``websocket.receive`` to be consumed:
 an unanswered connect keeps the handshake waiting until it times out, and a receive channel
-that fills up makes the server close sockets (DR5). So, as in 1.x, a socket that no user
-route claims is accepted and its frames and disconnect are taken off the layer and dropped
-(DR2).
+that fills up holds every socket's frames and in the end closes sockets. So, as in 1.x, a
+socket that no user route claims is accepted and its frames and disconnect are taken off the
+layer and dropped; un-routed HTTP goes to Django's views.
 """
 
 from __future__ import annotations

@@ -29,10 +29,15 @@ WEBSOCKET_MAX_MESSAGE_SIZE: int | None = None
 #: sockets are closed with 1001 at once and the workers told; requests in flight have this
 #: long to be answered, then get 503.
 SHUTDOWN_TIMEOUT = 5.0
+#: CHANNELS_METRICS_PORT: the port daphne serves Prometheus metrics on (docs/metrics.md);
+#: None serves none. CHANNELS_METRICS_ADDRESS: the address it listens on.
+METRICS_PORT: int | None = None
+METRICS_ADDRESS = "127.0.0.1"
 #: The options that may be None, and what None means for each.
 NONE_MEANS = {
     "websocket_accept_timeout": "no limit",
     "websocket_max_message_size": "daphne's own --websocket-max-message-size",
+    "metrics_port": "no metrics served",
 }
 #: CHANNELS_WS_PROTOCOLS: WebSocket subprotocols the server agrees to, in preference order.
 WS_PROTOCOLS: tuple[str, ...] = ()
@@ -45,12 +50,13 @@ HTTP_IDLE_TIMEOUT = 60.0
 #: CHANNELS_MAX_REQUEST_BODY_SIZE: bytes of request body carried to a worker (more: 413).
 MAX_REQUEST_BODY_SIZE = 10 * 1024 * 1024
 #: Request and response bodies travel in messages of at most this many bytes: a larger request
-#: body continues on a body channel, a larger response in ``more_content`` chunks (SPEC HD8).
+#: body continues on a body channel, a larger response in ``more_content`` chunks (1.x's size).
 BODY_CHUNK_SIZE = 512 * 1024
-#: Seconds a worker waits for a request body arriving in chunks, then answers 408 (SPEC HD6).
+#: Seconds a worker waits for a request body arriving in chunks, then answers 408 (as 1.x).
 BODY_RECEIVE_TIMEOUT = 60.0
 #: A response message for a full reply channel is retried every REPLY_RETRY_EVERY seconds for
-#: REPLY_RETRY_FOR seconds, then dropped (1.x retried for ever and could pin a worker: HD14).
+#: REPLY_RETRY_FOR seconds, then dropped, so that a client that stops reading cannot pin a
+#: worker's thread for longer.
 REPLY_RETRY_FOR = 30.0
 REPLY_RETRY_EVERY = 0.05
 #: While a worker streams a response, it asks the layer at most this often (seconds) whether
@@ -60,8 +66,8 @@ STREAM_DISCONNECT_CHECK_INTERVAL = 1.0
 REPLY_CHANNEL_PREFIX = "daphne.response"
 #: CHANNELS_ORDERING_GAP_TIMEOUT: seconds an @enforce_ordering socket waits for a missing
 #: message once a later one has come; then the missing one is skipped with a warning and the
-#: waiting ones run in order (1.x waited forever: SPEC Q10). Keep it above the run time of
-#: the slowest ordered consumer, which is overtaken otherwise.
+#: waiting ones run in order, instead of the socket waiting for ever. Keep it above the run
+#: time of the slowest ordered consumer, which is overtaken otherwise.
 ORDERING_GAP_TIMEOUT = 10.0
 
 
@@ -80,6 +86,8 @@ class InterfaceOptions:
     websocket_max_output: int = WEBSOCKET_MAX_OUTPUT
     websocket_max_message_size: int | None = WEBSOCKET_MAX_MESSAGE_SIZE
     shutdown_timeout: float = SHUTDOWN_TIMEOUT
+    metrics_port: int | None = METRICS_PORT
+    metrics_address: str = METRICS_ADDRESS
 
     @classmethod
     def from_settings(cls) -> InterfaceOptions:

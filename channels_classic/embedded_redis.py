@@ -79,17 +79,28 @@ class EmbeddedRedis:
     """
 
     def __init__(
-        self, port: int | None = None, binary: str | None = None, *, persistent: bool = False
+        self,
+        port: int | None = None,
+        binary: str | None = None,
+        *,
+        persistent: bool = False,
+        options: dict[str, str] | None = None,
     ) -> None:
         self.port = port or free_port()
         self.binary = binary or find_redis_server()
         self.persistent = persistent
+        #: More redis-server options (name without the dashes: value).
+        self.options = dict(options or {})
         self.process: subprocess.Popen[bytes] | None = None
         self._workdir = tempfile.TemporaryDirectory(prefix="djchan-redis-")
 
     @property
     def url(self) -> str:
         return f"redis://127.0.0.1:{self.port}/0"
+
+    @property
+    def workdir(self) -> Path:
+        return Path(self._workdir.name)
 
     def start(self) -> str:
         """Starts the server and returns its URL once it answers; RuntimeError if it does not."""
@@ -104,6 +115,7 @@ class EmbeddedRedis:
             "appendfsync": "always",
             "dir": self._workdir.name,
             "loglevel": "warning",
+            **self.options,
         }
         command = [self.binary]
         for name, value in arguments.items():

@@ -144,5 +144,5 @@ class InvalidDelayRequest(ValueError):
     """A message on ``asgi.delay`` breaks the rules; the text shows the bad value and the fix.
 
     Raised to senders by ``delay_request`` and ``send_delayed``; the delay server logs it and
-    skips that message (1.x stopped the server: SPEC Q17).
+    skips that message, and goes on.
     """

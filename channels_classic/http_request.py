@@ -15,6 +15,7 @@ from typing import Any
 
 from .defaults import BODY_RECEIVE_TIMEOUT
 from .exceptions import RequestAborted, RequestTimeout
+from .layers.capabilities import Capabilities
 from .layers.receiving import receive_batch
 from .layers.sync import runner
 from .message import Message, header_pairs
@@ -36,7 +37,7 @@ def read_body(message: Message, timeout: float = BODY_RECEIVE_TIMEOUT) -> bytes:
     layer = message.channel_layer
     assert layer is not None
     try:
-        chunks = runner.run(_receive_chunks, layer.channel_layer, body_channel, timeout)
+        chunks = runner.run(_receive_chunks, layer.capabilities, body_channel, timeout)
     except TimeoutError:
         raise RequestTimeout(
             f"request body on {body_channel} incomplete after {timeout} s"
@@ -44,7 +45,7 @@ def read_body(message: Message, timeout: float = BODY_RECEIVE_TIMEOUT) -> bytes:
     return body + b"".join(chunks)
 
 
-async def _receive_chunks(backend: Any, body_channel: str, timeout: float) -> list[bytes]:
+async def _receive_chunks(backend: Capabilities, body_channel: str, timeout: float) -> list[bytes]:
     """The chunks of ``body_channel`` in ``order``; TimeoutError after ``timeout``."""
     parts: dict[int, bytes] = {}
     last: int | None = None

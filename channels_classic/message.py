@@ -1,4 +1,4 @@
-"""``Message``: what a consumer receives (SPEC M1–M7).
+"""``Message``: what a consumer receives.
 
 A thin wrapper over the message dict that knows where it came from: ``channel`` (the channel
 it arrived on), ``channel_layer`` and ``reply_channel`` (from the ``reply_channel`` key).

@@ -33,6 +33,7 @@ from typing import Any
 
 from django.conf import settings
 
+from .layers.capabilities import ChannelLayer
 from .layers.registry import channel_layers
 
 #: The ``type`` a classic (typeless) message gets on its way to a Channels 4 consumer.
@@ -50,7 +51,7 @@ class Channels4Layer:
     def __repr__(self) -> str:
         return f"<Channels4Layer {self.alias!r}: {self._backend()!r}>"
 
-    def _backend(self) -> Any:
+    def _backend(self) -> ChannelLayer:
         return channel_layers[self.alias].channel_layer
 
     def __getattr__(self, name: str) -> Any:

@@ -1,4 +1,5 @@
-"""``enforce_ordering``: a socket's messages run strictly in order (SPEC SE5, SE6, N6).
+"""``enforce_ordering``: a socket's messages run strictly in order (``docs/guarantees.md``,
+"Per-socket order").
 
 The socket's next order is kept in its channel session. A message that comes before its
 turn is parked in a wait channel of its own, and a mark is left in the channel session
@@ -6,7 +7,8 @@ store: the consumer of the message before it tells with one cheap lookup that it
 waits, instead of receiving on a wait channel after every message (a receive that finds
 nothing costs a whole non-blocking receive wait).
 
-A parked message also arms a gap check (SPEC Q10, fixed): a one-off timer on the process's
+A parked message also arms a gap check, so that a socket whose message went missing moves on
+after the gap timeout instead of waiting for ever: a one-off timer on the process's
 layer loop that, ``gap_timeout()`` seconds later, sends a copy of the message marked with
 CHECK_KEY to its channel, so the decorated consumer looks at the socket again. Nothing polls
 or sleeps: the timer is a loop callback, and the check is an ordinary message.
@@ -30,6 +32,7 @@ from django.core.exceptions import ImproperlyConfigured
 from .channel import Channel
 from .defaults import ORDERING_GAP_TIMEOUT
 from .exceptions import ConsumeLater
+from .layers.capabilities import ChannelLayer
 from .layers.sync import runner
 from .message import Message
 from .sessions import (
@@ -56,9 +59,9 @@ R = TypeVar("R")
 NEXT_ORDER_KEY = "__channels_next_order"
 
 #: Wait channels are this prefix, a hash of the reply channel and the message's order: normal
-#: channels (X5: no '?' in channels 4 names) any worker receives on, one per parked message,
-#: so a burst never fills one (a channel per socket, as in 1.x, holds 100 at most) and the
-#: message with a given order is received directly.
+#: channels (channels 4 names may not have 1.x's '?') any worker receives on, one per parked
+#: message, so a burst never fills one (a channel per socket, as in 1.x, holds 100 at most)
+#: and the message with a given order is received directly.
 WAIT_CHANNEL_PREFIX = "__wait__."
 #: A parked message remembers the channel it came from under this key (as in 1.x).
 ORIGINAL_CHANNEL = "original_channel"
@@ -66,7 +69,8 @@ ORIGINAL_CHANNEL = "original_channel"
 #: when the check was armed.
 CHECK_KEY = "__channels_order_check"
 GAP_TIMEOUT_SETTING = "CHANNELS_ORDERING_GAP_TIMEOUT"
-#: The hint a skip of order 0 adds: the usual cause is an undecorated connect consumer (SE6).
+#: The hint a skip of order 0 adds: the usual cause is an undecorated connect consumer, whose
+#: message never fills order 0.
 UNDECORATED_CONNECT_HINT = (
     " (is the websocket.connect consumer decorated with @enforce_ordering too?)"
 )
@@ -220,13 +224,13 @@ def arm_gap_check(
     )
 
 
-def _send_check(backend: Any, channel: str, check: dict[str, Any]) -> None:
+def _send_check(backend: ChannelLayer, channel: str, check: dict[str, Any]) -> None:
     task = asyncio.get_running_loop().create_task(_deliver(backend, channel, check))
     _checks_in_flight.add(task)  # a task nobody references can be collected mid-way
     task.add_done_callback(_checks_in_flight.discard)
 
 
-async def _deliver(backend: Any, channel: str, check: dict[str, Any]) -> None:
+async def _deliver(backend: ChannelLayer, channel: str, check: dict[str, Any]) -> None:
     try:
         await backend.send(channel, check)
     except Exception as error:
@@ -249,7 +253,7 @@ def enforce_ordering(
 def enforce_ordering(func: Callable[P, R] | None = None, slight: bool = False) -> Any:
     """Runs a socket's messages strictly in ``order``: 0 (``websocket.connect``), 1, 2, ...
     Implies @channel_session. Decorate every consumer of the socket, connect and disconnect
-    included: an undecorated one leaves a gap (SE6). Usable bare or called:
+    included: an undecorated one leaves a gap. Usable bare or called:
     ``@enforce_ordering`` or ``@enforce_ordering()``; ``slight=True`` (removed in 1.0) raises
     ValueError.
 
@@ -263,11 +267,11 @@ def enforce_ordering(func: Callable[P, R] | None = None, slight: bool = False) -
     message before it sends it back to its channel (after its own sends). A message whose
     turn is past (skipped, or a duplicate) is dropped with a warning.
 
-    Gaps (1.x stalled forever, Q10). A message can go missing: the interface could not
-    deliver it, the layer expired it, its ConsumeLater retries ran out, its worker died. An
-    early message arms a gap check (``arm_gap_check``); if the socket has not moved on
-    CHANNELS_ORDERING_GAP_TIMEOUT seconds later, the missing orders are skipped with a warning
-    and the waiting messages run in order. The check needs the process that armed it
+    Gaps. A message can go missing: the interface could not deliver it, the layer expired
+    it, its ConsumeLater retries ran out, its worker died. An early message arms a gap check
+    (``arm_gap_check``); if the socket has not moved on CHANNELS_ORDERING_GAP_TIMEOUT seconds
+    later, the missing orders are skipped with a warning and the waiting messages run in
+    order, rather than the socket waiting for ever. The check needs the process that armed it
     to keep running that long (a worker's loop, or the process's own layer loop) and a worker
     on the message's channel. A consumer that runs longer than the timeout can be overtaken.
 

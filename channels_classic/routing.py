@@ -1,4 +1,4 @@
-"""Channel routing: which consumer runs for a message (SPEC R1–R17, DR1–DR5).
+"""Channel routing: which consumer runs for a message.
 
 A routing is a list of routing objects tried top to bottom; the first that matches wins.
 ``route`` matches a channel name and, optionally, regexes against message keys whose named
@@ -8,8 +8,8 @@ holds: the whole routing plus the set of channels a worker listens on.
 
 Errors: a dotted path that cannot be imported raises ``ImproperlyConfigured``; any other bad
 value given to these constructors raises ``ValueError`` at construction, never at match time.
-Unlike 1.x, a filter on a key whose value is not text (say ``order``) does not raise from
-``re``: that value simply does not match.
+A filter on a key whose value is not text (say ``order``) does not match that message: a
+message's keys are the client's to choose, and matching must not raise in the worker.
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ Match = tuple[Consumer, dict[str, Any]]
 
 
 class RoutingObject(Protocol):
-    """What a routing list holds (R1): ``route``, ``route_class``, ``include`` or your own."""
+    """What a routing list holds: ``route``, ``route_class``, ``include`` or your own."""
 
     def match(self, message: Message) -> Match | None: ...
 
@@ -41,7 +41,7 @@ class RoutingObject(Protocol):
 
 
 class Route:
-    """Runs ``consumer`` for messages on ``channels`` whose keys match every filter (R3–R6).
+    """Runs ``consumer`` for messages on ``channels`` whose keys match every filter.
 
     ``channels`` is one name or a list of names; ``consumer`` a callable or a dotted path to
     one; each filter ``key=regex`` must ``re.match`` the message's ``key`` (only named groups
@@ -80,7 +80,7 @@ class Route:
 
 class RouteClass(Route):
     """A ``Route`` for a class-based consumer: the channels come from
-    ``consumer_class.channel_names()`` (R7). The class may be given as a dotted path."""
+    ``consumer_class.channel_names()``. The class may be given as a dotted path."""
 
     def __init__(self, consumer_class: type | str, **filters: Any) -> None:
         label = _label("route_class", None, consumer_class, filters)
@@ -101,8 +101,7 @@ class RouteClass(Route):
 
 class Include:
     """Tries the entries of another routing, for messages whose keys start with the prefix
-    regexes (R8–R10). ``routing`` is a list, a ``{channel: consumer}`` dict or a dotted path
-    to either.
+    regexes. ``routing`` is a list, a ``{channel: consumer}`` dict or a dotted path to either.
 
     The matched prefixes are cut off the values in a copy of the message that only the inner
     entries see, so their patterns continue where the prefix stopped; the consumer still gets
@@ -140,7 +139,7 @@ class Include:
             kwargs.update(found.groupdict())
             rest[key] = found.string[found.end() :]
         # A shallow copy is enough: only top-level values are replaced, and inner entries
-        # only read the message. The original stays untouched for the consumer (R10).
+        # only read the message. The original stays untouched for the consumer.
         stripped = message.with_content(rest)
         result = _first_match(self.routing, stripped)
         if result is None:
@@ -154,8 +153,8 @@ class Include:
 
 
 class Router:
-    """A layer's routing (R14): ``root`` is an ``Include`` of the whole routing, ``channels``
-    the channels a worker listens on (R12). ``None`` (no ROUTING) routes nothing."""
+    """A layer's routing: ``root`` is an ``Include`` of the whole routing, ``channels``
+    the channels a worker listens on. ``None`` (no ROUTING) routes nothing."""
 
     def __init__(self, routing: Any) -> None:
         self.root = Include([] if routing is None else routing)
@@ -176,10 +175,10 @@ class Router:
         self.channels = frozenset(self.root.channel_names())
 
     def check_default(self, http_consumer: Consumer | str | None = None) -> None:
-        """Appends the default routes after the user's (DR1): ``http.request`` to
+        """Appends the default routes after the user's: ``http.request`` to
         ``http_consumer`` when one is given, and consumers that accept every WebSocket and
-        discard its frames, since those channels must always be consumed (DR5). Calling it
-        again adds only the defaults not added yet."""
+        discard its frames, since those channels must always be consumed (see
+        ``default_consumers``). Calling it again adds only the defaults not added yet."""
         defaults: list[tuple[str, Consumer | str]] = [
             ("websocket.connect", connect_consumer),
             ("websocket.receive", null_consumer),
@@ -195,7 +194,7 @@ class Router:
     @classmethod
     def resolve_routing(cls, value: Any) -> list[RoutingObject]:
         """A new list of the routing objects of ``value``: a list, a ``{channel: consumer}``
-        dict (one ``route`` per item, in order) or a dotted path to either (R2)."""
+        dict (one ``route`` per item, in order) or a dotted path to either."""
         where = "the channel routing"
         if isinstance(value, str):
             where = f"channel routing {value!r}"
@@ -248,7 +247,7 @@ def _union(routing: list[RoutingObject]) -> frozenset[str]:
 
 
 def _checked(entry: Any, index: int, where: str) -> RoutingObject:
-    """``entry`` if it can be routed on (has ``match`` and ``channel_names``, R1)."""
+    """``entry`` if it can be routed on (has ``match`` and ``channel_names``)."""
     if isinstance(entry, type) or not (
         callable(getattr(entry, "match", None)) and callable(getattr(entry, "channel_names", None))
     ):
@@ -289,7 +288,8 @@ def _consumer(consumer: Any, label: str) -> Consumer:
 
 
 def _compile(pattern: Any, key: str, label: str) -> re.Pattern[str]:
-    """The compiled filter ``key=pattern`` of ``label``; only named groups allowed (R5)."""
+    """The compiled filter ``key=pattern`` of ``label``; only named groups allowed
+    (they become keyword arguments)."""
     try:
         source = Router.normalise_re_arg(pattern)
         if not isinstance(source, str):

@@ -1,4 +1,4 @@
-"""Sessions for consumers (SPEC SE1–SE4).
+"""Sessions for consumers: the channel session of a socket, and the browser's HTTP session.
 
 A channel session is an ordinary Django session whose key is derived from the socket's reply
 channel, so every message of one socket sees the same data whichever worker runs it. An HTTP
@@ -7,10 +7,11 @@ session is the browser's own, found from the message's cookie or ``?session_key=
 and is importable from here too, as in 1.x (with ``wait_channel_name`` and
 ``requeue_messages``).
 
-Fixed from 1.x: a channel session emptied by its consumer is saved, so a logout sticks
-(Q11); a channel session the consumer flushed or cycled stays under its reply channel's key;
-an expired channel session record (db and cached_db engines keep it until clearsessions)
-is replaced by an empty session instead of failing every later message of its socket.
+A modified channel session is saved after its consumer even when it is empty, so a logout
+sticks; one the consumer flushed or cycled stays under its reply channel's key, where the
+socket's next message looks; and an expired record (the db and cached_db engines keep it
+until clearsessions) is replaced by an empty session, so the socket's later messages still
+run. ``docs/differences-from-1x.md`` ("Sessions and ordering") compares this with 1.x.
 """
 
 from __future__ import annotations
@@ -39,7 +40,7 @@ R = TypeVar("R")
 #: Keys derived from a name (channel sessions, ordering marks) are a three-letter prefix and
 #: this many hex digits of SHA-1(name): 32 characters, the length of Django's own keys.
 DERIVED_KEY_DIGITS = 29
-#: The prefix of channel session keys (SE1).
+#: The prefix of channel session keys (1.x's, so ported sessions keep their keys).
 CHANNEL_SESSION_PREFIX = "chn"
 #: The prefix of the keys of ``ordering``'s marks, kept in the channel session store.
 ORDERING_MARK_PREFIX = "cho"
@@ -157,7 +158,8 @@ def save_channel_session(session: SessionBase, key: str) -> None:
 
 def find_message(args: tuple[Any, ...], decorator: str) -> Any:
     """The Message among a consumer's first two positional arguments (the second one for
-    methods). Typed Any: decorators attach attributes Message does not declare (SPEC M5).
+    methods). Typed Any: decorators attach attributes Message does not declare
+    (``channel_session``, ``http_session``, ``user``).
 
     Raises ValueError naming ``decorator`` when there is none.
     """

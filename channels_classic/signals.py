@@ -1,4 +1,4 @@
-"""The signals of the 1.x worker, in one place (SPEC SG1–SG2).
+"""The signals of the 1.x worker, in one place.
 
 ``consumer_started`` (with ``environ``) and ``consumer_finished`` fire around every consumer
 a worker runs, in the consumer's thread; ``worker_ready`` fires for each worker when it

@@ -1,8 +1,9 @@
 """The shape of every message the interface server and the consumers exchange.
 
-Messages onto the layer follow the ASGI 1.0 formats of Channels 1.x (SPEC WS1–WS9, H1–H6),
-with the fixes of DESIGN section 6: connect carries ``scheme`` and ``root_path`` and keeps
-duplicate headers. Each shape is built in one place (``interface.messages``).
+Messages onto the layer follow the ASGI 1.0 formats of Channels 1.x, so 1.x consumers read
+them unchanged; ``websocket.connect`` also carries ``scheme`` and ``root_path``, which the
+ASGI 1.0 spec listed and daphne 1 left out. ``docs/messages.md`` describes every key. Each
+shape is built in one place (``interface.messages``).
 """
 
 from __future__ import annotations

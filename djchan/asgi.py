@@ -7,10 +7,10 @@ With DEBUG off and the published development secret key (or an environment varia
 settings cannot read), importing it ends the process with a message saying what to set
 (``djchan.checks``): daphne runs no system checks.
 
-Importing it also freezes the process's start-up heap (``channels_classic.heap``): daphne
-imports this module once it has set itself up, just before it serves. A script that imports
-it to send messages pays one collection for that, and keeps what it had loaded until exit,
-as it would anyway.
+Importing it changes nothing else in the process: daphne itself freezes the start-up heap
+just before it serves (``channels_classic.interface.daphne_compat``), so a script that
+imports ``channel_layer`` to send messages keeps a heap the garbage collector looks after
+as usual.
 """
 
 import os
@@ -18,11 +18,9 @@ import os
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "djchan.settings")
 
 from channels_classic import get_channel_layer  # noqa: E402
-from channels_classic.heap import freeze_startup_heap  # noqa: E402
 
 channel_layer = get_channel_layer()
 
 from djchan.checks import exit_on_errors  # noqa: E402 (needs Django set up)
 
 exit_on_errors()
-freeze_startup_heap()

@@ -18,7 +18,7 @@ class PresenceQuerySet(models.QuerySet):
 
 
 class Presence(models.Model):
-    """One open chat socket: who is in which room (Group has no member list, SPEC C6)."""
+    """One open chat socket: who is in which room (a Group has no member list)."""
 
     room = models.CharField(max_length=50, db_index=True)
     reply_channel = models.CharField(max_length=100, unique=True)

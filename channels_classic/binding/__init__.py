@@ -1,4 +1,4 @@
-"""Data binding (SPEC B1–B8): model changes go out to groups of sockets as they are saved,
+"""Data binding: model changes go out to groups of sockets as they are saved,
 and sockets may ask for changes, which run as the socket's user if ``has_permission`` allows.
 
 Subclass ``WebsocketBinding`` (or ``WebsocketBindingWithMembers`` to send attributes that are

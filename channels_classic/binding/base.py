@@ -1,4 +1,4 @@
-"""``Binding``: keeps clients in step with a model, both ways (SPEC B1–B5, B8).
+"""``Binding``: keeps clients in step with a model, both ways.
 
 Outbound, a binding class listens to its model's save and delete signals and sends every
 change to groups: ``group_names(instance)`` names the groups that should see an instance. A
@@ -15,17 +15,19 @@ in to the socket's channel session, and runs ``create(data)``, ``update(pk, data
 base.
 
 Binding classes listen from when Django is ready (``BindingMetaclass``), or from their
-creation if that is later. A class whose own body sets ``model = None`` is abstract. Only saves and
-deletes of instances send anything (not ``QuerySet.update()``, ``bulk_create()`` or raw SQL),
-and a client that reconnects must fetch what it missed (B8).
+creation if that is later. A class whose own body sets ``model = None`` is abstract. Only
+saves and deletes of instances send anything (not ``QuerySet.update()``, ``bulk_create()`` or
+raw SQL), and a client that reconnects must fetch what it missed: bindings send changes, not
+history.
 
-Fixed from 1.x: a misconfigured class (no stream, unknown field names, no ``group_names``) is
-refused with what to change when it is registered, not on each save; the groups a save leaves
-come from the stored row (1.x asked the instance, already changed in memory, so an instance
-moving between groups never reached the group it left); an unknown action or a missing or
-invalid pk raises ValueError saying what came (the worker logs it and goes on); and
-``permission_denied`` lets a binding answer a refused request (1.x dropped it silently, which
-stays the default).
+A misconfigured class (no stream, unknown field names, no ``group_names``) is refused with
+what to change when it is registered, so the mistake shows when the project starts, not on
+each save. The groups a save leaves are read from the row as stored before the save: the
+instance already holds its new values and would only name the groups it joins. An unknown
+action or a missing or invalid pk raises ValueError saying what came (the worker logs it and
+goes on); ``permission_denied`` lets a binding answer a refused request, which is otherwise
+dropped without a word. How this differs from 1.x is in ``docs/differences-from-1x.md``
+("Generic consumers, multiplexing and bindings").
 
 The 1.1 extension points are kept: the signal receivers call ``pre_change_receiver(instance,
 action)`` and ``post_change_receiver(instance, action, **signal_kwargs)``, which call

@@ -1,7 +1,7 @@
-"""Data binding over WebSockets: ``WebsocketBinding`` and ``WebsocketBindingWithMembers``
-(SPEC B6, B7).
+"""Data binding over WebSockets: ``WebsocketBinding`` and ``WebsocketBindingWithMembers``.
 
-Changes go out as multiplexed frames (G14) on the binding's stream::
+Changes go out as multiplexed frames (``WebsocketMultiplexer``'s envelope) on the binding's
+stream::
 
     {"stream": "posts", "payload": {"action": "update", "pk": 3, "model": "blog.post",
                                     "data": {"title": "Hello", "body": "..."}}}
@@ -21,12 +21,12 @@ editable fields are taken from ``data`` (other keys are ignored, so a client may
 what it received); the row is validated with ``full_clean()`` (a ValidationError lists what
 is wrong) and saved, which sends the change to the groups as any save does.
 
-Fixed from 1.x: a create takes only the bound fields (1.x set any field the client named) and
-always inserts (a pk the client chose never overwrites a row); it is an ordinary save (1.x
-saved creates raw, skipping ``auto_now`` and the like); data is validated before it is saved;
-a frame that is not a request, an update of a row that does not exist and data naming a
-many-to-many field raise ValueError saying what came (1.x failed with a KeyError, a
-DoesNotExist or a TypeError).
+A create takes only the bound fields and always inserts, so that a client can neither set a
+field the binding does not expose nor overwrite a row by choosing its pk; it is an ordinary,
+validated save (``auto_now`` and the model's ``save()`` apply). A frame that is not a request,
+an update of a row that does not exist and data naming a many-to-many field raise ValueError
+saying what came, which the worker logs. ``docs/differences-from-1x.md`` ("Generic consumers,
+multiplexing and bindings") has what 1.x did instead.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The delay server (SPEC DL1–DL8): messages sent to ``asgi.delay`` reach their destination
+"""The delay server: messages sent to ``asgi.delay`` reach their destination
 channel once their delay has passed.
 
 Add ``"channels_classic.delay"`` to ``INSTALLED_APPS``, run ``manage.py migrate`` and

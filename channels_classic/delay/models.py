@@ -1,8 +1,8 @@
-"""Stored delayed messages (SPEC DL1), with their content kept byte for byte.
+"""Stored delayed messages, with their content kept byte for byte.
 
 The content is msgpack in a binary column, as the Redis layer stores messages: bytes stay
 bytes and str stays str, so anything a layer carries can be delayed (1.x stored JSON text and
-could not delay bytes, e.g. HTTP responses: SPEC DL7, Q17).
+could not delay bytes, e.g. HTTP responses).
 """
 
 from __future__ import annotations

@@ -1,4 +1,5 @@
-"""The ``asgi.delay`` message (SPEC DL2): its shape, its rules, and a helper for senders.
+"""The ``asgi.delay`` message (``docs/messages.md``, "asgi.delay"): its shape, its rules, and
+a helper for senders.
 
 The rules are checked in one place, ``check_delay_request``: senders get them through
 ``delay_request``/``send_delayed`` as an exception at the call, the delay server applies them

@@ -1,4 +1,4 @@
-"""The delay server loop (SPEC DL4–DL8): stores requests from ``asgi.delay``, sends them when due.
+"""The delay server loop: stores requests from ``asgi.delay``, sends them when due.
 
 It never polls. Each round sends what is due, asks the database when the next stored message
 is due, and then waits on the layer for new requests for exactly that long (forever when
@@ -14,7 +14,7 @@ leaves the message to whichever server finds it due again, once the claim is ove
 
 Database work goes through Django's async ORM (one thread for the whole process), the layer
 is used from the server's own event loop. A bad request is logged and skipped; a full
-destination is retried a second later (SPEC DL6); a message that can never be sent is logged
+destination is retried a second later; a message that can never be sent is logged
 and dropped; layer and database errors are logged and the round is retried with back-off,
 keeping what is stored and what was taken (put back on ``asgi.delay`` if the server stops
 before it could store it, and so is what the layer took for a wait the stop called off). A
@@ -36,8 +36,9 @@ from django.db import close_old_connections
 from django.utils import timezone
 
 from ..exceptions import ChannelFull
+from ..layers.capabilities import Received
 from ..layers.facade import NON_BLOCKING_RECEIVE_TIMEOUT, ClassicLayer
-from ..layers.receiving import Backoff, Received, receive_batch, release
+from ..layers.receiving import Backoff, receive_batch, release
 from ..worker.base import IDLE_WAIT
 from ..worker.service import Service
 from .models import DelayedMessage
@@ -45,7 +46,7 @@ from .protocol import DELAY_CHANNEL, InvalidDelayRequest, check_delay_request
 
 logger = logging.getLogger(__name__)
 
-#: A message whose destination is full is retried this much later (SPEC DL6).
+#: A message whose destination is full is retried this much later.
 CHANNEL_FULL_RETRY = timedelta(seconds=1)
 #: Requests taken from the layer, and stored, in one go.
 RECEIVE_LIMIT = 100
@@ -80,6 +81,7 @@ class DelayServer(Service):
     ) -> None:
         self.channel_layer = channel_layer
         self.backend = channel_layer.channel_layer
+        self.capabilities = channel_layer.capabilities
         super().__init__(install_signals=install_signals)
         self.stop_when_idle = stop_when_idle
         self.stored = 0
@@ -119,7 +121,7 @@ class DelayServer(Service):
                     return
             await self._give_back_taken()
         finally:
-            released = await release(self.backend, [DELAY_CHANNEL])
+            released = await release(self.capabilities, [DELAY_CHANNEL])
             if released:
                 logger.info("delay: handed back %d request(s) the layer had taken", released)
             logger.info(
@@ -169,13 +171,12 @@ class DelayServer(Service):
         timeout of 0 takes what is there already (layers that cannot tell get one round
         trip's time)."""
         if timeout == 0:
-            ready = getattr(self.backend, "receive_ready", None)
+            ready = self.capabilities.ready
             if ready is not None:
-                received: Received = await ready([DELAY_CHANNEL], RECEIVE_LIMIT)
-                return received
+                return await ready.receive_ready([DELAY_CHANNEL], RECEIVE_LIMIT)
             timeout = NON_BLOCKING_RECEIVE_TIMEOUT
         received = await self._interruptible(
-            receive_batch(self.backend, [DELAY_CHANNEL], RECEIVE_LIMIT), timeout
+            receive_batch(self.capabilities, [DELAY_CHANNEL], RECEIVE_LIMIT), timeout
         )
         return received or []
 
@@ -201,8 +202,8 @@ class DelayServer(Service):
     # The two steps
 
     async def accept(self, messages: list[dict[str, Any]]) -> int:
-        """Stores the valid requests among ``messages``; logs and skips the others (1.x
-        stopped the server: SPEC Q17). Returns how many it stored."""
+        """Stores the valid requests among ``messages``; logs and skips the others (one bad
+        sender must not stop the delays of everyone else). Returns how many it stored."""
         now = timezone.now()
         rows = []
         for message in messages:

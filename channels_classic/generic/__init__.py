@@ -1,4 +1,4 @@
-"""Class-based consumers (SPEC G1–G20): route them with ``route_class(Consumer, ...)`` or
+"""Class-based consumers: route them with ``route_class(Consumer, ...)`` or
 ``Consumer.as_route(...)``. Needs Django set up (it imports ``channels_classic.auth``)."""
 
 from .base import BaseConsumer

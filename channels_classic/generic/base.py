@@ -1,4 +1,4 @@
-"""``BaseConsumer``: a class whose methods are consumers, one per channel (SPEC G1–G4, R15).
+"""``BaseConsumer``: a class whose methods are consumers, one per channel.
 
 The worker calls a routed class the way it calls a function consumer, ``Consumer(message,
 **kwargs)``, so every message makes a new instance, whose constructor runs the method that
@@ -12,9 +12,9 @@ other attributes for that route alone::
 
     ChatConsumer.as_route(attrs={"groups": ["lobby"]}, path=r"^/lobby/$")
 
-Unlike 1.x, a class whose ``method_mapping`` names a method it lacks is refused when it is
-routed (1.x failed on each of its messages), and a message on a channel the class has no
-method for says which channels it has (1.x raised a bare KeyError).
+A class whose ``method_mapping`` names a method it lacks is refused when it is routed, so the
+mistake shows at start-up instead of on each of its messages, and a message on a channel the
+class has no method for says which channels it has.
 """
 
 from __future__ import annotations

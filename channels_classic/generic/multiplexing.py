@@ -1,5 +1,4 @@
-"""Several streams over one socket: ``WebsocketDemultiplexer`` and ``WebsocketMultiplexer``
-(SPEC G14–G20).
+"""Several streams over one socket: ``WebsocketDemultiplexer`` and ``WebsocketMultiplexer``.
 
 Frames on a multiplexed socket are JSON objects ``{"stream": name, "payload": {...}}``. The
 demultiplexer is the socket's consumer: it hands each frame's payload to the consumer of its
@@ -15,16 +14,16 @@ keyword argument that sends back on its stream::
 
 The stream consumers see an ordinary message (the frame's text is the payload's JSON), so
 session and user flags work on them as on any consumer. A stream consumer's own ``send``
-raises SendNotAvailableOnDemultiplexer, as does the demultiplexer's: a reply that skipped
-the envelope would reach a client expecting one (1.x made that choice, Q16; it replaced
-``send`` on the consumer's class, for good, even where the class ran without a
-demultiplexer, and only once a frame had come: here it is replaced on the instances the
-demultiplexer runs, for connect and disconnect too).
+raises SendNotAvailableOnDemultiplexer, as does the demultiplexer's, as in 1.x: a reply that
+skipped the envelope would reach a client expecting one. It is replaced on the instances the
+demultiplexer runs (for connect and disconnect too), so the same class still sends as usual
+where it runs on its own.
 
-Fixed from 1.x: a stream consumer with ``strict_ordering`` is refused when the
-demultiplexer is routed (each of them would wait for the socket's message 0, which only the
-first one gets: channels issue #656; order the demultiplexer instead), and a message the
-worker puts back (ConsumeLater) keeps its envelope, so the retry finds its stream.
+A stream consumer with ``strict_ordering`` is refused when the demultiplexer is routed: each
+would wait for the socket's message 0, which only the first one gets (channels issue #656);
+order the demultiplexer instead. A message the worker puts back (ConsumeLater) keeps its
+envelope, so the retry finds its stream. ``docs/differences-from-1x.md`` ("Generic
+consumers, multiplexing and bindings") compares both with 1.x.
 """
 
 from __future__ import annotations
@@ -206,8 +205,8 @@ _REFUSING_SEND: dict[type, type] = {}
 
 def _behind_demultiplexer(consumer: Consumer) -> Consumer:
     """``consumer`` as the demultiplexer runs it: a consumer class is replaced by a subclass
-    whose ``send`` raises (Q16); functions and other callables run as they are (they need
-    not be hashable)."""
+    whose ``send`` raises SendNotAvailableOnDemultiplexer; functions and other callables run
+    as they are (they need not be hashable)."""
     if not (isinstance(consumer, type) and issubclass(consumer, BaseConsumer)):
         return consumer
     subclass = _REFUSING_SEND.get(consumer)

@@ -1,5 +1,4 @@
-"""WebSocket consumers as classes: ``WebsocketConsumer`` and ``JsonWebsocketConsumer``
-(SPEC G5–G13).
+"""WebSocket consumers as classes: ``WebsocketConsumer`` and ``JsonWebsocketConsumer``.
 
 A ``WebsocketConsumer`` handles the three channels of a socket: ``websocket.connect``,
 ``websocket.receive`` and ``websocket.disconnect``. It joins the socket to its connection
@@ -22,12 +21,13 @@ Sends are buffered like every send in a consumer: they leave when the method has
 ``WebsocketMultiplexer`` and ``WebsocketDemultiplexer`` (in ``multiplexing``) are importable
 from here too, as in 1.x.
 
-Fixed from 1.x, which sent what it was given for the interface server to refuse (or, for a
-string of groups, joined a group per character): replies are checked where they are made,
-and a bad one raises ValueError saying what is wrong. ``send`` refuses text and bytes
-together (1.x dropped the bytes) and invalid close codes (Q20). ``connection_groups`` must
-return a list of valid group names: anything else raises TypeError, as every bad channel or
-group name does.
+Replies are checked where they are made, so that a bad one raises ValueError, saying what is
+wrong, in the consumer that made it rather than as a log line of the interface server later:
+``send`` refuses text and bytes together, and close codes a server may not send.
+``connection_groups`` must return a list of valid group names (a bare string would join one
+group per character): anything else raises TypeError, as every bad channel or group name
+does. ``docs/differences-from-1x.md`` ("Generic consumers, multiplexing and bindings") has
+what 1.x did instead.
 """
 
 from __future__ import annotations

@@ -17,7 +17,6 @@ from typing import TYPE_CHECKING, Any
 
 from ..close_codes import WS_1001_GOING_AWAY, WS_1012_SERVICE_RESTART
 from ..defaults import InterfaceOptions
-from ..layers.capabilities import TracksProgress
 from . import daphne_compat
 from .dispatcher import ReplyDispatcher
 from .health import LayerHealth
@@ -39,15 +38,17 @@ class LoopServices:
     dispatcher, and the watch on how many frames each socket has waiting."""
 
     def __init__(self, app: InterfaceApp) -> None:
-        backend = app.backend
-        self.health: LayerHealth = LayerHealth(backend, app.close_sockets_after_data_loss)
+        capabilities = app.layer.capabilities
+        self.health: LayerHealth = LayerHealth(
+            capabilities.health, app.close_sockets_after_data_loss
+        )
         self.dispatcher: ReplyDispatcher = ReplyDispatcher(
-            backend, app.options.reply_channel_prefix, self.health
+            capabilities, app.options.reply_channel_prefix, self.health
         )
         self.watch: ProgressWatch | None = (
-            ProgressWatch(backend, TRACKED_CHANNEL, self.health)
-            if isinstance(backend, TracksProgress)
-            else None
+            None
+            if capabilities.progress is None
+            else ProgressWatch(capabilities.progress, TRACKED_CHANNEL, self.health)
         )
 
 

@@ -13,6 +13,7 @@ import enum
 import logging
 from collections import Counter
 
+from .. import metrics
 from ..failure_log import FailureLog
 from .codes import CONNECTION_QUEUE_FULL
 
@@ -43,6 +44,7 @@ counts: Counter[tuple[str, str]] = Counter()
 def _note(channel: str, event: str, level: int, first: str, repeated: str, *args: object) -> None:
     """Counts the event, and logs it: in full the first time, then counted per interval."""
     counts[channel, event] += 1
+    metrics.recorder.backpressure(channel, event)
     failures.failed(
         (channel, event), None, "interface: " + first, "interface: " + repeated, *args, level=level
     )

@@ -20,7 +20,8 @@ from collections.abc import Callable, Coroutine
 from typing import Any
 
 from ..exceptions import is_unavailable
-from ..layers.receiving import Backoff, has_batch_receive, has_delivery, receive_forever
+from ..layers.capabilities import Capabilities, DeliversAll
+from ..layers.receiving import Backoff, receive_forever
 from ..names import non_local_name
 from .health import LayerHealth
 from .inbox import Inbox
@@ -34,7 +35,7 @@ REPLY_BATCH = 100
 class ReplyDispatcher:
     """Makes reply channels for one process and event loop, and delivers their messages."""
 
-    def __init__(self, backend: Any, prefix: str, health: LayerHealth) -> None:
+    def __init__(self, backend: Capabilities, prefix: str, health: LayerHealth) -> None:
         self._backend = backend
         self._prefix = prefix
         self._health = health
@@ -47,10 +48,10 @@ class ReplyDispatcher:
     ) -> tuple[str, Inbox]:
         """A new reply channel and the inbox its messages will arrive in (``limit`` bytes at
         most: see ``Inbox``)."""
-        name = await self._backend.new_channel(self._prefix)
+        name = await self._backend.layer.new_channel(self._prefix)
         inbox = Inbox(asyncio.get_running_loop(), limit, on_overflow)
         self._inboxes[name] = inbox
-        if has_delivery(self._backend) or has_batch_receive(self._backend):
+        if self._backend.delivery is not None or self._backend.batches is not None:
             if self._pump is None or self._pump.done():
                 self._pump = asyncio.ensure_future(self._pump_for(non_local_name(name)))
         else:
@@ -66,15 +67,15 @@ class ReplyDispatcher:
 
     def _pump_for(self, process_channel: str) -> Coroutine[Any, Any, None]:
         """What feeds every inbox of this process: the layer's own delivery if it has one."""
-        if has_delivery(self._backend):
-            return self._deliver_forever(process_channel)
+        if self._backend.delivery is not None:
+            return self._deliver_forever(self._backend.delivery, process_channel)
         return self._receive_for_all(process_channel)
 
-    async def _deliver_forever(self, process_channel: str) -> None:
+    async def _deliver_forever(self, backend: DeliversAll, process_channel: str) -> None:
         backoff = Backoff()
         while True:
             try:
-                await self._backend.deliver_all(process_channel, self._deliver)
+                await backend.deliver_all(process_channel, self._deliver)
             except Exception as error:
                 if is_unavailable(error):
                     self._health.failed(error)

@@ -19,8 +19,8 @@ import asyncio
 import logging
 import uuid
 from collections.abc import Awaitable, Callable
-from typing import Any
 
+from .. import metrics
 from ..exceptions import is_unavailable
 from ..layers.capabilities import ReportsHealth
 
@@ -36,10 +36,12 @@ MARKER_REFRESH = 3600.0
 class LayerHealth:
     """Up or down, for one process's layer; ``on_data_lost`` runs when a restart lost data."""
 
-    def __init__(self, backend: Any, on_data_lost: Callable[[], Awaitable[None]]) -> None:
+    def __init__(
+        self, backend: ReportsHealth | None, on_data_lost: Callable[[], Awaitable[None]]
+    ) -> None:
+        """``backend`` is the layer's ability to be asked (None: it cannot be)."""
         self._backend = backend
         self._on_data_lost = on_data_lost
-        self._askable = isinstance(backend, ReportsHealth)
         self._marker = f"interface.{uuid.uuid4().hex}"
         self._marked = False
         self._loop = asyncio.get_running_loop()
@@ -54,6 +56,7 @@ class LayerHealth:
 
     def failed(self, error: BaseException) -> None:
         """A send or a delivery could not reach the layer: it is down until the probe says."""
+        metrics.recorder.layer_error("interface")
         if self._recovered is not None:
             return
         self._recovered = self._loop.create_future()
@@ -83,11 +86,12 @@ class LayerHealth:
         while True:
             await asyncio.sleep(delay)
             delay = min(delay * 2, PROBE_MAX)
-            if not self._askable:
+            backend = self._backend
+            if backend is None:
                 break
             try:
-                await self._backend.ping()
-                lost = self._marked and not await self._backend.is_marked(self._marker)
+                await backend.ping()
+                lost = self._marked and not await backend.is_marked(self._marker)
             except Exception as error:
                 if not is_unavailable(error):
                     logger.exception("interface: asking the channel layer whether it is back")
@@ -96,6 +100,7 @@ class LayerHealth:
         # Up from here on (new handshakes go ahead), but the frames held meanwhile are let go
         # only once the sockets of a layer that lost its data are closed.
         recovered, self._recovered = self._recovered, None
+        metrics.recorder.layer_reconnected("interface")
         logger.warning(
             "interface: the channel layer answers again after %.1f s",
             self._loop.time() - self._down_since,
@@ -115,13 +120,13 @@ class LayerHealth:
             recovered.set_result(None)
 
     async def _keep_marked(self) -> None:
-        while self._askable:
+        while self._backend is not None:
             await self._mark()
             await asyncio.sleep(MARKER_REFRESH)
 
     async def _mark(self) -> None:
         """Writes the marker (if the layer is up: a probe writes it once it is back)."""
-        if not self._askable:
+        if self._backend is None:
             return
         try:
             await self._backend.mark(self._marker, MARKER_TTL)

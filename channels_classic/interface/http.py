@@ -1,4 +1,4 @@
-"""One HTTP request, bridged to the layer (SPEC H1–H12).
+"""One HTTP request, bridged to the layer (the messages: ``docs/messages.md``, "HTTP").
 
 The request becomes one ``http.request`` message; a body larger than one message continues
 on a body channel, whose chunks go out before the request so that a worker never waits for
@@ -6,10 +6,11 @@ a body that failed to arrive. The worker's response messages come back on the re
 and are written out, streamed with chunked encoding while ``more_content`` is true.
 
 Two limits keep a client from waiting for ever: a response that has not started within the
-HTTP timeout gets a 503; once started it may stream for as long as it likes (Q23), but a
-response whose worker sends nothing for the idle timeout (the worker died mid-stream) is
-ended there. daphne gives an ASGI application no way to abort a started response, so the
-client sees it end early rather than fail.
+HTTP timeout gets a 503; once started it may stream for as long as it likes (long polls and
+server-sent events are what reply channels are for), but a response whose worker sends
+nothing for the idle timeout (the worker died mid-stream) is ended there. daphne gives an
+ASGI application no way to abort a started response, so the client sees it end early rather
+than fail.
 
 If the client leaves before the response ended, ``http.disconnect`` goes out (only then),
 on the shared channel and on the request's own disconnect channel, which a worker streaming
@@ -191,6 +192,7 @@ class HttpConnection:
         request = messages.http_request(self.scope, self.reply_channel, head, body_channel)
         try:
             for order, chunk in enumerate(rest, start=1):
+                assert body_channel is not None  # made since there are chunks after the first
                 more = order < len(rest)
                 await backend.send(body_channel, dict(messages.http_body_chunk(chunk, more, order)))
             await backend.send("http.request", dict(request))

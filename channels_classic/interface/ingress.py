@@ -24,7 +24,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from ..exceptions import ChannelFull, is_unavailable
-from ..layers.capabilities import Ticket, TracksProgress
+from ..layers.capabilities import ChannelLayer, Ticket, TracksProgress
 from . import backpressure
 from .health import LayerHealth
 
@@ -51,6 +51,10 @@ class ProgressWatch:
         self._asking: asyncio.Future[None] | None = None
         self._waiting: list[tuple[Ticket, asyncio.Future[None]]] = []
         self._watching: asyncio.Task[None] | None = None
+
+    async def send_tracked(self, message: dict[str, Any]) -> Ticket:
+        """Sends ``message`` to the watched channel; returns the ticket to ask about."""
+        return await self._backend.send_tracked(self._channel, message)
 
     def taken(self, ticket: Ticket) -> bool:
         """True if the last answer said ``ticket``'s message was taken (it may be by now)."""
@@ -122,7 +126,7 @@ class Ingress:
 
     def __init__(
         self,
-        backend: Any,
+        backend: ChannelLayer,
         health: LayerHealth,
         watch: ProgressWatch | None,
         flow: TransportFlow | None,
@@ -164,7 +168,7 @@ class Ingress:
                     continue
                 try:
                     if watch is not None:
-                        ticket = await self._backend.send_tracked(channel, message)
+                        ticket = await watch.send_tracked(message)
                         if self._outstanding is None:
                             self._outstanding = deque()
                         self._outstanding.append(ticket)

@@ -1,10 +1,11 @@
 """Reply messages (what consumers send to a reply channel) → ASGI events, in one place.
 
-WebSocket replies have ``accept``, ``text``, ``bytes`` and ``close`` keys (docs/messages.md);
-data implies accept; ``close`` is True (1000) or a code. A message with a ``type`` is one
-Channels 4 code sent (mixed mode, ``docs/mixed-mode.md``): its reply keys are carried out,
-its others ignored. Unlike 1.x, an empty frame is still a frame, and every close code RFC 6455
-lets a server send works, while others are refused with an error saying which are valid.
+WebSocket replies have ``accept``, ``text``, ``bytes`` and ``close`` keys
+(``docs/messages.md``, "Replies to a socket"); data implies accept; ``close`` is True (1000)
+or a code. A message with a ``type`` is one Channels 4 code sent (mixed mode,
+``docs/mixed-mode.md``): its reply keys are carried out, its others ignored. An empty frame is
+still a frame (protocols use them), and every close code RFC 6455 lets a server send works,
+while others are refused with an error saying which are valid.
 """
 
 from __future__ import annotations
@@ -110,7 +111,8 @@ def _http_headers(headers: Any) -> list[tuple[bytes, bytes]]:
 
 
 def http_events(reply: Any, *, started: bool) -> list[dict[str, Any]]:
-    """The ASGI events that carry out one HTTP response message (SPEC H4–H6).
+    """The ASGI events that carry out one HTTP response message (``docs/messages.md``,
+    "Response messages").
 
     The first message of a response must have ``status``; later ones must not. The response
     ends with the first message whose ``more_content`` is false.

@@ -21,6 +21,7 @@ import enum
 import logging
 from typing import TYPE_CHECKING, Any
 
+from .. import metrics
 from ..close_codes import (
     WS_1000_NORMAL_CLOSURE,
     WS_1006_ABNORMAL_CLOSURE,
@@ -125,6 +126,8 @@ class WebsocketConnection:
         finally:
             dispatcher.close(self.reply_channel)
             self.ingress.abandoned = True
+            if self.state is State.OPEN:  # ended without a close (the server stopping)
+                self._closed()
 
     def _connect_message(self) -> dict[str, Any]:
         return dict(messages.websocket_connect(self.scope, self.reply_channel))
@@ -242,10 +245,11 @@ class WebsocketConnection:
             if flow is not None:
                 flow.frame_taken()
             if event["type"] == "websocket.disconnect":
-                self.state = State.CLOSED
+                self._closed()
                 await self._tell_gone(event.get("code", WS_1006_ABNORMAL_CLOSURE))
                 return
             if event["type"] == "websocket.receive" and self.state is State.OPEN:
+                metrics.recorder.frame_in()
                 self.order += 1
                 message = messages.websocket_receive(
                     self.reply_channel, self.path, self.order, event
@@ -308,15 +312,25 @@ class WebsocketConnection:
             if self.state is State.CLOSED:
                 return
             await self._send(event)
-            if event["type"] == "websocket.accept":
+            kind = event["type"]
+            if kind == "websocket.send":
+                metrics.recorder.frame_out()
+            elif kind == "websocket.accept":
                 self.state = State.OPEN
-            elif event["type"] == "websocket.close":
-                self.state = State.CLOSED
+                metrics.recorder.socket_opened()
+            elif kind == "websocket.close":
+                self._closed()
 
     async def _close(self, code: int) -> None:
         if self.state is not State.CLOSED:
-            self.state = State.CLOSED
+            self._closed()
             await self._send({"type": "websocket.close", "code": code})
+
+    def _closed(self) -> None:
+        """The socket is closed now (counted once, if it was open)."""
+        if self.state is State.OPEN:
+            metrics.recorder.socket_closed()
+        self.state = State.CLOSED
 
     async def _reject(self) -> None:
         """Refuses the handshake (HTTP 403) and tells the consumers the socket is gone."""

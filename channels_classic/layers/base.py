@@ -14,6 +14,9 @@ class ClassicBaseLayer(BaseChannelLayer):
     """channels 4's layer base, with the project's name checks: their errors show the bad
     name and what a good one looks like, where channels 4's only say that it is invalid."""
 
+    #: True for a layer no other process can reach (see ``capabilities.ProcessLocal``).
+    local_only = False
+
     def require_valid_channel_name(self, name: Any, receive: bool = False) -> bool:
         check_channel_name(name)
         return True

@@ -14,6 +14,7 @@ from typing import Any
 from django.utils.module_loading import import_string
 
 from ..exceptions import InvalidChannelLayerError
+from .capabilities import ChannelLayer, missing_api
 
 REDIS_LAYER = "channels_classic.layers.redis.RedisChannelLayer"
 IN_MEMORY_LAYER = "channels_classic.layers.inmemory.InMemoryChannelLayer"
@@ -119,7 +120,7 @@ LEGACY_BACKENDS: dict[str, tuple[str, Callable[[str, Mapping[str, Any]], dict[st
 }
 
 
-def make_backend(alias: str, backend: Any, config: Any) -> Any:
+def make_backend(alias: str, backend: Any, config: Any) -> ChannelLayer:
     """Builds the backend named by ``backend`` (a dotted path or a 1.x name) with ``config``."""
     if not isinstance(backend, str) or not backend:
         raise _error(alias, f"BACKEND must be a dotted path to a layer class, got {backend!r}")
@@ -140,6 +141,14 @@ def make_backend(alias: str, backend: Any, config: Any) -> Any:
             f"CHANNEL_LAYERS[{alias!r}]['BACKEND']"
         ) from error
     try:
-        return layer_class(**config)
+        layer = layer_class(**config)
     except (TypeError, ValueError) as error:
         raise _error(alias, f"{backend} rejected CONFIG {dict(config)!r}: {error}") from error
+    missing = missing_api(layer)
+    if missing:
+        raise _error(
+            alias,
+            f"BACKEND {backend!r} is not a channel layer: it has no {', '.join(missing)}; name "
+            "a channels 4 layer class (e.g. 'channels_classic.layers.redis.RedisChannelLayer')",
+        )
+    return layer

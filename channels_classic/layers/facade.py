@@ -13,13 +13,14 @@ daphne 4, which only serves ASGI 3 applications:
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from ..exceptions import ChannelFull, MessageTooLarge
 from ..names import classic_channel_name
 from ..routing import Router
+from .capabilities import Capabilities, ChannelLayer
 from .receiving import receive_batch
 from .sync import runner
 
@@ -33,13 +34,20 @@ NON_BLOCKING_RECEIVE_TIMEOUT = 0.05
 
 
 class ClassicLayer:
-    """A channels 4 layer (``channel_layer``) wrapped for 1.x code and for daphne."""
+    """A channels 4 layer (``channel_layer``) wrapped for 1.x code and for daphne.
+
+    ``capabilities`` says, once, what the backend can do beyond the channels 4 API; the
+    worker, the interface server and the delay server read it there.
+    """
 
     ChannelFull = ChannelFull
     MessageTooLarge = MessageTooLarge
 
-    def __init__(self, channel_layer: Any, alias: str = "default", routing: Any = None) -> None:
+    def __init__(
+        self, channel_layer: ChannelLayer, alias: str = "default", routing: Any = None
+    ) -> None:
         self.channel_layer = channel_layer
+        self.capabilities = Capabilities.of(channel_layer)
         self.alias = alias
         self.routing = routing
 
@@ -58,9 +66,7 @@ class ClassicLayer:
 
     def local_only(self) -> bool:
         """True when the backend cannot span processes (runworker refuses it)."""
-        return "inmemory" in type(self.channel_layer).__module__.lower() or "InMemory" in (
-            type(self.channel_layer).__name__
-        )
+        return self.capabilities.local_only
 
     @cached_property
     def router(self) -> Router:
@@ -69,29 +75,45 @@ class ClassicLayer:
 
     # The synchronous layer API
 
-    def _call(self, method: str, *args: Any) -> Any:
-        """Calls the backend's ``method``: its blocking ``<method>_sync`` twin where it has one
-        (the project's layers: straight to Redis from this thread), else the coroutine on the
-        process's layer loop."""
-        blocking = getattr(self.channel_layer, f"{method}_sync", None)
+    def _call(
+        self,
+        blocking: Callable[..., None] | None,
+        method: Callable[..., Coroutine[Any, Any, None]],
+        *args: Any,
+    ) -> None:
+        """Calls the backend's blocking twin of ``method`` where it has one (the project's
+        layers: straight to Redis from this thread), else ``method`` on the process's layer
+        loop."""
         if blocking is not None:
-            return blocking(*args)
-        return runner.run(getattr(self.channel_layer, method), *args)
+            blocking(*args)
+        else:
+            runner.run(method, *args)
 
     def send(self, channel: str, message: dict[str, Any]) -> None:
         """Sends at once; raises ChannelFull when the channel is at capacity. (Here and in the
         other methods, a 1.x single-reader channel name becomes a valid one: ``names``.)"""
-        self._call("send", classic_channel_name(channel), message)
+        twin = self.capabilities.blocking
+        name = classic_channel_name(channel)
+        self._call(twin.send_sync if twin else None, self.channel_layer.send, name, message)
 
     def send_group(self, group: str, message: dict[str, Any]) -> None:
         """Sends to every member of ``group``; full members are skipped, never raised about."""
-        self._call("group_send", group, message)
+        twin = self.capabilities.blocking
+        self._call(
+            twin.group_send_sync if twin else None, self.channel_layer.group_send, group, message
+        )
 
     def group_add(self, group: str, channel: str) -> None:
-        self._call("group_add", group, classic_channel_name(channel))
+        twin = self.capabilities.blocking
+        name = classic_channel_name(channel)
+        self._call(twin.group_add_sync if twin else None, self.channel_layer.group_add, group, name)
 
     def group_discard(self, group: str, channel: str) -> None:
-        self._call("group_discard", group, classic_channel_name(channel))
+        twin = self.capabilities.blocking
+        name = classic_channel_name(channel)
+        self._call(
+            twin.group_discard_sync if twin else None, self.channel_layer.group_discard, group, name
+        )
 
     def new_channel(self, prefix: str = "specific") -> str:
         """A new process channel name (a 1.x pattern ending in '?' is accepted and trimmed)."""
@@ -117,15 +139,15 @@ class ClassicLayer:
     async def _receive_one(
         self, channels: list[str], block: bool
     ) -> tuple[str, dict[str, Any]] | None:
-        ready = getattr(self.channel_layer, "receive_ready", None)
+        ready = self.capabilities.ready
         if not block and ready is not None:
-            received = await ready(channels, 1)
+            received = await ready.receive_ready(channels, 1)
             return received[0] if received else None
         try:
             async with asyncio.timeout(
                 BLOCKING_RECEIVE_TIMEOUT if block else NON_BLOCKING_RECEIVE_TIMEOUT
             ):
-                ((channel, message),) = await receive_batch(self.channel_layer, channels, 1)
+                ((channel, message),) = await receive_batch(self.capabilities, channels, 1)
         except TimeoutError:
             return None
         return channel, message

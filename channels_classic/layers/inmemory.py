@@ -22,10 +22,9 @@ from typing import Any
 from ..exceptions import ChannelFull
 from ..names import check_channel_name, check_group_name
 from .base import ClassicBaseLayer
+from .capabilities import Received
 
 logger = logging.getLogger(__name__)
-
-Received = list[tuple[str, dict[str, Any]]]
 
 
 class _Waiter:
@@ -41,16 +40,20 @@ class _Waiter:
         self.future: asyncio.Future[None] = self.loop.create_future()
 
     def accepts(self, channel: str) -> bool:
-        return any(
-            channel == name or (name.endswith("!") and channel.startswith(name))
-            for name in self.names
-        )
+        return any(_names(name, channel) for name in self.names)
+
+
+def _names(name: str, channel: str) -> bool:
+    """True if ``name`` stands for ``channel``: it is, or it is its process's name ("x!")."""
+    return channel == name or (name.endswith("!") and channel.startswith(name))
 
 
 class InMemoryChannelLayer(ClassicBaseLayer):
     """Channel layer in process memory; messages and groups vanish with the process."""
 
     extensions = ["groups", "flush"]
+    #: No other process sees these messages (runworker refuses the layer).
+    local_only = True
 
     def __init__(
         self,
@@ -160,6 +163,20 @@ class InMemoryChannelLayer(ClassicBaseLayer):
         with self._lock:
             self._take_ready(waiter)
         return waiter.received
+
+    async def count_waiting(self, channels: Sequence[str]) -> dict[str, int]:
+        """How many unexpired messages wait on each of ``channels`` (for a name cut after
+        its '!': on every process channel under it)."""
+        names = [check_channel_name(channel) for channel in channels]
+        with self._lock:
+            for queue in self._channels.values():
+                self._expire(queue)
+            return {
+                name: sum(
+                    len(queue) for channel, queue in self._channels.items() if _names(name, channel)
+                )
+                for name in names
+            }
 
     @staticmethod
     def _check_receivable(channels: Sequence[str]) -> list[str]:

@@ -2,25 +2,22 @@
 
 The project's layers have ``receive_batch(channels, limit)``. A channels 4 layer such as
 channels_redis receives on one channel per call, so several channels are raced: one receive
-per channel, the first answer wins and the others are cancelled. The project's Redis layer
-can also hand every message of a process's channels to a function as it is read
-(``deliver_all``), which saves a receive per batch and a task switch per reply. Receive
-loops never end on a layer error (Redis down): they log it and try again after a back-off.
-A process that stops receiving hands back what its layer took for it (``release``).
+per channel, the first answer wins and the others are cancelled. Receive loops never end on
+a layer error (Redis down): they log it and try again after a back-off. A process that
+stops receiving hands back what its layer took for it (``release``). Each function takes the
+backend's ``Capabilities``, found once when it was wrapped.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Callable, Sequence
-from typing import Any
+from collections.abc import AsyncIterator, Sequence
+
+from .. import metrics
+from .capabilities import Capabilities, Received
 
 logger = logging.getLogger(__name__)
-
-Received = list[tuple[str, dict[str, Any]]]
-#: Takes each message of a process's channels, as (full channel name, message).
-Deliver = Callable[[str, dict[str, Any]], None]
 
 #: After a failed receive the next try waits RETRY_FIRST seconds, doubling up to RETRY_MAX.
 RETRY_FIRST, RETRY_MAX = 0.1, 5.0
@@ -42,16 +39,21 @@ class Backoff:
 
 
 async def receive_retrying(
-    layer: Any, channels: Sequence[str], limit: int, backoff: Backoff, *, who: str
+    capabilities: Capabilities, channels: Sequence[str], limit: int, backoff: Backoff, *, who: str
 ) -> Received:
     """``receive_batch`` until it succeeds: a failed receive is logged (naming ``who``) and
     tried again after ``backoff``'s wait."""
+    failing = False
     while True:
         try:
-            batch = await receive_batch(layer, channels, limit)
+            batch = await receive_batch(capabilities, channels, limit)
         except Exception as error:
+            failing = True
+            metrics.recorder.layer_error(who)
             await _retry_after(backoff.next(), error, channels, who)
             continue
+        if failing:
+            metrics.recorder.layer_reconnected(who)
         backoff.reset()
         return batch
 
@@ -63,42 +65,34 @@ async def _retry_after(delay: float, error: Exception, channels: Sequence[str], 
 
 
 async def receive_forever(
-    layer: Any, channels: Sequence[str], limit: int, *, who: str
+    capabilities: Capabilities, channels: Sequence[str], limit: int, *, who: str
 ) -> AsyncIterator[Received]:
     """Yields each batch received on ``channels``, for ever, retrying failed receives."""
     backoff = Backoff()
     while True:
-        yield await receive_retrying(layer, channels, limit, backoff, who=who)
+        yield await receive_retrying(capabilities, channels, limit, backoff, who=who)
 
 
-def has_delivery(layer: Any) -> bool:
-    """True for layers that hand a process's messages to a function (the project's Redis)."""
-    return callable(getattr(layer, "deliver_all", None))
-
-
-def has_batch_receive(layer: Any) -> bool:
-    """True for layers that wait on several channels in one call (the project's own)."""
-    return callable(getattr(layer, "receive_batch", None))
-
-
-async def release(layer: Any, channels: Sequence[str]) -> int:
-    """Hands back what ``layer`` took for ``channels`` and no receive got (the project's Redis
-    layer may hold a message its last pop took when the receive was called off); returns how
-    many messages went back. Layers without ``release`` (channels 4's) hand back nothing."""
-    releasing = getattr(layer, "release", None)
-    if releasing is None:
+async def release(capabilities: Capabilities, channels: Sequence[str]) -> int:
+    """Hands back what the backend took for ``channels`` and no receive got (the project's
+    Redis layer may hold a message its last pop took when the receive was called off);
+    returns how many messages went back. Layers without ``release`` (channels 4's) hand back
+    nothing."""
+    if capabilities.release is None:
         return 0
-    released: int = await releasing(list(channels))
-    return released
+    return await capabilities.release.release(list(channels))
 
 
-async def receive_batch(layer: Any, channels: Sequence[str], limit: int = 1) -> Received:
+async def receive_batch(
+    capabilities: Capabilities, channels: Sequence[str], limit: int = 1
+) -> Received:
     """Waits for messages on any of ``channels``; returns 1 to ``limit`` (channel, message)."""
-    if has_batch_receive(layer):
-        return await layer.receive_batch(list(channels), limit)
+    if capabilities.batches is not None:
+        return await capabilities.batches.receive_batch(list(channels), limit)
+    backend = capabilities.layer
     if len(channels) == 1:
-        return [(channels[0], await layer.receive(channels[0]))]
-    tasks = {asyncio.ensure_future(layer.receive(channel)): channel for channel in channels}
+        return [(channels[0], await backend.receive(channels[0]))]
+    tasks = {asyncio.ensure_future(backend.receive(channel)): channel for channel in channels}
     try:
         done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
     finally:

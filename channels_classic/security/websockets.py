@@ -1,4 +1,4 @@
-"""Origin checks for WebSocket connects (SPEC SEC1–SEC4).
+"""Origin checks for WebSocket connects.
 
 Browsers send the page's origin with every WebSocket handshake and let any page open a
 socket to any host, with the user's cookies. A ``websocket.connect`` consumer that trusts

@@ -1,4 +1,4 @@
-"""Tools for testing consumers (SPEC T1–T10), as ``channels.test`` offered them in 1.x.
+"""Tools for testing consumers, as ``channels.test`` offered them in 1.x (``docs/testing.md``).
 
 - ``ChannelTestCase`` / ``TransactionChannelTestCase``: every test gets fresh in-memory
   channel layers, routed like the configured ones.

@@ -1,4 +1,4 @@
-"""Test cases with fresh channel layers, and ``apply_routes`` (SPEC T1, T2, T8).
+"""Test cases with fresh channel layers, and ``apply_routes`` (``docs/testing.md``).
 
 ``ChannelTestCase`` and ``TransactionChannelTestCase`` give every test a new in-memory layer
 for each alias in ``test_channel_aliases``, routed like the configured one, and put the
@@ -10,9 +10,8 @@ after ``tearDownClass``: Django loads its fixtures and runs ``setUpTestData`` on
 before any test's swap. (A class-level ``override_settings`` of ``CHANNEL_LAYERS`` is applied
 after that swap and replaces it: its layers serve the class's set-up.)
 
-``apply_routes`` replaces the routing of layers for a block, a test or a test class; unlike
-1.x, it replaces the routing of the ``aliases`` it is given (1.x always patched the default
-layer: SPEC Q18).
+``apply_routes`` replaces the routing of the ``aliases`` it is given (every one of them, not
+only the default) for a block, a test or a test class.
 """
 
 from __future__ import annotations
@@ -117,7 +116,7 @@ def restore_layers(replaced: dict[str, ClassicLayer]) -> None:
 
 
 class apply_routes:
-    """Replaces the routing of the ``aliases`` layers with ``routes`` (SPEC T8).
+    """Replaces the routing of the ``aliases`` layers with ``routes``.
 
     ``routes`` is a routing object, a list of them, or a list of lists (each becoming an
     ``include``). Use it as a context manager, to decorate a test function, or to decorate

@@ -1,13 +1,14 @@
 """``Client``: sends messages as a client would and runs their consumers in the test's thread
-(SPEC T3, T4).
+(``docs/testing.md``).
 
 A consumer runs here as the worker runs it: between ``consumer_started`` and
 ``consumer_finished``, its sends buffered in an outbox and sent once it has returned, even if
-it raised (SPEC P1–P3). Two things differ on purpose: exceptions reach the test instead of a
-log (``DenyConnection`` included), and database connections stay open, since closing them
-would break the transaction a Django ``TestCase`` runs each test in.
+it raised (``docs/guarantees.md``, "The outbox"). Two things differ on purpose: exceptions
+reach the test instead of a log (``DenyConnection`` included), and database connections stay
+open, since closing them would break the transaction a Django ``TestCase`` runs each test
+in.
 
-The routing is the layer's own, without the default routes a worker adds (SPEC DR3): a
+The routing is the layer's own, without the default routes a worker adds, as in 1.x: a
 message no route matches fails the test instead of being accepted or dropped.
 """
 

@@ -1,4 +1,4 @@
-"""``ChannelLiveServerTestCase``: tests against a real daphne and a real worker (SPEC T10).
+"""``ChannelLiveServerTestCase``: tests against a real daphne and a real worker.
 
 Before each test it starts two processes (``process``, ``serve``): daphne serving the
 interface app on a free port of ``host``, and a worker running the routed consumers plus the

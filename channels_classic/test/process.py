@@ -1,4 +1,4 @@
-"""The server processes of a live-server test, started and stopped by PID (SPEC T10).
+"""The server processes of a live-server test, started and stopped by PID.
 
 Each is ``python -m channels_classic.test.serve <role> <run directory>``: a new interpreter,
 not a fork of the test process (whose threads a fork would leave half copied). What it needs
@@ -167,6 +167,7 @@ class DaphneProcess(LiveServerProcess):
 
 
 class WorkerProcess(LiveServerProcess):
-    """A worker running the layer's consumers, plus the default routes (SPEC DR3)."""
+    """A worker running the layer's consumers, plus the default routes (a live server is
+    the site as deployed: un-routed requests reach the views)."""
 
     role = WORKER

@@ -1,4 +1,4 @@
-"""``WSClient``: a test client that speaks for one WebSocket (SPEC T5–T7, T9).
+"""``WSClient``: a test client that speaks for one WebSocket (``docs/testing.md``).
 
 Messages to ``websocket.connect``, ``websocket.receive`` and ``websocket.disconnect`` have
 the shapes the interface server gives them (``interface.messages`` builds both), so

@@ -1,4 +1,4 @@
-"""Deprecated: the 1.x package name of ``channels_classic.test`` (SPEC T9), whose tools it
+"""Deprecated: the 1.x package name of ``channels_classic.test``, whose tools it
 gives. Importing it warns DeprecationWarning."""
 
 from __future__ import annotations

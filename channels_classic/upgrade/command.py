@@ -18,7 +18,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
 
-from .asgi_module import port_asgi_module
 from .imports import port_imports
 from .legacy import report_legacy
 from .settings import port_settings
@@ -29,7 +28,7 @@ EXIT_LEFT_TO_DO = 1
 EXIT_USAGE = 2
 
 #: The rules, in the order they look at a file; each adds edits, notes and problems.
-RULES = (port_imports, port_settings, port_asgi_module, report_legacy)
+RULES = (port_imports, port_settings, report_legacy)
 #: Directories never walked into: installed packages and caches are not the project's.
 SKIPPED_DIRECTORIES = {"__pycache__", "node_modules", "site-packages", "dist-packages"}
 _LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+\Z")

@@ -30,6 +30,7 @@ from collections import deque
 from collections.abc import Iterable
 from typing import Any
 
+from .. import metrics
 from ..exceptions import ChannelFull
 from ..failure_log import FailureLog, flush_all
 from ..layers.facade import ClassicLayer
@@ -68,7 +69,7 @@ def select_channels(
     only: Iterable[str] | None = None,
     exclude: Iterable[str] | None = None,
 ) -> list[str]:
-    """The routed channels kept by the ``only`` globs, minus the ``exclude`` globs (W3)."""
+    """The routed channels kept by the ``only`` globs, minus the ``exclude`` globs."""
     only, exclude = list(only or ()), list(exclude or ())
     return sorted(
         name
@@ -162,12 +163,13 @@ class Worker(Service):
         assert self._loop is not None
         self._freed = asyncio.Event()
         self._threads = ConsumerThreads(self.threads, self._loop, self._consume, self._finished)
-        source = make_source(self.backend, channels)
+        source = make_source(self.channel_layer.capabilities, channels)
         logger.info("worker: listening on channels %s", ", ".join(channels))
         worker_ready.send(sender=self)
         receiving = self._receiving = asyncio.ensure_future(self._receive_loop(source))
         if self.stop_requested:
             receiving.cancel()
+        sampling = self._sample_depths(channels)
         try:
             try:
                 await receiving
@@ -180,11 +182,31 @@ class Worker(Service):
             while self.taken:
                 await self._wait_until_freed()
         finally:
+            if sampling is not None:
+                sampling.cancel()
             self._threads.shutdown()
             flush_all()
             logger.info("worker: stopped after %d messages", self.handled)
         if self._escaped is not None:
             raise self._escaped
+
+    def _sample_depths(self, channels: list[str]) -> asyncio.Task[None] | None:
+        """With metrics on, a task that samples how many messages wait on the worker's
+        channels every DEPTH_SAMPLE_EVERY seconds (None: metrics off, or a layer that
+        cannot count them)."""
+        counter = self.channel_layer.capabilities.waiting
+        if not metrics.recorder.samples_depths or counter is None:
+            return None
+
+        async def sample() -> None:
+            while True:
+                try:
+                    metrics.recorder.depths(await counter.count_waiting(channels))
+                except Exception as error:
+                    logger.debug("worker: sampling channel depths failed: %s", error)
+                await asyncio.sleep(metrics.DEPTH_SAMPLE_EVERY)
+
+        return asyncio.ensure_future(sample())
 
     async def _receive_loop(self, source: Source) -> None:
         while not self.stop_requested and not self._reached_max():
@@ -222,6 +244,7 @@ class Worker(Service):
     # Handing messages to consumers
 
     def _take(self, channel: str, content: dict[str, Any], alone: bool) -> None:
+        metrics.recorder.received(channel)
         reply_channel = content.get("reply_channel")
         if isinstance(reply_channel, str):
             waiting = self._busy.get(reply_channel)
@@ -260,11 +283,11 @@ class Worker(Service):
                 if self._escaped is None:
                     self._escaped = result
                 self.stop()
-            self._done(content)
+            self._done(channel, content)
             return
         requeue, box = result
         if box is None and not requeue:
-            self._done(content)
+            self._done(channel, content)
             return
         assert self._loop is not None
         task = self._loop.create_task(self._follow_up(channel, content, box, requeue))
@@ -290,9 +313,10 @@ class Worker(Service):
                 channel,
             )
         finally:
-            self._done(content)
+            self._done(channel, content)
 
-    def _done(self, content: dict[str, Any]) -> None:
+    def _done(self, channel: str, content: dict[str, Any]) -> None:
+        metrics.recorder.consumed(channel)
         assert self._freed is not None
         self.handled += 1
         self._running -= 1

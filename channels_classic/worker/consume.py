@@ -13,11 +13,13 @@ once, then counted (``failure_log``). ``SystemExit`` and
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 from typing import Any
 
 from django.dispatch import Signal
 
+from .. import metrics
 from ..exceptions import ChannelSocketException, ConsumeLater, DenyConnection
 from ..failure_log import FailureLog
 from ..message import Message
@@ -54,6 +56,8 @@ def run_consumer(message: Message, sender: type, callback: Callback | None = Non
     if callback is not None:
         callback(channel, message)
     _signal(consumer_started, sender, environ={})
+    started = time.perf_counter()
+    failed = False
     try:
         consumer(message, **kwargs)
     except DenyConnection:
@@ -73,6 +77,7 @@ def run_consumer(message: Message, sender: type, callback: Callback | None = Non
     except ConsumeLater:
         return True
     except Exception as error:
+        failed = True
         failures.failed(
             ("consumer", name, channel),
             error,
@@ -82,6 +87,7 @@ def run_consumer(message: Message, sender: type, callback: Callback | None = Non
             channel,
         )
     finally:
+        metrics.recorder.consumer_ran(name, time.perf_counter() - started, failed)
         _signal(consumer_finished, sender)
     return False
 

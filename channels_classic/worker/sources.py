@@ -1,7 +1,7 @@
 """Where a worker's messages come from: receives sized to the worker's free threads.
 
 A worker asks for messages only when it has a thread free, and for no more than it has free,
-so that what it cannot run yet stays on the layer for another worker (DESIGN section 5).
+so that what it cannot run yet stays on the layer for another worker.
 
 - The project's layers wait on every channel in one call and take up to that many messages
   (``BatchSource``). A receive there can be called off at any time: what the layer took for
@@ -28,14 +28,8 @@ from collections import deque
 from collections.abc import AsyncGenerator
 from typing import Any, Protocol, cast
 
-from ..layers.receiving import (
-    Backoff,
-    Received,
-    has_batch_receive,
-    receive_forever,
-    receive_retrying,
-    release,
-)
+from ..layers.capabilities import Capabilities, Received
+from ..layers.receiving import Backoff, receive_forever, receive_retrying, release
 
 logger = logging.getLogger(__name__)
 
@@ -56,14 +50,16 @@ class Source(Protocol):
         """Stops receiving; what was received but not taken goes back to the layer."""
 
 
-def make_source(backend: Any, channels: list[str]) -> Source:
+def make_source(backend: Capabilities, channels: list[str]) -> Source:
     """The source that suits ``backend``."""
-    if has_batch_receive(backend):
+    if backend.batches is not None:
         return BatchSource(backend, channels)
     return PerChannelSource(backend, channels)
 
 
-def _batches(backend: Any, channels: list[str], limit: int) -> AsyncGenerator[Received, None]:
+def _batches(
+    backend: Capabilities, channels: list[str], limit: int
+) -> AsyncGenerator[Received, None]:
     """``receive_forever`` on ``channels``, typed as the generator it is (to be closed)."""
     return cast(AsyncGenerator[Received, None], receive_forever(backend, channels, limit, who=WHO))
 
@@ -71,7 +67,7 @@ def _batches(backend: Any, channels: list[str], limit: int) -> AsyncGenerator[Re
 class BatchSource:
     """One receive waits on every channel and takes up to ``limit`` messages."""
 
-    def __init__(self, backend: Any, channels: list[str]) -> None:
+    def __init__(self, backend: Capabilities, channels: list[str]) -> None:
         self._backend = backend
         self._channels = channels
         self._backoff = Backoff()
@@ -102,7 +98,7 @@ class BatchSource:
 class PerChannelSource:
     """A receive loop per channel, receiving only while ``take`` is waiting."""
 
-    def __init__(self, backend: Any, channels: list[str]) -> None:
+    def __init__(self, backend: Capabilities, channels: list[str]) -> None:
         self._backend = backend
         self._held: deque[tuple[str, dict[str, Any]]] = deque()
         self._wanted = asyncio.Event()
@@ -148,7 +144,7 @@ class PerChannelSource:
         while self._held:
             channel, message = self._held.popleft()
             try:
-                await self._backend.send(channel, message)
+                await self._backend.layer.send(channel, message)
             except Exception as error:
                 logger.error(
                     "worker: a message received on %s but not run could not be put back "

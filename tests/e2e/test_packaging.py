@@ -84,7 +84,12 @@ def test_the_wheel_holds_channels_classic_and_nothing_else(dist: Path) -> None:
         re.split(r"[<>=;\[ ]", line)[0].lower() for line in metadata.get_all("Requires-Dist")
     }
     assert {"django", "daphne", "channels", "redis", "hiredis", "msgpack"} <= required
-    assert set(metadata.get_all("Provides-Extra")) == {"encryption", "channels-redis", "embedded"}
+    assert set(metadata.get_all("Provides-Extra")) == {
+        "encryption",
+        "channels-redis",
+        "embedded",
+        "metrics",
+    }
 
 
 def test_the_sdist_holds_the_runtime_licence_and_changelog_only(dist: Path) -> None:

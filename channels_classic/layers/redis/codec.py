@@ -2,7 +2,8 @@
 
 A stored message is 12 random bytes (sorted-set members must be unique, and two equal
 messages must not collapse into one) followed by the msgpack encoding of the message dict,
-Fernet-encrypted when ``symmetric_encryption_keys`` are set.
+Fernet-encrypted when ``symmetric_encryption_keys`` are set. A message sent to a process
+channel, or through a group, names its channel(s) under ``RESERVED_KEY``.
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ from typing import Any
 import msgpack
 
 UNIQUE_PREFIX_LENGTH = 12
+#: The key of a stored message that names the channel(s) it is for (channels_redis's).
+RESERVED_KEY = "__asgi_channel__"
 #: Encrypted messages are accepted this many seconds past the layer's expiry (clock skew).
 DECRYPT_TTL_MARGIN = 10
 #: How a Fernet token begins: its version byte, then the zeros of a timestamp below 2**36 s.
@@ -39,6 +42,18 @@ class MessageCodec:
         self._crypter = (
             _make_crypter(symmetric_encryption_keys) if symmetric_encryption_keys else None
         )
+
+    def encode_for(self, channel: str, message: Any, extra: dict[str, Any] | None = None) -> bytes:
+        """The stored form of ``message`` (plus ``extra`` keys) for ``channel``; TypeError or
+        ValueError, saying what to change, if it cannot be sent."""
+        check_message(channel, message)
+        try:
+            return self.encode({**message, **extra} if extra else message)
+        except (TypeError, ValueError, OverflowError) as error:
+            raise TypeError(
+                f"Message for {channel!r} cannot be encoded ({error}): messages may hold only "
+                "str, bytes, int, float, bool, None, and lists and dicts of those"
+            ) from error
 
     def encode(self, message: dict[str, Any]) -> bytes:
         """Returns the stored form of ``message``; TypeError if it holds unsupported types."""
@@ -77,6 +92,17 @@ class MessageCodec:
                 f"{NOT_FROM_A_LAYER}"
             )
         return message
+
+
+def check_message(channel: str, message: Any) -> None:
+    """Raises TypeError/ValueError, saying what to change, unless ``message`` can be sent."""
+    if not isinstance(message, dict):
+        raise TypeError(f"Message for {channel!r} must be a dict, got {type(message).__name__}")
+    if RESERVED_KEY in message:
+        raise ValueError(
+            f"Message for {channel!r} contains the reserved key "
+            f"{RESERVED_KEY!r}: the layer uses it for routing; rename that key"
+        )
 
 
 def _make_crypter(keys: Sequence[str | bytes]) -> Any:

@@ -1,6 +1,6 @@
 """What a listener takes from Redis, decoded: one delivery per channel a message is for.
 
-A stored message names its channel(s) under ``__asgi_channel__`` when it was sent to a
+A stored message names its channel(s) under ``RESERVED_KEY`` when it was sent to a
 process channel or through a group (a list: one stored copy serves every member under the
 same Redis key); otherwise its channel is its key's.
 """
@@ -9,18 +9,14 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ...failure_log import FailureLog
-from .codec import UndecodableMessage
-
-if TYPE_CHECKING:
-    from .layer import RedisChannelLayer
+from .codec import RESERVED_KEY, UndecodableMessage
+from .settings import LayerSettings
 
 logger = logging.getLogger(__name__)
 failures = FailureLog(logger)
-
-RESERVED_KEY = "__asgi_channel__"
 
 
 @dataclass(slots=True)
@@ -36,7 +32,7 @@ class Delivery:
 
 
 def decode_popped(
-    layer: RedisChannelLayer, shard: int, key: bytes, members_and_scores: list[bytes]
+    settings: LayerSettings, shard: int, key: bytes, members_and_scores: list[bytes]
 ) -> list[Delivery]:
     """Turns popped (member, score, ...) of one key into deliveries, one per channel; an
     undecodable member is logged and skipped."""
@@ -45,7 +41,7 @@ def decode_popped(
         member = members_and_scores[position]
         score = float(members_and_scores[position + 1])
         try:
-            message = layer.codec.decode(member)
+            message = settings.codec.decode(member)
         except UndecodableMessage as error:
             failures.failed(
                 ("undecodable", key),
@@ -59,7 +55,7 @@ def decode_popped(
             continue
         targets = message.pop(RESERVED_KEY, None)
         if targets is None:
-            targets = [layer.channel_of_key(key)]
+            targets = [settings.keys.channel_of_key(key)]
         elif isinstance(targets, str):
             targets = [targets]
         for index, channel in enumerate(targets):
@@ -69,10 +65,10 @@ def decode_popped(
 
 
 def decode_taken(
-    layer: RedisChannelLayer, shard: int, keys: list[bytes], taken: list[Any]
+    settings: LayerSettings, shard: int, keys: list[bytes], taken: list[Any]
 ) -> list[Delivery]:
     """Deliveries from the take script's reply: (key number, popped of that key) pairs."""
     deliveries: list[Delivery] = []
     for position in range(0, len(taken), 2):
-        deliveries += decode_popped(layer, shard, keys[taken[position] - 1], taken[position + 1])
+        deliveries += decode_popped(settings, shard, keys[taken[position] - 1], taken[position + 1])
     return deliveries

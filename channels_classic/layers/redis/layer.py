@@ -18,10 +18,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import itertools
 import logging
 import math
-import time
 import uuid
 import weakref
 from collections.abc import Callable, Coroutine, Sequence
@@ -30,14 +28,17 @@ from typing import Any
 from ...exceptions import ProcessChannelOfAnotherLayer
 from ...names import check_channel_name, non_local_name
 from ..base import ClassicBaseLayer
-from ..receiving import Deliver
+from ..capabilities import Deliver, Received
 from . import operations
-from .blocking import BlockingConnections
 from .codec import MessageCodec
-from .connection import CommandPipe
-from .delivery import RESERVED_KEY
-from .hosts import consistent_hash, decode_hosts
-from .receiver import Received, Receiver
+from .keys import KeyLayout
+from .operations import SendClock, Ticket
+from .receiver import Receiver
+from .settings import Capacities, LayerSettings
+from .wire.blocking import BlockingConnections
+from .wire.connection_settings import ConnectionSettings
+from .wire.pipe import CommandPipe
+from .wire.redis_py import decode_hosts
 
 logger = logging.getLogger(__name__)
 
@@ -54,9 +55,9 @@ KNOWN_RECEIVABLE = 256
 class _LoopState:
     """The connections and receiver of one event loop (connections cannot cross loops)."""
 
-    def __init__(self, layer: RedisChannelLayer) -> None:
-        self.pipes = [CommandPipe(shard) for shard in layer.shards]
-        self.receiver = Receiver(layer, self.pipes)
+    def __init__(self, settings: LayerSettings, shards: Sequence[ConnectionSettings]) -> None:
+        self.pipes = [CommandPipe(shard) for shard in shards]
+        self.receiver = Receiver(settings, self.pipes)
 
     async def close(self) -> None:
         await self.receiver.close()
@@ -68,7 +69,8 @@ class RedisChannelLayer(ClassicBaseLayer):
 
     Arguments are those of channels_redis 4 (``hosts``, ``prefix``, ``expiry``,
     ``group_expiry``, ``capacity``, ``channel_capacity``, ``symmetric_encryption_keys``), plus
-    ``receive_batch_size`` and ``block_timeout``.
+    ``receive_batch_size`` and ``block_timeout``. They are fixed once the layer is made: its
+    pieces get them as ``settings``.
     """
 
     extensions = ["groups", "flush"]
@@ -99,18 +101,27 @@ class RedisChannelLayer(ClassicBaseLayer):
         self.channel_capacity = self.compile_capacities(channel_capacity or {})
         self.prefix = prefix
         self.group_expiry = group_expiry
-        #: Key lifetimes, set with PEXPIRE: to the millisecond, so that a fraction of a
-        #: second is honoured (a whole-second EXPIRE of 0 would delete the key at once).
-        self.message_ttl_ms = _milliseconds(expiry)
-        self.group_ttl_ms = _milliseconds(group_expiry)
-        self.receive_batch_size = receive_batch_size
-        self.block_timeout = float(block_timeout)
-        self.shards = decode_hosts(hosts)
+        #: Where each shard is and how to reach it (a shard's index is its place here).
+        self.shards = tuple(decode_hosts(hosts))
         self.codec = MessageCodec(expiry, symmetric_encryption_keys)
-        #: Names made by new_channel() carry this, so only this layer object receives on them.
-        self.client_prefix = uuid.uuid4().hex
-        self._send_shards = itertools.cycle(range(len(self.shards)))
-        self._last_score = 0.0
+        self.keys = KeyLayout(prefix, len(self.shards))
+        self.settings = LayerSettings(
+            keys=self.keys,
+            codec=self.codec,
+            capacities=Capacities(capacity, self.channel_capacity),
+            expiry=expiry,
+            group_expiry=group_expiry,
+            # Key lifetimes are set with PEXPIRE: to the millisecond, so that a fraction of a
+            # second is honoured (a whole-second EXPIRE of 0 would delete the key at once).
+            message_ttl_ms=_milliseconds(expiry),
+            group_ttl_ms=_milliseconds(group_expiry),
+            receive_batch_size=receive_batch_size,
+            block_timeout=float(block_timeout),
+            # Names made by new_channel() carry this, so only this layer object receives on
+            # them.
+            client_prefix=uuid.uuid4().hex,
+        )
+        self._clock = SendClock(len(self.shards))
         self._blocking = BlockingConnections(self.shards)
         self._receivable: set[tuple[str, ...]] = set()
         self._states: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _LoopState] = (
@@ -121,96 +132,50 @@ class RedisChannelLayer(ClassicBaseLayer):
         labels = ", ".join(shard.label for shard in self.shards)
         return f"<{type(self).__name__} hosts=[{labels}] prefix={self.prefix!r}>"
 
-    # Names, keys and shards
+    @property
+    def client_prefix(self) -> str:
+        """What the names of this layer object's process channels carry (channels_redis's
+        attribute of this name)."""
+        return self.settings.client_prefix
 
-    def key_of(self, channel: str) -> bytes:
-        """The Redis key holding ``channel``'s messages (shared by a process's channels)."""
-        return (self.prefix + non_local_name(channel)).encode()
-
-    def channel_of_key(self, key: bytes) -> str:
-        return key.decode()[len(self.prefix) :]
-
-    def is_process_key(self, key: bytes) -> bool:
-        return key.endswith(b"!")
-
-    def home_shard(self, channel: str) -> int:
-        """The shard a send puts a process channel's message on (a normal channel's name
-        is its own non-local part: group sends use this for them too)."""
-        return consistent_hash(non_local_name(channel), len(self.shards))
-
-    def group_shard(self, group: str) -> int:
-        return consistent_hash(group, len(self.shards))
-
-    def group_key(self, group: str) -> bytes:
-        return f"{self.prefix}:group:{group}".encode()
-
-    def marker_key(self, name: str) -> bytes:
-        return f"{self.prefix}:marker:{name}".encode()
+    def get_capacity(self, channel: str) -> int:
+        """How many messages ``channel`` may hold (channels 4's method, from the settings)."""
+        return self.settings.capacities.of(channel)
 
     def _state(self) -> _LoopState:
         loop = asyncio.get_running_loop()
         state = self._states.get(loop)
         if state is None:
-            state = self._states[loop] = _LoopState(self)
+            state = self._states[loop] = _LoopState(self.settings, self.shards)
             _close_before_loop(loop, state.close)
         return state
 
-    def score(self) -> float:
-        """Now, as a sorted-set score that is never equal to the previous one (keeps FIFO)."""
-        score = time.time()
-        if score <= self._last_score:
-            score = math.nextafter(self._last_score, math.inf)
-        self._last_score = score
-        return score
-
     # Sending (see ``operations``: each operation is written once, run async or blocking)
-
-    def check_message(self, channel: str, message: Any) -> None:
-        """Raises TypeError/ValueError, saying what to change, unless ``message`` can be sent."""
-        if not isinstance(message, dict):
-            raise TypeError(f"Message for {channel!r} must be a dict, got {type(message).__name__}")
-        if RESERVED_KEY in message:
-            raise ValueError(
-                f"Message for {channel!r} contains the reserved key "
-                f"{RESERVED_KEY!r}: the layer uses it for routing; rename that key"
-            )
-
-    def encode(self, channel: str, message: Any, extra: dict[str, Any] | None = None) -> bytes:
-        """The stored form of ``message`` (plus ``extra`` keys) for ``channel``."""
-        self.check_message(channel, message)
-        try:
-            return self.codec.encode({**message, **extra} if extra else message)
-        except (TypeError, ValueError, OverflowError) as error:
-            raise TypeError(
-                f"Message for {channel!r} cannot be encoded ({error}): messages may hold only "
-                "str, bytes, int, float, bool, None, and lists and dicts of those"
-            ) from error
-
-    def next_send_shard(self) -> int:
-        """Normal channels are spread over the shards in turn (as channels_redis does), so
-        with several hosts their order holds per shard."""
-        return next(self._send_shards)
 
     async def send(self, channel: str, message: dict[str, Any]) -> None:
         """Sends ``message`` to ``channel``; raises ChannelFull when it is at capacity."""
-        await operations.drive(operations.send(self, channel, message), self._state().pipes)
+        plan = operations.send(self.settings, self._clock, channel, message)
+        await operations.drive(plan, self._state().pipes)
 
     def send_sync(self, channel: str, message: dict[str, Any]) -> None:
         """``send`` from synchronous code, on this thread's own connection."""
-        operations.drive_blocking(operations.send(self, channel, message), self._blocking)
+        plan = operations.send(self.settings, self._clock, channel, message)
+        operations.drive_blocking(plan, self._blocking)
 
     # What the interface server asks beyond the channels 4 API (``layers.capabilities``)
 
-    async def send_tracked(self, channel: str, message: dict[str, Any]) -> operations.Ticket:
+    async def send_tracked(self, channel: str, message: dict[str, Any]) -> Ticket:
         """``send``, returning a ticket that ``progress`` can tell taken."""
-        return await operations.drive(operations.send(self, channel, message), self._state().pipes)
+        plan = operations.send(self.settings, self._clock, channel, message)
+        return await operations.drive(plan, self._state().pipes)
 
-    async def progress(self, channel: str) -> Callable[[operations.Ticket], bool]:
+    async def progress(self, channel: str) -> Callable[[Ticket], bool]:
         """A test of whether the message of a ``send_tracked`` ticket has left ``channel``
         (taken by a receiver, or expired), true as of this call."""
-        heads = await operations.drive(operations.heads(self, channel), self._state().pipes)
+        plan = operations.heads(self.settings, channel)
+        heads = await operations.drive(plan, self._state().pipes)
 
-        def taken(ticket: operations.Ticket) -> bool:
+        def taken(ticket: Ticket) -> bool:
             shard, score = ticket
             head = heads[shard]
             return head is None or head > score
@@ -219,17 +184,28 @@ class RedisChannelLayer(ClassicBaseLayer):
 
     async def ping(self) -> None:
         """Returns once every shard answers; raises ChannelLayerUnavailable otherwise."""
-        await operations.drive(operations.ping(self), self._state().pipes)
+        await operations.drive(operations.ping(self.settings), self._state().pipes)
 
     async def mark(self, name: str, ttl: float) -> None:
         """Writes the marker ``name`` on every shard, for ``ttl`` seconds: a Redis that comes
         back without it has lost its data."""
-        plan = operations.mark(self, name, _milliseconds(ttl))
+        plan = operations.mark(self.settings, name, _milliseconds(ttl))
         await operations.drive(plan, self._state().pipes)
 
     async def is_marked(self, name: str) -> bool:
         """True while every shard holds the marker ``name``."""
-        return await operations.drive(operations.is_marked(self, name), self._state().pipes)
+        plan = operations.is_marked(self.settings, name)
+        return await operations.drive(plan, self._state().pipes)
+
+    async def count_waiting(self, channels: Sequence[str]) -> dict[str, int]:
+        """How many unexpired messages wait in Redis on each of ``channels``, summed over
+        the shards (one ZCOUNT per channel and shard, in one round trip). A process channel
+        counts every message of its process: they share one key. Messages a receiver has
+        already taken are not counted."""
+        for channel in channels:
+            check_channel_name(channel)
+        plan = operations.count_waiting(self.settings, channels)
+        return await operations.drive(plan, self._state().pipes)
 
     # Receiving
 
@@ -258,7 +234,8 @@ class RedisChannelLayer(ClassicBaseLayer):
                 return
         for channel in channels:
             check_channel_name(channel)
-            if "!" in channel and not non_local_name(channel).endswith(self.client_prefix + "!"):
+            own = self.client_prefix + "!"
+            if "!" in channel and not non_local_name(channel).endswith(own):
                 raise ProcessChannelOfAnotherLayer(
                     f"Cannot receive on {channel!r}: process channels can only be received "
                     "on by the layer object whose new_channel() made them"
@@ -305,25 +282,35 @@ class RedisChannelLayer(ClassicBaseLayer):
 
     async def group_add(self, group: str, channel: str) -> None:
         """Adds ``channel`` to ``group``; it stays a member ``group_expiry`` s after this."""
-        await operations.drive(operations.group_add(self, group, channel), self._state().pipes)
+        await operations.drive(
+            operations.group_add(self.settings, group, channel), self._state().pipes
+        )
 
     def group_add_sync(self, group: str, channel: str) -> None:
-        operations.drive_blocking(operations.group_add(self, group, channel), self._blocking)
+        operations.drive_blocking(
+            operations.group_add(self.settings, group, channel), self._blocking
+        )
 
     async def group_discard(self, group: str, channel: str) -> None:
         """Removes ``channel`` from ``group``; nothing happens if it was not a member."""
-        await operations.drive(operations.group_discard(self, group, channel), self._state().pipes)
+        await operations.drive(
+            operations.group_discard(self.settings, group, channel), self._state().pipes
+        )
 
     def group_discard_sync(self, group: str, channel: str) -> None:
-        operations.drive_blocking(operations.group_discard(self, group, channel), self._blocking)
+        operations.drive_blocking(
+            operations.group_discard(self.settings, group, channel), self._blocking
+        )
 
     async def group_send(self, group: str, message: dict[str, Any]) -> None:
         """Sends ``message`` to every member of ``group``; members at capacity are skipped
         (and counted in a warning), never raised about."""
-        await operations.drive(operations.group_send(self, group, message), self._state().pipes)
+        plan = operations.group_send(self.settings, self._clock, group, message)
+        await operations.drive(plan, self._state().pipes)
 
     def group_send_sync(self, group: str, message: dict[str, Any]) -> None:
-        operations.drive_blocking(operations.group_send(self, group, message), self._blocking)
+        plan = operations.group_send(self.settings, self._clock, group, message)
+        operations.drive_blocking(plan, self._blocking)
 
     # Housekeeping
 

@@ -21,15 +21,16 @@ import asyncio
 import enum
 import logging
 import time
-from typing import TYPE_CHECKING, Any
+from collections.abc import Iterable
+from typing import Any, Protocol
 
 from . import scripts
-from .connection import CONNECTION_ERRORS, CommandPipe, pack_commands, unavailable
-from .delivery import decode_popped, decode_taken
-
-if TYPE_CHECKING:
-    from .layer import RedisChannelLayer
-    from .receiver import Receiver
+from .delivery import Delivery, decode_popped, decode_taken
+from .settings import LayerSettings
+from .wire.commands import pack_commands
+from .wire.connection_settings import ConnectionSettings
+from .wire.pipe import CommandPipe
+from .wire.redis_py import CONNECTION_ERRORS, unavailable
 
 logger = logging.getLogger(__name__)
 
@@ -49,15 +50,40 @@ class State(enum.Enum):
     NEXT = "next"  # a reply was just handed out; the next command is written soon
 
 
+class Demand(Protocol):
+    """What a listener asks of the receiver it feeds (``receiver.Receiver``)."""
+
+    def wanted(self) -> tuple[list[bytes], list[int], int] | None:
+        """The keys to take from, the most to take from each, and the shared budget."""
+
+    def batchable(self, keys: list[bytes], limits: list[int]) -> list[bytes]:
+        """The keys where a take could hand out more than a blocking pop."""
+
+    def dispatch(self, deliveries: Iterable[Delivery]) -> None:
+        """Hands what a command took to the waiters."""
+
+    def send_wake(self, shard: int) -> None:
+        """Makes the shard's blocked pop return."""
+
+    def fail_receivers(self, error: BaseException) -> None:
+        """Fails every waiter with ``error``."""
+
+
 class ShardListener:
     """Feeds the receiver from one shard; wakes when the receiver's demand changes."""
 
     def __init__(
-        self, receiver: Receiver, layer: RedisChannelLayer, shard: int, wake_key: bytes
+        self,
+        receiver: Demand,
+        settings: LayerSettings,
+        server: ConnectionSettings,
+        shard: int,
+        wake_key: bytes,
     ) -> None:
         self._receiver = receiver
         self._loop = asyncio.get_running_loop()
-        self._layer = layer
+        self._settings = settings
+        self._server = server
         self._shard = shard
         self._wake_key = wake_key
         self._pipe: CommandPipe | None = None
@@ -106,8 +132,7 @@ class ShardListener:
         keys, limits, budget = wanted
         if self._pipe is None:
             self._pipe = CommandPipe(
-                self._layer.shards[self._shard],
-                socket_timeout=self._layer.block_timeout + READ_TIMEOUT_MARGIN,
+                self._server, socket_timeout=self._settings.block_timeout + READ_TIMEOUT_MARGIN
             )
         if any(key not in self._checked for key in self._receiver.batchable(keys, limits)):
             self._take(keys, limits, budget)
@@ -119,7 +144,7 @@ class ShardListener:
         assert self._pipe is not None
         self.state = State.TAKING
         self._in_flight = frozenset(keys)
-        cutoff = repr(time.time() - self._layer.expiry)
+        cutoff = repr(time.time() - self._settings.expiry)
         script_keys = [self._wake_key, *keys]
         script_args = [cutoff, budget, *limits]
 
@@ -129,7 +154,7 @@ class ShardListener:
                 return
             remaining, popped = reply[0], reply[1:]
             self._checked = frozenset(k for k, n in zip(keys, remaining, strict=True) if n == 0)
-            self._receiver.dispatch(decode_taken(self._layer, self._shard, keys, popped))
+            self._receiver.dispatch(decode_taken(self._settings, self._shard, keys, popped))
             self._returned()
             self._step_soon()
 
@@ -161,7 +186,7 @@ class ShardListener:
             self._checked = frozenset(k for k, n in zip(keys, counts, strict=True) if n == 0)
             if popped is not None and popped[0] != self._wake_key:
                 self._receiver.dispatch(
-                    decode_popped(self._layer, self._shard, popped[0], popped[1:])
+                    decode_popped(self._settings, self._shard, popped[0], popped[1:])
                 )
             self._returned()
             self._step_soon()
@@ -177,7 +202,7 @@ class ShardListener:
             if len(self._known_blocks) >= KNOWN_BLOCKS:
                 self._known_blocks.clear()
             commands = [
-                ("BZPOPMIN", *keys, self._wake_key, self._layer.block_timeout),
+                ("BZPOPMIN", *keys, self._wake_key, self._settings.block_timeout),
                 *(("ZCARD", key) for key in keys),
             ]
             known = self._known_blocks[tuple(keys)] = (commands, pack_commands(commands))
@@ -208,7 +233,7 @@ class ShardListener:
                 self._stopped.set_result(None)
             return
         if isinstance(error, CONNECTION_ERRORS):
-            error = unavailable(self._layer.shards[self._shard], error)
+            error = unavailable(self._server.label, error)
         self._receiver.fail_receivers(error)
 
     def _returned(self) -> None:

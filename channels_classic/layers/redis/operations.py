@@ -5,26 +5,28 @@ Each operation is a plan: a generator that yields the commands it needs next (a 
 the event loop's pipelined connections (the async API, used by the interface server and the
 worker loop); ``drive_blocking`` on the calling thread's own blocking connections (the
 synchronous API, used by consumer threads and Django views, with no event loop in between).
+A plan reads the layer's settings and its ``SendClock`` only.
 """
 
 from __future__ import annotations
 
 import asyncio
+import itertools
 import logging
+import math
 import time
 from collections.abc import Generator, Sequence
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 from ...exceptions import ChannelFull
 from ...failure_log import FailureLog
 from ...names import check_channel_name, check_group_name
 from . import scripts
-from .delivery import RESERVED_KEY
-
-if TYPE_CHECKING:
-    from .blocking import BlockingConnections
-    from .connection import CommandPipe
-    from .layer import RedisChannelLayer
+from .codec import RESERVED_KEY, check_message
+from .settings import LayerSettings
+from .wire.blocking import BlockingConnections
+from .wire.commands import Command
+from .wire.pipe import CommandPipe
 
 logger = logging.getLogger(__name__)
 #: A group with a member that stopped reading says so on every group send: counted.
@@ -32,7 +34,7 @@ failures = FailureLog(logger)
 
 T = TypeVar("T")
 
-Step = list[tuple[int, scripts.Command]]
+Step = list[tuple[int, Command]]
 Plan = Generator[Step, list[Any], T]
 
 
@@ -82,20 +84,43 @@ def drive_blocking(plan: Plan[T], connections: BlockingConnections) -> T:
 Ticket = tuple[int, float]
 
 
-def send(layer: RedisChannelLayer, channel: str, message: Any) -> Plan[Ticket]:
+class SendClock:
+    """What one layer object's sends must not repeat: scores, and the shard of the next
+    send to a normal channel."""
+
+    def __init__(self, shard_count: int) -> None:
+        self._shards = itertools.cycle(range(shard_count))
+        self._last_score = 0.0
+
+    def score(self) -> float:
+        """Now, as a sorted-set score that is never equal to the previous one (keeps FIFO)."""
+        score = time.time()
+        if score <= self._last_score:
+            score = math.nextafter(self._last_score, math.inf)
+        self._last_score = score
+        return score
+
+    def next_shard(self) -> int:
+        """Normal channels are spread over the shards in turn (as channels_redis does), so
+        with several hosts their order holds per shard."""
+        return next(self._shards)
+
+
+def send(settings: LayerSettings, clock: SendClock, channel: str, message: Any) -> Plan[Ticket]:
     """One message to one channel: one script, one round trip. ChannelFull at capacity.
     Returns where the message waits."""
     check_channel_name(channel)
+    keys = settings.keys
     if "!" in channel:
-        member = layer.encode(channel, message, {RESERVED_KEY: channel})
-        shard = layer.home_shard(channel)
+        member = settings.codec.encode_for(channel, message, {RESERVED_KEY: channel})
+        shard = keys.home_shard(channel)
     else:
-        member = layer.encode(channel, message)
-        shard = layer.next_send_shard()
-    capacity = layer.get_capacity(channel)
-    score = layer.score()
-    args = [repr(score - layer.expiry), layer.message_ttl_ms, repr(score), member, capacity]
-    (full,) = yield [(shard, scripts.push([layer.key_of(channel)], args))]
+        member = settings.codec.encode_for(channel, message)
+        shard = clock.next_shard()
+    capacity = settings.capacities.of(channel)
+    score = clock.score()
+    args = [repr(score - settings.expiry), settings.message_ttl_ms, repr(score), member, capacity]
+    (full,) = yield [(shard, scripts.push([keys.key_of(channel)], args))]
     if full:
         raise ChannelFull(
             f"Channel {channel!r} is full ({capacity} messages waiting): its receivers are "
@@ -104,75 +129,96 @@ def send(layer: RedisChannelLayer, channel: str, message: Any) -> Plan[Ticket]:
     return shard, score
 
 
-def heads(layer: RedisChannelLayer, channel: str) -> Plan[list[float | None]]:
+def heads(settings: LayerSettings, channel: str) -> Plan[list[float | None]]:
     """The lowest score waiting on ``channel`` on each shard (None where it is empty).
     Receivers only ever pop the lowest score, so a message whose score is below its shard's
     head has been taken (or has expired)."""
-    cutoff = repr(time.time() - layer.expiry)
-    key = layer.key_of(channel)
-    replies = yield [(shard, scripts.head([key], [cutoff])) for shard in range(len(layer.shards))]
+    cutoff = repr(time.time() - settings.expiry)
+    key = settings.keys.key_of(channel)
+    replies = yield [(shard, scripts.head([key], [cutoff])) for shard in _every(settings)]
     return [None if reply is None else float(reply) for reply in replies]
 
 
-def ping(layer: RedisChannelLayer) -> Plan[None]:
+def count_waiting(settings: LayerSettings, channels: Sequence[str]) -> Plan[dict[str, int]]:
+    """How many unexpired messages wait on each of ``channels``, over every shard (for a
+    process channel: on every channel of its process, which share one key)."""
+    names = list(dict.fromkeys(channels))
+    cutoff = f"({time.time() - settings.expiry!r}"
+    keys = [settings.keys.key_of(name) for name in names]
+    replies = yield [
+        (shard, ("ZCOUNT", key, cutoff, "+inf")) for shard in _every(settings) for key in keys
+    ]
+    counts = dict.fromkeys(names, 0)
+    for position, count in enumerate(replies):
+        counts[names[position % len(names)]] += count
+    return counts
+
+
+def ping(settings: LayerSettings) -> Plan[None]:
     """A PING to every shard: raises unless each answers."""
-    yield [(shard, ("PING",)) for shard in range(len(layer.shards))]
+    yield [(shard, ("PING",)) for shard in _every(settings)]
 
 
-def mark(layer: RedisChannelLayer, name: str, ttl_ms: int) -> Plan[None]:
+def mark(settings: LayerSettings, name: str, ttl_ms: int) -> Plan[None]:
     """Writes the marker ``name`` on every shard, to live ``ttl_ms`` milliseconds."""
-    key = layer.marker_key(name)
-    yield [(shard, ("SET", key, b"1", "PX", ttl_ms)) for shard in range(len(layer.shards))]
+    key = settings.keys.marker_key(name)
+    yield [(shard, ("SET", key, b"1", "PX", ttl_ms)) for shard in _every(settings)]
 
 
-def is_marked(layer: RedisChannelLayer, name: str) -> Plan[bool]:
+def is_marked(settings: LayerSettings, name: str) -> Plan[bool]:
     """True if every shard still holds the marker ``name``."""
-    key = layer.marker_key(name)
-    replies = yield [(shard, ("EXISTS", key)) for shard in range(len(layer.shards))]
+    key = settings.keys.marker_key(name)
+    replies = yield [(shard, ("EXISTS", key)) for shard in _every(settings)]
     return all(replies)
 
 
-def group_add(layer: RedisChannelLayer, group: str, channel: str) -> Plan[None]:
+def _every(settings: LayerSettings) -> range:
+    return range(settings.shard_count)
+
+
+def group_add(settings: LayerSettings, group: str, channel: str) -> Plan[None]:
     """Adds ``channel`` to ``group``; it stays a member ``group_expiry`` s after this."""
     check_group_name(group)
     check_channel_name(channel)
-    key = layer.group_key(group)
-    shard = layer.group_shard(group)
+    key = settings.keys.group_key(group)
+    shard = settings.keys.group_shard(group)
     yield [
         (shard, ("ZADD", key, repr(time.time()), channel)),
-        (shard, ("PEXPIRE", key, layer.group_ttl_ms)),
+        (shard, ("PEXPIRE", key, settings.group_ttl_ms)),
     ]
 
 
-def group_discard(layer: RedisChannelLayer, group: str, channel: str) -> Plan[None]:
+def group_discard(settings: LayerSettings, group: str, channel: str) -> Plan[None]:
     """Removes ``channel`` from ``group``; nothing happens if it was not a member."""
     check_group_name(group)
     check_channel_name(channel)
-    yield [(layer.group_shard(group), ("ZREM", layer.group_key(group), channel))]
+    keys = settings.keys
+    yield [(keys.group_shard(group), ("ZREM", keys.group_key(group), channel))]
 
 
-def group_send(layer: RedisChannelLayer, group: str, message: Any) -> Plan[None]:
+def group_send(settings: LayerSettings, clock: SendClock, group: str, message: Any) -> Plan[None]:
     """One message to every member of ``group``: the members, then one script per shard.
     Members at capacity are skipped and counted in a warning, never raised about."""
     check_group_name(group)
-    layer.check_message(group, message)
-    cutoff = repr(time.time() - layer.group_expiry)
-    group_shard = layer.group_shard(group)
-    (members,) = yield [(group_shard, scripts.group_members([layer.group_key(group)], [cutoff]))]
+    check_message(group, message)
+    keys, codec, capacity_of = settings.keys, settings.codec, settings.capacities.of
+    cutoff = repr(time.time() - settings.group_expiry)
+    group_shard = keys.group_shard(group)
+    (members,) = yield [(group_shard, scripts.group_members([keys.group_key(group)], [cutoff]))]
     if not members:
         return
     # One stored message per Redis key, naming every member it is for (as channels_redis).
     targets: dict[bytes, list[str]] = {}
     for member in members:
         channel = member.decode()
-        targets.setdefault(layer.key_of(channel), []).append(channel)
+        targets.setdefault(keys.key_of(channel), []).append(channel)
     by_shard: dict[int, list[tuple[bytes, bytes, int]]] = {}
     for key, channels in targets.items():
-        stored = layer.encode(group, message, {RESERVED_KEY: channels})
-        shard = layer.home_shard(channels[0])
-        by_shard.setdefault(shard, []).append((key, stored, layer.get_capacity(channels[0])))
-    score = layer.score()
-    head = [repr(score - layer.expiry), layer.message_ttl_ms, repr(score)]
+        stored = codec.encode_for(group, message, {RESERVED_KEY: channels})
+        shard = keys.home_shard(channels[0])
+        by_shard.setdefault(shard, []).append((key, stored, capacity_of(channels[0])))
+    score = clock.score()
+    head = [repr(score - settings.expiry), settings.message_ttl_ms, repr(score)]
     results = yield [
         (
             shard,

@@ -7,7 +7,7 @@ was taken from with its original score, so it keeps its place in line.
 The commands are queued on the connections at once, never left to a task: a loop that is
 shutting down cancels its tasks first (``asyncio.run`` does), and a put-back cancelled
 before it ran would lose its messages. A script call goes through even when nobody waits
-for its reply any more (see ``connection``).
+for its reply any more (see ``wire.pipe``).
 """
 
 from __future__ import annotations
@@ -15,14 +15,12 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Collection, Iterable, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from . import scripts
-from .connection import CommandPipe
 from .delivery import Delivery
-
-if TYPE_CHECKING:
-    from .layer import RedisChannelLayer
+from .settings import LayerSettings
+from .wire.pipe import CommandPipe
 
 logger = logging.getLogger(__name__)
 
@@ -33,8 +31,8 @@ CONFIRM_TIMEOUT = 2.0
 class PutBacks:
     """The put-backs of one event loop's receiver, until Redis has answered each."""
 
-    def __init__(self, layer: RedisChannelLayer, pipes: Sequence[CommandPipe]) -> None:
-        self._layer = layer
+    def __init__(self, settings: LayerSettings, pipes: Sequence[CommandPipe]) -> None:
+        self._settings = settings
         self._pipes = pipes
         # Put-back commands not answered yet, with the messages each returns.
         self._pending: dict[asyncio.Future[Any], list[Delivery]] = {}
@@ -50,7 +48,7 @@ class PutBacks:
             for delivery in group:
                 args += [repr(delivery.score), delivery.member]
             call = scripts.put_back(
-                [delivery.key for delivery in group], [*args, self._layer.message_ttl_ms]
+                [delivery.key for delivery in group], [*args, self._settings.message_ttl_ms]
             )
             putting_back = self._pipes[shard].run(call)
             self._pending[putting_back] = group
@@ -63,7 +61,7 @@ class PutBacks:
             logger.error(
                 "redis layer: %d taken messages could not be put back into %s and are lost: %s",
                 len(group),
-                self._layer.shards[group[0].shard].label,
+                self._pipes[group[0].shard].server.label,
                 error,
             )
 

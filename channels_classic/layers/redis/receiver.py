@@ -24,25 +24,20 @@ import logging
 import time
 from collections import deque
 from collections.abc import Iterable, Sequence
-from typing import TYPE_CHECKING, Any
 
 from ...failure_log import FailureLog
 from ...names import non_local_name
-from ..receiving import Deliver
+from ..capabilities import Deliver, Received
 from . import scripts
 from .buffers import Buffers
-from .connection import CommandPipe
 from .delivery import Delivery, decode_taken
 from .listener import ShardListener
 from .put_back import PutBacks
-
-if TYPE_CHECKING:
-    from .layer import RedisChannelLayer
+from .settings import LayerSettings
+from .wire.pipe import CommandPipe
 
 logger = logging.getLogger(__name__)
 failures = FailureLog(logger)
-
-Received = list[tuple[str, dict[str, Any]]]
 
 #: Messages taken ahead of their receivers are swept for expiry this many times per expiry
 #: period (a sweep scans them all); no receiver gets an expired one between sweeps either.
@@ -78,8 +73,9 @@ class Subscription:
 class Receiver:
     """Waiting receivers, the messages taken for them, and the listeners that take them."""
 
-    def __init__(self, layer: RedisChannelLayer, pipes: Sequence[CommandPipe]) -> None:
-        self._layer = layer
+    def __init__(self, settings: LayerSettings, pipes: Sequence[CommandPipe]) -> None:
+        self._settings = settings
+        self._keys = keys = settings.keys
         self._loop = asyncio.get_running_loop()  # the receiver belongs to this loop
         self._pipes = pipes
         self._waiters: dict[str, deque[Waiter]] = {}
@@ -90,18 +86,19 @@ class Receiver:
         self._read_ahead: set[bytes] = set()
         # Sum of the limits of waiters that accept at least one normal channel.
         self._budget = 0
-        self._buffers = Buffers(layer.get_capacity)
-        wake_key = f"{layer.prefix}{layer.client_prefix}.wake!!".encode()
+        self._buffers = Buffers(settings.capacities.of)
+        wake_key = keys.listener_key(settings.client_prefix, "wake")
         self._wake_key = wake_key
         # The take script clears a key first (a listener's wake-up key); one-off takes give it
         # one that never exists, so that no listener's wake-up is lost.
-        self._no_key = f"{layer.prefix}{layer.client_prefix}.none!!".encode()
+        self._no_key = keys.listener_key(settings.client_prefix, "none")
         self._listeners = [
-            ShardListener(self, layer, shard, wake_key) for shard in range(len(layer.shards))
+            ShardListener(self, settings, pipe.server, shard, wake_key)
+            for shard, pipe in enumerate(pipes)
         ]
         self._put_back_scheduled = False
         self._rotation = 0
-        self._put_backs = PutBacks(layer, pipes)
+        self._put_backs = PutBacks(settings, pipes)
         self._next_expiry_sweep = 0.0
 
     # Receiving
@@ -127,19 +124,19 @@ class Receiver:
         ready = self._from_buffers(names, limit)
         if ready:
             return ready
-        layer = self._layer
+        settings = self._settings
         limits: dict[bytes, int] = {}
         for name in names:
-            key = layer.key_of(name)
+            key = self._keys.key_of(name)
             # A process key holds other channels' messages too: take a batch, keep the rest.
-            limits[key] = -layer.receive_batch_size if layer.is_process_key(key) else limit
+            limits[key] = -settings.receive_batch_size if self._keys.is_process_key(key) else limit
         keys = list(limits)
-        cutoff = repr(time.time() - layer.expiry)
+        cutoff = repr(time.time() - settings.expiry)
         for shard, pipe in enumerate(self._pipes):
             budget = limit - len(ready)
             call = scripts.take([self._no_key, *keys], [cutoff, budget, *limits.values()])
             reply = await pipe.run(call)
-            self.dispatch(decode_taken(layer, shard, keys, reply[1:]))
+            self.dispatch(decode_taken(settings, shard, keys, reply[1:]))
             ready += self._from_buffers(names, budget)
             if len(ready) >= limit:
                 break
@@ -154,18 +151,19 @@ class Receiver:
             raise RuntimeError(f"{process!r} is already being delivered on this event loop")
         subscription = Subscription(deliver, self._loop.create_future())
         self._subscriptions[process] = subscription
-        key = self._layer.key_of(process)
+        key = self._keys.key_of(process)
+        batch = self._settings.receive_batch_size
         self._read_ahead.add(key)
-        self._add_demand(key, self._layer.receive_batch_size)
+        self._add_demand(key, batch)
         try:
-            for delivery in self._buffers.take(process, self._layer.get_capacity(process)):
+            for delivery in self._buffers.take(process, self._settings.capacities.of(process)):
                 self._deliver(subscription, delivery)
             for listener in self._listeners:
                 listener.demand_changed(key)
             await subscription.ended
         finally:
             del self._subscriptions[process]
-            self._drop_demand(key, self._layer.receive_batch_size)
+            self._drop_demand(key, batch)
 
     def _deliver(self, subscription: Subscription, delivery: Delivery) -> None:
         try:
@@ -184,7 +182,7 @@ class Receiver:
     def _from_buffers(self, names: Sequence[str], limit: int) -> Received:
         if not self._buffers:
             return []
-        cutoff = time.time() - self._layer.expiry
+        cutoff = time.time() - self._settings.expiry
         ready: Received = []
         for name in names:
             for delivery in self._buffers.take(name, limit - len(ready)):
@@ -201,7 +199,7 @@ class Receiver:
         keys: list[bytes] = []
         for name in waiter.names:
             self._waiters.setdefault(name, deque()).append(waiter)
-            key = self._layer.key_of(name)
+            key = self._keys.key_of(name)
             self._add_demand(key, waiter.limit)
             if "!" in name:
                 self._read_ahead.add(key)
@@ -221,7 +219,7 @@ class Receiver:
             queue.remove(waiter)
             if not queue:
                 del self._waiters[name]
-            self._drop_demand(self._layer.key_of(name), waiter.limit)
+            self._drop_demand(self._keys.key_of(name), waiter.limit)
 
     def _add_demand(self, key: bytes, limit: int) -> None:
         demand = self._demand.setdefault(key, [0, 0])
@@ -243,7 +241,7 @@ class Receiver:
     def dispatch(self, deliveries: Iterable[Delivery]) -> None:
         """Gives each delivery to the first waiter that wants it, else keeps it for later."""
         now = time.time()
-        cutoff = now - self._layer.expiry
+        cutoff = now - self._settings.expiry
         served: list[Waiter] = []
         for delivery in deliveries:
             if delivery.score < cutoff:
@@ -268,7 +266,7 @@ class Receiver:
             if not waiter.future.done():
                 waiter.future.set_result(None)
         if self._buffers and now >= self._next_expiry_sweep:
-            self._next_expiry_sweep = now + self._layer.expiry / EXPIRY_SWEEPS_PER_EXPIRY
+            self._next_expiry_sweep = now + self._settings.expiry / EXPIRY_SWEEPS_PER_EXPIRY
             dropped = self._buffers.expire(cutoff)
             if dropped:
                 logger.info("redis layer: %d expired undelivered messages dropped", dropped)
@@ -300,7 +298,7 @@ class Receiver:
         they and the cancelled receives took.
         """
         wanted = {name for name in names if "!" not in name}
-        keys = frozenset(key for key in map(self._layer.key_of, wanted) if key not in self._demand)
+        keys = frozenset(key for key in map(self._keys.key_of, wanted) if key not in self._demand)
         await asyncio.gather(*(listener.settle(keys) for listener in self._listeners))
         self._put_backs.send(self._buffers.drain(lambda channel: channel in wanted))
         return await self._put_backs.confirmed(wanted)
@@ -311,21 +309,21 @@ class Receiver:
         """Makes the shard's blocked BZPOPMIN return, so its listener sees new keys."""
         pipe = self._pipes[shard]
         pipe.call_and_forget("ZADD", self._wake_key, 0, b"wake")
-        pipe.call_and_forget("PEXPIRE", self._wake_key, self._layer.message_ttl_ms)
+        pipe.call_and_forget("PEXPIRE", self._wake_key, self._settings.message_ttl_ms)
 
     def wanted(self) -> tuple[list[bytes], list[int], int] | None:
         """The keys every shard's listener should take from, their limits and the budget."""
         keys: list[bytes] = []
         limits: list[int] = []
-        layer = self._layer
-        batch = layer.receive_batch_size
+        layout, capacity_of = self._keys, self._settings.capacities.of
+        batch = self._settings.receive_batch_size
         for key in self._read_ahead:
-            process = layer.channel_of_key(key)
-            if key in self._demand or self._buffers.held_for(process) < layer.get_capacity(process):
+            process = layout.channel_of_key(key)
+            if key in self._demand or self._buffers.held_for(process) < capacity_of(process):
                 keys.append(key)
                 limits.append(-batch)
         for key, (_, limit_sum) in self._demand.items():
-            if not layer.is_process_key(key):
+            if not layout.is_process_key(key):
                 keys.append(key)
                 limits.append(min(limit_sum, batch))
         if not keys:

@@ -1,17 +1,15 @@
-"""The Lua scripts that make each layer operation one round trip, and how they are called.
+"""The Lua scripts that make each layer operation one round trip.
 
 Channels are sorted sets scored by send time, as in channels_redis 4, so that both layers
 read and write the same keys. Every script trims expired messages before it counts or pops.
+A script runs atomically, so what it reads and what it writes cannot be overtaken by another
+process; each touches the keys of one shard only. ``docs/redis-layer.md`` says what each one
+guarantees.
 """
 
 from __future__ import annotations
 
-import hashlib
-from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import Any
-
-from redis.exceptions import NoScriptError
+from .wire.commands import Script
 
 # Adds one message to each key that has room. ARGV[1]: expiry cutoff score; ARGV[2]: key TTL
 # in milliseconds; ARGV[3]: the message score; then a (member, capacity) pair per key. Returns how
@@ -84,52 +82,6 @@ for i, key in ipairs(KEYS) do
 end
 return #KEYS
 """
-
-
-class Script:
-    """A Lua script, run by its SHA1; calling it with keys and arguments makes a ScriptCall."""
-
-    def __init__(self, source: str) -> None:
-        self.source = source
-        self.sha = hashlib.sha1(source.encode()).hexdigest()
-
-    def __call__(self, keys: Sequence[Any], args: Sequence[Any]) -> ScriptCall:
-        return ScriptCall(self, keys, args)
-
-
-@dataclass(frozen=True, slots=True)
-class ScriptCall:
-    """One run of a script: sent as EVALSHA, or as EVAL (which also caches the script) when
-    the server has forgotten it."""
-
-    script: Script
-    keys: Sequence[Any]
-    args: Sequence[Any]
-
-    def command(self, *, load: bool = False) -> tuple[Any, ...]:
-        head = ("EVAL", self.script.source) if load else ("EVALSHA", self.script.sha)
-        return (*head, len(self.keys), *self.keys, *self.args)
-
-
-#: What the connections accept: a plain command, or a script call.
-Command = tuple[Any, ...] | ScriptCall
-
-
-def wire_form(command: Command) -> tuple[Any, ...]:
-    """The command as written to Redis."""
-    return command.command() if isinstance(command, ScriptCall) else command
-
-
-def retry_of(command: Command, reply: Any) -> tuple[Any, ...] | None:
-    """The command to send instead when ``reply`` says Redis has forgotten ``command``'s
-    script (after SCRIPT FLUSH or a restart); None when the reply stands.
-
-    Every connection, async or blocking, asks this about each reply of a script call.
-    """
-    if isinstance(reply, NoScriptError) and isinstance(command, ScriptCall):
-        return command.command(load=True)
-    return None
-
 
 push = Script(PUSH)
 take = Script(TAKE)

@@ -1,4 +1,4 @@
-"""``manage.py runserver``: the whole stack in one process, for development (SPEC MC3–MC10).
+"""``manage.py runserver``: the whole stack in one process, for development.
 
 The interface server (daphne, in this process) and N worker threads share one event loop
 and, normally, the in-memory layer; Django's autoreloader restarts it all when code changes.
@@ -46,7 +46,7 @@ RUNSERVER_THREADS = 4
 RUNSERVER_HTTP_TIMEOUT = 60
 #: Seconds a WebSocket opening handshake may take (daphne's websocket_handshake_timeout).
 RUNSERVER_WEBSOCKET_HANDSHAKE_TIMEOUT = 5
-#: The console word for each WebSocket event daphne reports (SPEC MC7).
+#: The console word for each WebSocket event daphne reports (1.x's runserver words).
 WEBSOCKET_ACTIONS = {
     "connecting": "HANDSHAKING",
     "connected": "CONNECT",
@@ -147,7 +147,7 @@ class Command(BaseRunserver):
     def _display_addr(self) -> str:
         return f"[{self.addr}]" if self._raw_ipv6 else self.addr
 
-    def _serve(self, layer: Any, worker: Worker | None, options: dict[str, Any]) -> None:
+    def _serve(self, layer: ClassicLayer, worker: Worker | None, options: dict[str, Any]) -> None:
         from daphne.endpoints import build_endpoint_description_strings
         from daphne.server import Server
         from twisted.internet import defer, reactor
@@ -181,8 +181,8 @@ class Command(BaseRunserver):
                 self.stdout.write(options["shutdown_message"])
 
     def log_action(self, protocol: str, action: str, details: dict[str, Any]) -> None:
-        """One console line per HTTP request and WebSocket event, on the command's stderr
-        (SPEC MC7)."""
+        """One console line per HTTP request and WebSocket event, on the command's stderr, in
+        1.x's format."""
         stamp = datetime.datetime.now().strftime("%Y/%m/%d %H:%M:%S")
         client = details.get("client") or "-"
         if protocol == "http" and action == "complete":

@@ -1,4 +1,4 @@
-"""``manage.py runworker``: run consumers for the messages on a channel layer (SPEC MC1–MC2)."""
+"""``manage.py runworker``: run consumers for the messages on a channel layer."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from ... import logs
+from ... import logs, metrics
 from ...heap import freeze_startup_heap
 from ...layers.registry import DEFAULT_CHANNEL_LAYER
 from ...message import Message
@@ -35,6 +35,18 @@ class Command(BaseCommand):
             default=getattr(settings, "CHANNELS_WORKER_THREADS", 1),
             help="consumers run at once (default: settings.CHANNELS_WORKER_THREADS or 1)",
         )
+        parser.add_argument(
+            "--metrics-port",
+            type=int,
+            metavar="PORT",
+            help="serve Prometheus metrics on this port (docs/metrics.md)",
+        )
+        parser.add_argument(
+            "--metrics-address",
+            default=metrics.DEFAULT_ADDRESS,
+            metavar="ADDRESS",
+            help=f"the address to serve metrics on (default {metrics.DEFAULT_ADDRESS})",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         verbosity = options["verbosity"]
@@ -58,13 +70,21 @@ class Command(BaseCommand):
             )
         # Only now: a refused command leaves the process's logging as it was.
         logs.configure(verbosity)
+        if options["metrics_port"] is not None:
+            try:
+                metrics.enable(options["metrics_port"], options["metrics_address"])
+            except (metrics.MetricsUnavailable, OSError) as error:
+                raise CommandError(str(error)) from error
         self.stderr.write(
             f"Running worker against channel layer {layer} with {options['threads']} "
             f"thread(s), on: {', '.join(channels)}"
         )
         worker_process_ready.send(sender=worker)
         freeze_startup_heap()
-        worker.run()
+        try:
+            worker.run()
+        finally:
+            metrics.process_exited()
 
     def _log_dispatch(self, channel: str, message: Message) -> None:
         reply = message.reply_channel.name if message.reply_channel else "-"

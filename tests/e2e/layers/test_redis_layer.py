@@ -43,7 +43,7 @@ async def test_close_puts_back_what_a_cancelled_receive_had_taken(private_redis,
     await layer.close()
     pops = raw.info("commandstats")["cmdstat_bzpopmin"]["calls"]
     assert pops == 1
-    assert raw.zcard(layer.key_of("test.closing")) == 1
+    assert raw.zcard(layer.keys.key_of("test.closing")) == 1
     assert await asyncio.wait_for(layer.receive("test.closing"), 2) == {"n": 1}
     await layer.close()
 
@@ -64,8 +64,35 @@ async def test_release_hands_back_what_a_pop_in_flight_took(private_redis, prefi
     layer.send_sync("test.release", {"n": 2})
     receiving.cancel()
     assert await layer.release(["test.release"]) == 1
-    assert raw.zcard(layer.key_of("test.release")) == 2
+    assert raw.zcard(layer.keys.key_of("test.release")) == 2
     batch = await asyncio.wait_for(layer.receive_batch(["test.release"], 2), 2)
     assert [message for _, message in batch] == [{"n": 1}, {"n": 2}]
     assert await layer.release(["test.release"]) == 0
+    await layer.close()
+
+
+async def test_count_waiting_counts_every_shard(private_redis, prefix):
+    """count_waiting sums each channel's unexpired messages over the shards (normal channels
+    spread over both), counts a process channel's whole process (one key), and says 0 where
+    nothing waits; what receives took, or what expired, is no longer counted."""
+    servers = [private_redis(), private_redis()]
+    layer = RedisChannelLayer(hosts=[server.url for server in servers], prefix=prefix, expiry=1)
+    first, second = await layer.new_channel("test"), await layer.new_channel("test")
+    for n in range(5):
+        await layer.send("test.counted", {"n": n})
+    for channel in (first, second, second):
+        await layer.send(channel, {})
+    raws = [redis.Redis.from_url(server.url) for server in servers]
+    assert [raw.zcard(layer.keys.key_of("test.counted")) for raw in raws] == [3, 2]
+    counts = await layer.count_waiting(["test.counted", "test.empty", first])
+    assert counts == {"test.counted": 5, "test.empty": 0, first: 3}
+    received = 0
+    while received < 5:
+        received += len(await asyncio.wait_for(layer.receive_batch(["test.counted"], 5), 5))
+    assert await layer.count_waiting(["test.counted", first]) == {"test.counted": 0, first: 3}
+    await asyncio.sleep(1.2)
+    assert await layer.count_waiting([first]) == {first: 0}
+    with pytest.raises(TypeError, match="Channel name 'bad name' is invalid"):
+        await layer.count_waiting(["bad name"])
+    await layer.flush()
     await layer.close()

@@ -151,6 +151,6 @@ async def test_the_last_receive_leaving_releases_the_blocked_command(private_red
     raw.config_resetstat()
     await layer.send("test.left", {"n": 1})
     await asyncio.sleep(0.1)
-    assert raw.zcard(layer.key_of("test.left")) == 1
+    assert raw.zcard(layer.keys.key_of("test.left")) == 1
     assert set(command_calls(raw)) <= {"evalsha", *PUSH_SCRIPT_COMMANDS, *OWN_COMMANDS}
     await layer.close()

@@ -39,15 +39,15 @@ async def test_two_redis_hosts(private_redis, prefix):
     assert [n for n in received if n % 2 == 1] == [1, 3, 5]
 
     names = [await layer.new_channel(f"test.shard{n}") for n in range(8)]
-    assert {layer.home_shard(name) for name in names} == {0, 1}
+    assert {layer.keys.home_shard(name) for name in names} == {0, 1}
     for name in names:
         await layer.group_add("test-sharded", name)
-    group_key = layer.group_key("test-sharded")
-    assert raws[layer.group_shard("test-sharded")].zcard(group_key) == 8
+    group_key = layer.keys.group_key("test-sharded")
+    assert raws[layer.keys.group_shard("test-sharded")].zcard(group_key) == 8
     await layer.group_send("test-sharded", {"to": "all"})
     for name in names:
-        home = layer.home_shard(name)
-        key = layer.key_of(name)
+        home = layer.keys.home_shard(name)
+        key = layer.keys.key_of(name)
         assert (raws[home].zcard(key), raws[1 - home].zcard(key)) == (1, 0)
     for name in names:
         assert await asyncio.wait_for(layer.receive(name), 2) == {"to": "all"}
@@ -57,7 +57,7 @@ async def test_two_redis_hosts(private_redis, prefix):
     waiting = asyncio.ensure_future(layer.receive("test.second"))
     await asyncio.sleep(0.1)
     stored = layer.codec.encode({"from": "host 1"})
-    raws[1].zadd(layer.key_of("test.second"), {stored: time.time()})
+    raws[1].zadd(layer.keys.key_of("test.second"), {stored: time.time()})
     assert await asyncio.wait_for(waiting, BLOCK_TIMEOUT / 2) == {"from": "host 1"}
     await layer.flush()
     await layer.close()

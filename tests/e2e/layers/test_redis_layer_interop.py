@@ -6,7 +6,7 @@ import redis
 from channels_redis.core import RedisChannelLayer as ChannelsRedisLayer
 
 from channels_classic.layers.redis import RedisChannelLayer
-from channels_classic.layers.redis.hosts import consistent_hash
+from channels_classic.layers.redis.keys import consistent_hash
 from channels_classic.names import non_local_name
 from tests.unit.layers.test_redis_layer_interop import within
 
@@ -33,14 +33,14 @@ async def test_two_hosts_both_ways(private_redis, prefix):
     their_channel = await name_off_its_home_shard(theirs.new_channel, 2)
 
     await theirs.send(our_channel, {"to": "ours"})
-    key = ours.key_of(our_channel)
+    key = ours.keys.key_of(our_channel)
     sent_to = consistent_hash(our_channel, 2)
     assert (raws[sent_to].zcard(key), raws[1 - sent_to].zcard(key)) == (1, 0)
-    assert sent_to != ours.home_shard(our_channel)
+    assert sent_to != ours.keys.home_shard(our_channel)
     assert await within(ours.receive(our_channel)) == {"to": "ours"}
 
     await ours.send(their_channel, {"to": "theirs"})
-    assert raws[ours.home_shard(their_channel)].zcard(ours.key_of(their_channel)) == 1
+    assert raws[ours.keys.home_shard(their_channel)].zcard(ours.keys.key_of(their_channel)) == 1
     assert await within(theirs.receive(their_channel)) == {"to": "theirs"}
 
     await theirs.group_add("interop-hosts", our_channel)

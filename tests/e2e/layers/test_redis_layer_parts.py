@@ -3,7 +3,7 @@ the command pipe's pre-packed commands (on the session's Redis)."""
 
 from __future__ import annotations
 
-from channels_classic.layers.redis.hosts import decode_hosts
+from channels_classic.layers.redis.wire.redis_py import decode_hosts
 
 
 async def test_a_script_call_goes_through_when_its_caller_stopped_waiting(private_redis):
@@ -15,7 +15,7 @@ async def test_a_script_call_goes_through_when_its_caller_stopped_waiting(privat
     import redis
 
     from channels_classic.layers.redis import scripts
-    from channels_classic.layers.redis.connection import CommandPipe
+    from channels_classic.layers.redis.wire.pipe import CommandPipe
 
     server = private_redis()
     raw = redis.Redis.from_url(server.url)

@@ -171,19 +171,18 @@ async def test_noasgi_serves_pages_but_no_sockets(start_runserver, tmp_path):
 def test_the_autoreloader_restarts_on_a_code_change(start_runserver, tmp_path):
     """Changing a project file (here the settings module) restarts the server, which then
     serves again."""
+    tmp_path = tmp_path.resolve()  # as the reloader names files
     settings_file = tmp_path / "reloading_settings.py"
-    settings_file.write_text("from djchan.settings import *  # noqa: F403\n")
+    settings_file.write_text(RELOADER_LOG)
     env = environment(
         tmp_path,
         DJANGO_SETTINGS_MODULE="reloading_settings",
         PYTHONPATH=os.pathsep.join([str(ROOT), str(tmp_path)]),
     )
     server, port = start_runserver(env=env)
-    server.wait_for_log("Watching for file changes")
+    server.wait_for_log(WATCHING)
     assert get(port)[0] == 200
-    settings_file.write_text(settings_file.read_text() + "# changed\n")
-    future = time.time() + 2  # newer than any mtime the reloader recorded
-    os.utime(settings_file, (future, future))
+    rewrite(server, settings_file, settings_file.read_text() + "# changed\n")
     server.wait_for_log("reloading_settings.py changed, reloading")
     deadline = time.monotonic() + START_TIMEOUT
     while server.log().count(BANNER) < 2:
@@ -228,11 +227,10 @@ BREAKAGES = [
 ]
 
 
-#: The reloader settings of the test's project: its routing, and the reloader's debug log
-#: (each file it watches is "first seen" once per process).
-RELOAD_SETTINGS = """from djchan.settings import *  # noqa: F403
+#: A test project's settings with the reloader's debug log (each file it watches is "first
+#: seen" once per process: a change is made only after that, or it would be the first mtime).
+RELOADER_LOG = """from djchan.settings import *  # noqa: F403
 
-CHANNEL_LAYERS["default"]["ROUTING"] = "reload_routing.channel_routing"  # noqa: F405
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
@@ -240,6 +238,11 @@ LOGGING = {
     "loggers": {"django.utils.autoreload": {"handlers": ["reloader"], "level": "DEBUG"}},
 }
 """
+#: Those settings with the test's routing.
+RELOAD_SETTINGS = (
+    RELOADER_LOG
+    + 'CHANNEL_LAYERS["default"]["ROUTING"] = "reload_routing.channel_routing"  # noqa: F405\n'
+)
 #: What the reloader logs as each serving process starts.
 WATCHING = "Watching for file changes"
 

@@ -27,6 +27,8 @@ if "TEST_MAX_OUTPUT" in os.environ:
     CHANNELS_WEBSOCKET_MAX_OUTPUT = int(os.environ["TEST_MAX_OUTPUT"])
 if "TEST_MAX_MESSAGE_SIZE" in os.environ:
     CHANNELS_WEBSOCKET_MAX_MESSAGE_SIZE = int(os.environ["TEST_MAX_MESSAGE_SIZE"])
+if "TEST_METRICS_PORT" in os.environ:
+    CHANNELS_METRICS_PORT = int(os.environ["TEST_METRICS_PORT"])
 if "TEST_SHUTDOWN_TIMEOUT" in os.environ:
     CHANNELS_SHUTDOWN_TIMEOUT = float(os.environ["TEST_SHUTDOWN_TIMEOUT"])
 

@@ -102,3 +102,17 @@ async def test_receive_ready_answers_at_once():
     assert await asyncio.wait_for(layer.receive_ready(["test.r"], 3), 0.5) == []
     await layer.send("test.r", {"n": 1})
     assert await layer.receive_ready(["test.r"], 3) == [("test.r", {"n": 1})]
+
+
+async def test_count_waiting_counts_unexpired_messages():
+    """count_waiting gives each channel's queue length (a process's name: all its channels),
+    and leaves out what expired."""
+    layer = InMemoryChannelLayer(expiry=0.2)
+    first, second = await layer.new_channel("test"), await layer.new_channel("test")
+    for channel in ("test.a", "test.a", first, second, second):
+        await layer.send(channel, {})
+    process = first[: first.index("!") + 1]
+    counts = await layer.count_waiting(["test.a", "test.b", first, process])
+    assert counts == {"test.a": 2, "test.b": 0, first: 1, process: 3}
+    await asyncio.sleep(0.3)
+    assert await layer.count_waiting(["test.a", process]) == {"test.a": 0, process: 0}

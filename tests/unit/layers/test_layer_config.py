@@ -44,7 +44,7 @@ def test_asgi_redis_name_and_options_are_translated():
         "redis://10.0.0.1:6379",
         "redis://10.0.0.2:6380/1",
     ]
-    assert all(shard.settings.socket_connect_timeout == 2 for shard in layer.shards)
+    assert all(shard.connect_timeout == 2 for shard in layer.shards)
 
 
 def test_sentinel_layer_becomes_one_shard_per_service():

@@ -186,7 +186,7 @@ async def test_expiry(redis_url, prefix):
     assert await layer.receive(first) == {"n": 1}  # from now on this process reads ahead
     await layer.send(second, {"old": True})
     deadline = time.monotonic() + 2
-    while raw.zcard(layer.key_of(second)):
+    while raw.zcard(layer.keys.key_of(second)):
         assert time.monotonic() < deadline, "the message was not read ahead"
         await asyncio.sleep(0.02)
     await asyncio.sleep(1.2)
@@ -203,10 +203,10 @@ async def test_expiry_below_a_second(redis_url, prefix):
     layer = RedisChannelLayer(hosts=[redis_url], prefix=prefix, expiry=0.5, group_expiry=0.5)
     raw = redis.Redis.from_url(redis_url)
     await layer.send("test.brief", {"n": 1})
-    assert 0 < raw.pttl(layer.key_of("test.brief")) <= 500
+    assert 0 < raw.pttl(layer.keys.key_of("test.brief")) <= 500
     assert await layer.receive("test.brief") == {"n": 1}
     await layer.group_add("test-brief", "test.brief")
-    assert 0 < raw.pttl(layer.group_key("test-brief")) <= 500
+    assert 0 < raw.pttl(layer.keys.group_key("test-brief")) <= 500
     await layer.group_send("test-brief", {"n": 2})
     assert await layer.receive("test.brief") == {"n": 2}
     await layer.send("test.brief", {"n": 3})
@@ -271,7 +271,9 @@ async def test_encryption_stores_no_plaintext(redis_url, prefix):
     await old.group_add("test-secret", "test.secret")
     await old.group_send("test-secret", {"text": "attack at dusk"})
     raw = redis.Redis.from_url(redis_url)
-    stored = raw.zrange(old.key_of("test.secret"), 0, -1) + raw.zrange(old.key_of(reply), 0, -1)
+    stored = raw.zrange(old.keys.key_of("test.secret"), 0, -1) + raw.zrange(
+        old.keys.key_of(reply), 0, -1
+    )
     assert len(stored) == 4
     assert not [member for member in stored if b"attack" in member or b"test." in member]
     assert await new.receive("test.secret") == {"text": "attack at dawn"}
@@ -303,7 +305,7 @@ async def test_garbage_in_redis_is_reported_as_garbage(layer, redis_url, caplog)
     message arrives."""
     raw = redis.Redis.from_url(redis_url)
     # Scored as a message sent now (the layer drops older scores as expired).
-    raw.zadd(layer.key_of("test.garbage"), {b"x" * 12 + b"\xc1not msgpack": time.time()})
+    raw.zadd(layer.keys.key_of("test.garbage"), {b"x" * 12 + b"\xc1not msgpack": time.time()})
     raw.close()
     await layer.send("test.garbage", {"n": 1})
     assert await layer.receive("test.garbage") == {"n": 1}

@@ -1,4 +1,4 @@
-"""``manage.py rundelay``: send the messages of ``asgi.delay`` when they are due (SPEC DL3)."""
+"""``manage.py rundelay``: send the messages of ``asgi.delay`` when they are due."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import connections, router
 
 from .... import logs
+from ....heap import freeze_startup_heap
 from ....layers.registry import DEFAULT_CHANNEL_LAYER
 from ....management.layers import shared_layer
 from ...models import DelayedMessage
@@ -45,4 +46,5 @@ class Command(BaseCommand):
         logs.configure(options["verbosity"])
         server = self.server_class(layer)
         self.stderr.write(f"Running delay server against channel layer {layer}")
+        freeze_startup_heap()
         server.run()

@@ -1,14 +1,16 @@
-"""The layer's Redis connections: an asyncio protocol with hiredis parsing, auto-pipelined.
+"""The layer's asyncio connections: one protocol per server, auto-pipelined.
 
-Every command of one event loop to one shard goes through one connection. Commands issued
+Every command of one event loop to one server goes through one connection. Commands issued
 during the same turn of the loop are written in one batch, and replies resolve their futures
 straight from ``data_received``, so a round trip costs the network and little else, and
 concurrent sends share round trips. A caller that is cancelled after its command was queued
 does not desynchronise anything, nor call the command off: its reply is read and dropped (a
 script Redis had forgotten is still sent again with its source).
 
-redis-py still does what it is good at: parsing URLs and options into connection settings,
-TLS contexts, Sentinel master discovery, and the exception classes users catch.
+redis-py's asyncio client takes a pooled connection per concurrent command instead, which
+costs this layer two to three times the time per command: ``docs/redis-layer.md`` has the
+measurements. What redis-py does well (options, TLS, Sentinel, the parser, the exceptions)
+comes through ``redis_py``.
 """
 
 from __future__ import annotations
@@ -19,23 +21,12 @@ from collections import deque
 from collections.abc import Callable, Iterable
 from typing import Any
 
-import hiredis
-import redis.exceptions
-
-from ...exceptions import ChannelLayerUnavailable
-from .hosts import Shard
-from .scripts import Command, ScriptCall, retry_of
+from .commands import Command, ScriptCall, pack_commands, retry_of
+from .connection_settings import ConnectionSettings
+from .redis_py import CONNECTION_ERRORS, ProtocolError, ResponseError, new_parser, unavailable
+from .sockets import open_connection
 
 logger = logging.getLogger(__name__)
-
-#: What opening or using a connection raises when the server is unreachable or went away.
-CONNECTION_ERRORS = (
-    ChannelLayerUnavailable,
-    redis.exceptions.ConnectionError,
-    redis.exceptions.TimeoutError,
-    OSError,
-    TimeoutError,
-)
 
 _background: set[asyncio.Future[Any]] = set()
 
@@ -46,30 +37,6 @@ def spawn(awaitable: Any) -> asyncio.Future[Any]:
     _background.add(task)
     task.add_done_callback(_background.discard)
     return task
-
-
-def unavailable(shard: Shard, error: BaseException) -> ChannelLayerUnavailable:
-    """The exception a layer user sees when ``shard`` cannot be used."""
-    if isinstance(error, ChannelLayerUnavailable):
-        return error
-    return ChannelLayerUnavailable(
-        f"Redis at {shard.label} is unavailable ({error or type(error).__name__}). Check that "
-        "it is running and reachable; the layer reconnects on its next call."
-    )
-
-
-def pack_commands(commands: Iterable[tuple[Any, ...]]) -> bytes:
-    """Encodes commands in the Redis protocol (str, bytes, int and float arguments)."""
-    parts: list[bytes] = []
-    for args in commands:
-        parts.append(b"*%d\r\n" % len(args))
-        for arg in args:
-            if isinstance(arg, str):
-                arg = arg.encode()
-            elif not isinstance(arg, bytes):
-                arg = repr(arg).encode()
-            parts.append(b"$%d\r\n%s\r\n" % (len(arg), arg))
-    return b"".join(parts)
 
 
 class ReplyCallback:
@@ -128,14 +95,6 @@ class _ScriptReply:
 Pending = asyncio.Future[Any] | ReplyCallback | _ScriptReply
 
 
-def error_reply(reply: hiredis.ReplyError) -> redis.exceptions.ResponseError:
-    """The redis-py exception for an error reply (NoScriptError for NOSCRIPT)."""
-    message = str(reply)
-    if message.startswith("NOSCRIPT"):
-        return redis.exceptions.NoScriptError(message)
-    return redis.exceptions.ResponseError(message)
-
-
 class _Wire(asyncio.Protocol):
     """One TCP (or Unix, or TLS) connection: writes commands, resolves replies in order.
 
@@ -148,7 +107,7 @@ class _Wire(asyncio.Protocol):
     ) -> None:
         self._timeout = timeout
         self._translate = translate
-        self._parser = hiredis.Reader()
+        self._parser = new_parser()
         self._waiting: deque[Pending] = deque()
         self._transport: asyncio.Transport | None = None
         self._loop = asyncio.get_running_loop()
@@ -184,16 +143,16 @@ class _Wire(asyncio.Protocol):
         while True:
             try:
                 reply = self._parser.gets()
-            except hiredis.ProtocolError as error:
-                self.abort(redis.exceptions.ConnectionError(f"protocol error: {error}"))
+            except ProtocolError as error:
+                self.abort(ConnectionError(f"protocol error: {error}"))
                 return
             if reply is False:
                 return
             future = self._waiting.popleft()
             if future.done():
                 continue
-            if isinstance(reply, hiredis.ReplyError):
-                future.set_exception(error_reply(reply))
+            if isinstance(reply, ResponseError):
+                future.set_exception(reply)
             else:
                 future.set_result(reply)
 
@@ -203,7 +162,7 @@ class _Wire(asyncio.Protocol):
             return
         idle = self._loop.time() - self._last_progress
         if idle >= self._timeout:
-            self.abort(redis.exceptions.TimeoutError(f"Timeout: no reply within {idle:.1f} s"))
+            self.abort(TimeoutError(f"Timeout: no reply within {idle:.1f} s"))
         else:
             self._timer = self._loop.call_later(self._timeout - idle, self._check_progress)
 
@@ -213,7 +172,7 @@ class _Wire(asyncio.Protocol):
             self._transport.abort()
 
     def connection_lost(self, exc: Exception | None) -> None:
-        self._lose(exc or redis.exceptions.ConnectionError("Connection closed by server."))
+        self._lose(exc or ConnectionError("Connection closed by server."))
 
     def _lose(self, error: BaseException) -> None:
         if self.lost is None:
@@ -236,18 +195,18 @@ class _Wire(asyncio.Protocol):
 
 
 class CommandPipe:
-    """Sends commands to one shard over one connection, pipelining whatever is concurrent.
+    """Sends commands to one server over one connection, pipelining whatever is concurrent.
 
     ``socket_timeout`` bounds how long replies may be owed with none arriving (blocking
-    commands need more than redis-py's 5 s default); None uses the shard's setting.
+    commands need more than the default 5 s); None uses the server's setting.
     """
 
-    def __init__(self, shard: Shard, *, socket_timeout: float | None = None) -> None:
-        self.shard = shard
+    def __init__(self, server: ConnectionSettings, *, socket_timeout: float | None = None) -> None:
+        self.server = server
         # Made in, and used from, one event loop (asking asyncio for it costs a syscall on
         # Python 3.11, and commands are the hot path).
         self._loop = asyncio.get_running_loop()
-        self._timeout = socket_timeout if socket_timeout is not None else shard.socket_timeout
+        self._timeout = socket_timeout if socket_timeout is not None else server.socket_timeout
         self._wire: _Wire | None = None
         self._queued: list[tuple[tuple[Any, ...], Pending]] = []
         self._flush_scheduled = False
@@ -322,12 +281,12 @@ class CommandPipe:
 
     async def _connect(self) -> None:
         def make_wire() -> _Wire:
-            return _Wire(self._timeout, lambda error: unavailable(self.shard, error))
+            return _Wire(self._timeout, lambda error: unavailable(self.server.label, error))
 
         wire: _Wire | None = None
         try:
-            wire = await self.shard.open(make_wire)
-            handshake = self.shard.handshake()
+            wire = await open_connection(self.server, make_wire)
+            handshake = self.server.handshake()
             if handshake:
                 replies = [asyncio.get_running_loop().create_future() for _ in handshake]
                 wire.write(pack_commands(handshake), replies)
@@ -335,10 +294,10 @@ class CommandPipe:
         except Exception as error:
             if wire is not None:
                 wire.close()
-            if isinstance(error, (*CONNECTION_ERRORS, redis.exceptions.ResponseError)):
-                failure: Exception = unavailable(self.shard, error)
+            if isinstance(error, (*CONNECTION_ERRORS, ResponseError)):
+                failure: Exception = unavailable(self.server.label, error)
             else:
-                logger.exception("redis layer: connecting to %s failed", self.shard.label)
+                logger.exception("redis layer: connecting to %s failed", self.server.label)
                 failure = error
             batch, self._queued = self._queued, []
             for _, future in batch:

@@ -1,4 +1,4 @@
-"""Blocking connections, one per thread and shard, for the layer's synchronous API.
+"""Blocking connections, one per thread and server, for the layer's synchronous API.
 
 Consumers run in worker threads and Django views in whatever thread serves them; their sends
 go straight to Redis from that thread (one write, one read), instead of hopping to an event
@@ -15,11 +15,10 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
-import hiredis
-
-from .connection import CONNECTION_ERRORS, error_reply, pack_commands, unavailable
-from .hosts import Shard
-from .scripts import Command, retry_of, wire_form
+from .commands import Command, pack_commands, retry_of, wire_form
+from .connection_settings import ConnectionSettings
+from .redis_py import CONNECTION_ERRORS, ProtocolError, new_parser, unavailable
+from .sockets import open_blocking
 
 #: Bytes asked of the socket per read (a batch of replies usually fits in one).
 READ_SIZE = 65536
@@ -29,12 +28,12 @@ STALE_AFTER = 1.0
 
 
 class BlockingConnection:
-    """One socket to one shard; ``call_many`` writes commands together, reads every reply."""
+    """One socket to one server; ``call_many`` writes commands together, reads every reply."""
 
-    def __init__(self, shard: Shard) -> None:
-        self.shard = shard
+    def __init__(self, server: ConnectionSettings) -> None:
+        self.server = server
         self._socket: socket.socket | None = None
-        self._parser = hiredis.Reader()
+        self._parser = new_parser()
         self._last_used = 0.0
 
     def call_many(self, commands: Sequence[Command]) -> list[Any]:
@@ -53,9 +52,9 @@ class BlockingConnection:
                 sock.sendall(pack_commands(retries.values()))
                 for index in retries:
                     replies[index] = self._read(sock)
-        except (*CONNECTION_ERRORS, hiredis.ProtocolError) as error:
+        except (*CONNECTION_ERRORS, ProtocolError) as error:
             self.close()
-            raise unavailable(self.shard, error) from error
+            raise unavailable(self.server.label, error) from error
         self._last_used = time.monotonic()
         return replies
 
@@ -63,7 +62,7 @@ class BlockingConnection:
         while True:
             reply = self._parser.gets()
             if reply is not False:
-                return error_reply(reply) if isinstance(reply, hiredis.ReplyError) else reply
+                return reply
             data = sock.recv(READ_SIZE)
             if not data:
                 raise ConnectionError("Connection closed by server.")
@@ -75,9 +74,9 @@ class BlockingConnection:
             if readable:  # nothing is owed to us: an EOF, or junk
                 self.close()
         if self._socket is None:
-            self._socket = self.shard.open_blocking()
-            self._parser = hiredis.Reader()
-            handshake = self.shard.handshake()
+            self._socket = open_blocking(self.server)
+            self._parser = new_parser()
+            handshake = self.server.handshake()
             if handshake:
                 self._socket.sendall(pack_commands(handshake))
                 for _ in handshake:
@@ -96,7 +95,7 @@ class BlockingConnection:
 class BlockingConnections(threading.local):
     """This thread's blocking connections, by shard index (made on first use)."""
 
-    def __init__(self, shards: Sequence[Shard]) -> None:
+    def __init__(self, shards: Sequence[ConnectionSettings]) -> None:
         self._shards = shards
         self._pid = os.getpid()
         self._connections: dict[int, BlockingConnection] = {}
