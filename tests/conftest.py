@@ -5,7 +5,8 @@ more).
   process: no daphne, worker, manage.py, Redis or other subprocess of its own. It may use the
   one Redis server the session starts for all of them (fixtures ``redis_server``,
   ``redis_url``, ``layer``), as Django tests use the test database: no test stops,
-  restarts, freezes or reconfigures it. A unit test that starts a process fails, naming it.
+  restarts, freezes or reconfigures it. A unit test that starts a process, in its body or
+  in a fixture of its own, fails, naming it.
 - ``tests/e2e``: tests that start real processes (Redis servers of their own, daphne,
   runworker, runserver, bin/run, any subprocess); all marked ``e2e``.
 - ``tests/browser``: Chromium through Playwright, on real processes; marked ``e2e`` and
@@ -48,7 +49,10 @@ PROCESS_FOLDERS = {TESTS / "e2e": ("e2e",), TESTS / "browser": ("e2e", "browser"
 PROCESS_FIXTURES = {"private_redis", "stack", "demo_site"}
 #: Audit events (see sys.addaudithook) that start a process.
 PROCESS_EVENTS = {"subprocess.Popen", "os.posix_spawn", "os.fork", "os.forkpty", "os.system"}
+#: The fixture that starts the one Redis server the session's tests share, unit tests too.
+SHARED_SERVER_FIXTURE = "redis_server"
 
+#: The unit test being set up, run or torn down, while no shared server is being started.
 _running_unit_test: list[str] = []
 
 
@@ -110,12 +114,12 @@ def _refuse_processes_in_unit_tests(event: str, args: tuple[object, ...]) -> Non
 
 def pytest_configure(config: pytest.Config) -> None:
     sys.addaudithook(_refuse_processes_in_unit_tests)
+    config.pluginmanager.register(SharedServerStart(), "shared-server-start")
 
 
 @pytest.hookimpl(wrapper=True)
-def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
-    """While a unit test runs (its fixtures' set-up excepted, where the session's Redis
-    starts), starting a process is an error."""
+def pytest_runtest_protocol(item: pytest.Item) -> Iterator[None]:
+    """While a unit test is set up, runs and is torn down, starting a process is an error."""
     unit = _within(Path(item.path), [TESTS / "unit"])
     if unit:
         _running_unit_test.append(item.nodeid)
@@ -124,6 +128,24 @@ def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
     finally:
         if unit:
             _running_unit_test.clear()
+
+
+class SharedServerStart:
+    """Lets the session's shared Redis server start during a unit test's set-up (the first
+    test that needs it starts it, as pytest-django makes the test database). A plugin of its
+    own, registered for the whole session: pytest sets a session fixture up through the
+    hooks of the root folder, which this conftest's own hooks do not reach."""
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_fixture_setup(self, fixturedef: pytest.FixtureDef[object]) -> Iterator[object]:
+        if fixturedef.argname != SHARED_SERVER_FIXTURE or not _running_unit_test:
+            return (yield)
+        paused = _running_unit_test.copy()
+        _running_unit_test.clear()
+        try:
+            return (yield)
+        finally:
+            _running_unit_test.extend(paused)
 
 
 def pytest_terminal_summary(terminalreporter) -> None:

@@ -12,14 +12,16 @@ tests that need other settings need a session of their own:
 
 Each session runs under coverage; their data and their child processes' are combined into
 one report. Arguments go to pytest in both sessions; a session none of whose folders the
-named paths reach is not started. Without arguments (the whole suite, as CI runs it) the run
-also fails when coverage falls below the floor set in pyproject.toml.
+named paths reach is not started. A run of the whole suite (no arguments, as CI runs it, or
+only options that change what pytest prints, such as ``-q``) also fails when coverage falls
+below the floor set in pyproject.toml.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -35,6 +37,9 @@ DEMO_SETTINGS = "djchan.settings"
 DEMO_FOLDERS = (TESTS / "unit" / "demo", TESTS / "e2e", TESTS / "browser")
 #: Options whose value is a path that selects no tests.
 PATH_VALUED_OPTIONS = {"--deselect", "--ignore", "--ignore-glob", "--basetemp", "--junitxml"}
+#: Arguments that change what pytest prints, not which tests run (``-q``, ``-vv``, ``-rA``,
+#: ``--tb=short``, ``--durations=10``...): a run given only these is a whole run.
+OUTPUT_ONLY = re.compile(r"-[qvs]+|-r\w+|--(quiet|verbose|no-header|(tb|durations|color)=\S+)")
 #: pytest's exit status when it collected no test.
 NO_TESTS_COLLECTED = 5
 #: The outcomes a session counts (see tests/conftest.py, which writes them).
@@ -80,6 +85,11 @@ def selected_paths(args: list[str]) -> list[Path]:
         if path.exists():
             paths.append(path)
     return paths
+
+
+def runs_everything(args: list[str]) -> bool:
+    """Whether pytest given ``args`` runs the whole suite: every test, to the end."""
+    return all(OUTPUT_ONLY.fullmatch(arg) for arg in args)
 
 
 def sessions_for(args: list[str]) -> list[Session]:
@@ -130,7 +140,7 @@ def main(args: list[str]) -> int:
                     totals[kind] += count
             if statuses[-1] not in (0, NO_TESTS_COLLECTED) and {"-x", "--exitfirst"} & set(args):
                 break
-    coverage_status = report_coverage(whole_suite=not args)
+    coverage_status = report_coverage(whole_suite=runs_everything(args))
     print(
         f"\nsuite: {totals['passed']} passed, {totals['failed'] + totals['error']} failed, "
         f"{totals['skipped']} skipped"
