@@ -57,7 +57,7 @@ sys.path.insert(0, str(ROOT))
 from bench import ws_report, wsbroadcast, wsload  # noqa: E402
 from bench.baseline import checkout  # noqa: E402
 from channels_classic.embedded_redis import EmbeddedRedis, free_port  # noqa: E402
-from tests.processes import ServerProcess, Stack  # noqa: E402
+from tests.support.processes import ServerProcess, Stack  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results"
 FLOOR_APP = "bench.floor_app:app"

@@ -1,0 +1,119 @@
+"""What bin/run runs (djchan/launch.py): it stops with a clear message when it cannot start
+(a malformed REDIS_URL, a Redis that does not answer, a taken port), and otherwise runs the
+Procfile's release step and says "Open ..." only once daphne listens."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+import redis
+
+from channels_classic.embedded_redis import free_port
+from djchan.launch import INTERRUPTED, LaunchError, redis_answers
+from tests.support.processes import ROOT, START_TIMEOUT
+
+#: How long a refusal may take: the unreachable Redis has REDIS_ANSWER_TIMEOUT (5 s).
+REFUSAL_TIMEOUT = 30
+
+
+def launch(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "djchan.launch", *args],
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT), **env},
+        capture_output=True,
+        text=True,
+        timeout=REFUSAL_TIMEOUT,
+    )
+
+
+def test_a_malformed_redis_url_stops_it_with_the_forms():
+    result = launch("--port", str(free_port()), REDIS_URL="127.0.0.1:6399")
+    assert result.returncode == 2
+    assert result.stderr.startswith("bin/run: REDIS_URL='127.0.0.1:6399' is not a Redis URL")
+    assert "Set REDIS_URL to redis://host:port/db" in result.stderr
+    assert "Traceback" not in result.stderr and "Open http" not in result.stdout
+
+
+def test_a_redis_that_does_not_answer_stops_it():
+    """Nothing listens at REDIS_URL: bin/run says which Redis did not answer, and what to
+    do, instead of saying "Open"."""
+    url = f"redis://127.0.0.1:{free_port()}/0"
+    result = launch("--port", str(free_port()), REDIS_URL=url)
+    assert result.returncode == 2
+    assert result.stderr.startswith(f"bin/run: The Redis at REDIS_URL={url} did not answer")
+    assert "Start it, or unset REDIS_URL and bin/run starts one of its own." in result.stderr
+    assert "Open http" not in result.stdout
+
+
+def test_a_taken_port_stops_it():
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = launch("--port", str(port), REDIS_URL="redis://127.0.0.1:1/0")
+    assert result.returncode == 2
+    assert f"bin/run: Port {port} is taken by another program" in result.stderr
+
+
+def test_redis_answers_waits_for_a_redis_that_comes_up(private_redis):
+    """A Redis that answers returns at once; one that never does raises LaunchError after
+    the timeout."""
+    server = private_redis()
+    started = time.monotonic()
+    redis_answers(server.url, timeout=5)
+    assert time.monotonic() - started < 2
+    with pytest.raises(LaunchError, match=r"did not answer within 1 s \(.*refused"):
+        redis_answers(f"redis://127.0.0.1:{free_port()}/0", timeout=1)
+
+
+def test_it_releases_then_says_open_once_daphne_listens(private_redis, tmp_path: Path):
+    """With a Redis of its own: the release step collects the static files and migrates,
+    "Open ..." comes once the port accepts, the page is served, and SIGINT stops it all."""
+    port = free_port()
+    server = private_redis()
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(ROOT),
+        "PYTHONUNBUFFERED": "1",
+        "REDIS_URL": server.url,
+        "DJANGO_DATABASE": str(tmp_path / "db.sqlite3"),
+        "DJANGO_STATIC_ROOT": str(tmp_path / "static"),
+    }
+    log = tmp_path / "run.log"
+    with open(log, "wb") as output:
+        run = subprocess.Popen(
+            [sys.executable, "-m", "djchan.launch", "--port", str(port), "--workers", "1"],
+            cwd=ROOT,
+            env=env,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,  # its own group, as a terminal's Ctrl-C reaches
+        )
+        try:
+            deadline = time.monotonic() + 4 * START_TIMEOUT
+            while "Open http" not in log.read_text():
+                assert run.poll() is None and time.monotonic() < deadline, log.read_text()
+                time.sleep(0.05)
+            with socket.create_connection(("127.0.0.1", port), timeout=5):
+                pass
+            assert f"Open http://127.0.0.1:{port}/ (development" in log.read_text()
+            assert (tmp_path / "static" / "staticfiles.json").exists()
+            assert redis.Redis.from_url(server.url).ping()
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=30) as page:
+                assert b"Pick a room" in page.read()
+        finally:
+            os.killpg(run.pid, signal.SIGINT)
+            status = run.wait(timeout=60)
+    print(log.read_text())
+    assert status == INTERRUPTED
+    with pytest.raises(ConnectionRefusedError):
+        socket.create_connection(("127.0.0.1", port), timeout=5).close()

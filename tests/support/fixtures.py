@@ -1,0 +1,94 @@
+"""Fixtures shared by the whole suite (the root conftest loads them): the session's Redis
+and layers on it, Redis servers of a test's own, daphne and workers, users."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator, Callable, Iterator
+from pathlib import Path
+
+import pytest
+from django.contrib.auth.models import User
+
+from channels_classic import failure_log
+from channels_classic.embedded_redis import EmbeddedRedis
+from channels_classic.layers.redis import RedisChannelLayer
+from tests.support.processes import Stack
+
+
+@pytest.fixture(autouse=True)
+def fresh_failure_logs() -> None:
+    """Each test sees its failures logged in full, whatever earlier tests logged."""
+    failure_log.forget_all()
+
+
+@pytest.fixture(scope="session")
+def redis_server() -> Iterator[EmbeddedRedis]:
+    """One private Redis for the session; tests keep apart by using their own key prefix.
+    Unit tests may use it (no test stops, restarts or reconfigures it)."""
+    with EmbeddedRedis() as server:
+        yield server
+
+
+@pytest.fixture
+def redis_url(redis_server: EmbeddedRedis) -> str:
+    return redis_server.url
+
+
+@pytest.fixture
+def private_redis() -> Iterator[Callable[..., EmbeddedRedis]]:
+    """Starts Redis servers of the test's own (to stop, restart or freeze; ``persistent=True``
+    for one that keeps its data over a restart); stops them after. End-to-end tests only."""
+    servers: list[EmbeddedRedis] = []
+
+    def start(persistent: bool = False) -> EmbeddedRedis:
+        server = EmbeddedRedis(persistent=persistent)
+        servers.append(server)
+        server.start()
+        return server
+
+    yield start
+    for server in servers:
+        server.close()
+
+
+@pytest.fixture
+def stack(private_redis: Callable[[], EmbeddedRedis], tmp_path: Path) -> Iterator[Stack]:
+    """daphne and workers of the test's own (it starts them), on a Redis of its own; stopped
+    after the test, their logs printed (pytest shows them when the test fails)."""
+    running = Stack(private_redis().url, tmp_path)
+    yield running
+    running.stop()
+    print(running.logs())
+
+
+@pytest.fixture
+def demo_site(stack: Stack) -> Stack:
+    """The demo as deployed: daphne and two workers, a migrated database, the demo users."""
+    stack.manage("migrate", "--noinput")
+    stack.manage("demo_users")
+    stack.start_worker()
+    stack.start_worker()
+    stack.start_daphne()
+    return stack
+
+
+@pytest.fixture
+def alice(transactional_db: None) -> User:
+    """A user that a worker's threads see (committed)."""
+    return User.objects.create_user("alice", password="wonderland")
+
+
+@pytest.fixture
+def prefix() -> str:
+    """A key prefix no other test uses."""
+    return f"test{uuid.uuid4().hex[:12]}"
+
+
+@pytest.fixture
+async def layer(redis_url: str, prefix: str) -> AsyncIterator[RedisChannelLayer]:
+    """The project's Redis layer on the session Redis, flushed and closed after the test."""
+    channel_layer = RedisChannelLayer(hosts=[redis_url], prefix=prefix)
+    yield channel_layer
+    await channel_layer.flush()
+    await channel_layer.close()
