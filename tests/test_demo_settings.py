@@ -14,7 +14,7 @@ import pytest
 import redis
 
 from channels_classic.layers.redis import RedisChannelLayer
-from djchan.settings import next_database
+from djchan.caches import next_database
 from tests.processes import ROOT, Stack
 
 #: How a pickle of protocol 2 or later begins.

@@ -16,7 +16,7 @@ from websockets.asyncio.client import connect
 from websockets.exceptions import InvalidStatus
 
 from channels_classic.layers.redis import RedisChannelLayer
-from djchan.settings import next_database
+from djchan.caches import next_database
 from tests.e2e_routing import REPORTS
 
 pytestmark = pytest.mark.e2e

@@ -8,12 +8,13 @@ import os
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 
-from djchan.redis_urls import check_redis_url, redis_url_setting
+from djchan.redis_urls import check_redis_url, cluster_node_url, is_cluster_url, redis_url_setting
 from tests.processes import run_manage
 
 FORMS = (
     r"Set REDIS_URL to redis://host:port/db \(e.g. redis://127.0.0.1:6379/0\), "
-    r"rediss://host:port/db for TLS, or unix:///path/to/redis.sock\?db=0."
+    r"rediss://host:port/db for TLS, unix:///path/to/redis.sock\?db=0, or "
+    r"redis\+cluster://host:port for a Redis Cluster \(rediss\+cluster:// with TLS\)."
 )
 
 
@@ -25,6 +26,8 @@ FORMS = (
         "rediss://:secret@redis.internal:6380/3",
         "redis://redis.internal/2?db=5",
         "unix:///run/redis.sock?db=1",
+        "redis+cluster://10.0.0.7:7000",
+        "rediss+cluster://user:secret@cluster.example.com:6379/0?ssl_cert_reqs=required",
     ],
 )
 def test_urls_redis_py_reads_pass(url):
@@ -39,6 +42,11 @@ def test_urls_redis_py_reads_pass(url):
         ("redis://redis.internal:63x9/0", "Port could not be cast to integer"),
         ("redis://redis.internal:6379/zero", "the path must be a database number, got 'zero'"),
         ("unix:///run/redis.sock?db=one", "Invalid value for 'db'"),
+        ("redis+cluster://", "a cluster URL names one of its nodes: redis+cluster://host:port"),
+        ("redis+cluster://node:7000/2", "a Redis Cluster has database 0 only, got database 2"),
+        ("rediss+cluster://node:7000?db=1", "has database 0 only, got database 1: leave the"),
+        ("redis+cluster://node:70o0", "Port could not be cast to integer"),
+        ("redis+sentinel://node:26379", "must specify one of the following schemes"),
     ],
 )
 def test_malformed_urls_name_the_variable_and_the_forms(url, why):
@@ -71,6 +79,29 @@ def test_manage_py_says_it_in_one_line(variable):
         f"manage.py: the settings refused the environment: {variable}='127.0.0.1:6399' is not "
         "a Redis URL (Redis URL must specify one of the following schemes (redis://, "
         f"rediss://, unix://)). Set {variable} to redis://host:port/db (e.g. "
-        "redis://127.0.0.1:6379/0), rediss://host:port/db for TLS, or "
-        "unix:///path/to/redis.sock?db=0.\n"
+        "redis://127.0.0.1:6379/0), rediss://host:port/db for TLS, "
+        "unix:///path/to/redis.sock?db=0, or redis+cluster://host:port for a Redis Cluster "
+        "(rediss+cluster:// with TLS).\n"
     )
+
+
+def test_a_cluster_url_with_a_database_stops_manage_py_saying_what_to_do():
+    env = {
+        **os.environ,
+        "REDIS_URL": "redis+cluster://127.0.0.1:7000/1",
+        "DJANGO_SETTINGS_MODULE": "djchan.settings",
+    }
+    result = run_manage(env, "check")
+    assert result.returncode == 1
+    assert result.stderr.startswith(
+        "manage.py: the settings refused the environment: "
+        "REDIS_URL='redis+cluster://127.0.0.1:7000/1' is not a Redis URL (a Redis Cluster has "
+        "database 0 only, got database 1: leave the database out of the URL). Set REDIS_URL to"
+    )
+
+
+def test_a_cluster_url_reads_as_the_url_of_its_node():
+    """redis-py's cluster client takes the node's URL with the plain scheme, the rest kept."""
+    assert is_cluster_url("rediss+cluster://node:7000") and not is_cluster_url("redis://x")
+    assert cluster_node_url("redis+cluster://:pw@node:7000") == "redis://:pw@node:7000"
+    assert cluster_node_url("rediss+cluster://node:7000?a=b") == "rediss://node:7000?a=b"
