@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 import redis
 
+from channels_classic.embedded_cluster import EmbeddedRedisCluster
 from channels_classic.embedded_redis import free_port
 from djchan.launch import INTERRUPTED, LaunchError, redis_answers
 from tests.processes import ROOT, START_TIMEOUT
@@ -62,6 +63,34 @@ def test_a_taken_port_stops_it():
         result = launch("--port", str(port), REDIS_URL="redis://127.0.0.1:1/0")
     assert result.returncode == 2
     assert f"bin/run: Port {port} is taken by another program" in result.stderr
+
+
+def test_an_unknown_embedded_kind_stops_it():
+    result = launch("--port", str(free_port()), DJCHAN_EMBEDDED="sentinel")
+    assert result.returncode == 2
+    assert result.stderr == (
+        "bin/run: DJCHAN_EMBEDDED='sentinel' is not something bin/run starts: set it to redis "
+        "or cluster, or unset it.\n"
+    )
+
+
+def test_an_embedded_cluster_beside_a_redis_url_stops_it():
+    """Asked to start a cluster of its own while REDIS_URL names another Redis, bin/run says
+    which to unset rather than picking one."""
+    result = launch("--embedded", "cluster", REDIS_URL="redis://127.0.0.1:1/0")
+    assert result.returncode == 2
+    assert "REDIS_URL names a Redis of yours and 'cluster' asks bin/run" in result.stderr
+    assert "unset REDIS_URL, or DJCHAN_EMBEDDED (--embedded)." in result.stderr
+
+
+@pytest.mark.e2e
+def test_redis_answers_on_a_cluster_once_its_slots_are_served():
+    """A cluster's URL is pinged through redis-py's cluster client: it answers once the
+    cluster serves every slot; one that is not there raises LaunchError."""
+    with EmbeddedRedisCluster(replicas=0) as cluster:
+        redis_answers(cluster.url, timeout=5)
+    with pytest.raises(LaunchError, match=r"REDIS_URL=redis\+cluster://.* did not answer"):
+        redis_answers(f"redis+cluster://127.0.0.1:{free_port()}", timeout=1)
 
 
 def test_redis_answers_waits_for_a_redis_that_comes_up(private_redis):
