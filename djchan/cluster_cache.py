@@ -5,7 +5,7 @@ comes back ``MOVED``; and its ``clear()`` is FLUSHDB, which on the cluster the l
 would wipe the layer's messages and groups too. This backend is Django's ``RedisCache`` on
 redis-py's ``RedisCluster`` instead:
 
-- the cluster is found from the one node ``LOCATION`` names (a ``redis+cluster://`` or
+- the cluster is found from the nodes ``LOCATION`` names (a ``redis+cluster://`` or
   ``rediss+cluster://`` URL); redis-py follows its slots from there (MOVED, ASK, failover);
 - the commands that take several keys are split by slot (a cluster refuses a command over
   keys of several slots), so ``get_many``, ``set_many`` and ``delete_many`` are atomic per
@@ -37,7 +37,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.utils.functional import cached_property
 from redis.cluster import RedisCluster
 
-from djchan.redis_urls import cluster_node_url, is_cluster_url
+from djchan.redis_urls import cluster_client, is_cluster_url
 
 #: Keys each SCAN step of clear() asks a master for, and each DEL of it deletes.
 CLEAR_BATCH = 500
@@ -52,14 +52,14 @@ class RedisClusterCacheClient(RedisCacheClient):
     def __init__(self, servers: list[str], key_prefix: str, **options: Any) -> None:
         serializer = options.pop("serializer", None)
         super().__init__(servers, serializer=serializer)
-        self._url = cluster_node_url(servers[0])
+        self._url = servers[0]
         self._cluster_options = options
         self._key_pattern = GLOB_SPECIALS.sub(r"\\\1", key_prefix) + ":*"
         self._cluster: RedisCluster | None = None
 
     def get_client(self, key: Any = None, *, write: bool = False) -> RedisCluster:
         if self._cluster is None:
-            self._cluster = RedisCluster.from_url(self._url, **self._cluster_options)
+            self._cluster = cluster_client(self._url, **self._cluster_options)
         return self._cluster
 
     def get_many(self, keys: Iterable[str]) -> dict[str, Any]:
@@ -103,11 +103,13 @@ class RedisClusterCache(RedisCache):
 
     def __init__(self, server: str | list[str], params: dict[str, Any]) -> None:
         super().__init__(server, params)
+        # RedisCache cuts LOCATION at commas, which here separate the nodes of one cluster.
+        self._servers = [server] if isinstance(server, str) else list(server)
         if len(self._servers) != 1 or not is_cluster_url(self._servers[0]):
             raise ImproperlyConfigured(
-                f"RedisClusterCache's LOCATION must be one redis+cluster://host:port URL "
-                f"(rediss+cluster:// with TLS), got {server!r}. For a single Redis, use "
-                "django.core.cache.backends.redis.RedisCache."
+                "RedisClusterCache's LOCATION must be one URL, redis+cluster://host:port"
+                f"[,host2:port2] (rediss+cluster:// with TLS), got {server!r}. For a single "
+                "Redis, use django.core.cache.backends.redis.RedisCache."
             )
         if not self.key_prefix or self.key_func is not default_key_func:
             raise ImproperlyConfigured(

@@ -31,7 +31,7 @@ from redis.exceptions import RedisClusterException
 
 from channels_classic.embedded_cluster import EmbeddedRedisCluster
 from channels_classic.embedded_redis import EmbeddedRedis
-from djchan.redis_urls import check_redis_url, cluster_node_url, is_cluster_url
+from djchan.redis_urls import check_redis_url, cluster_client, is_cluster_url
 
 ROOT = Path(__file__).resolve().parent.parent
 #: The Procfile's process type that is run once before the others (as platforms do).
@@ -77,7 +77,7 @@ def ping(url: str) -> None:
     fails until every slot is served)."""
     options = {"socket_connect_timeout": 1, "socket_timeout": 1}
     if is_cluster_url(url):
-        client: redis.Redis | RedisCluster = RedisCluster.from_url(cluster_node_url(url), **options)
+        client: redis.Redis | RedisCluster = cluster_client(url, **options)
     else:
         client = redis.Redis.from_url(url, **options)
     try:

@@ -15,6 +15,7 @@ from django.core.exceptions import ImproperlyConfigured
 from redis.cluster import RedisCluster
 
 from channels_classic.embedded_cluster import EmbeddedRedisCluster
+from channels_classic.embedded_redis import free_port
 from djchan.caches import CLUSTER_KEY_PREFIX, SERIALIZER
 from djchan.cluster_cache import CLEAR_BATCH, RedisClusterCache
 from djchan.redis_urls import cluster_node_url
@@ -77,6 +78,16 @@ def test_single_key_operations(cache, client):
 
 
 @pytest.mark.e2e
+def test_the_cluster_is_found_from_any_node_the_url_names(cluster):
+    """A URL may name several nodes: the first of these answers nothing, the second finds
+    the cluster."""
+    nodes = f"127.0.0.1:{free_port()},127.0.0.1:{cluster.masters[1].port}"
+    cache = make_cache(f"redis+cluster://{nodes}", f"test-{secrets.token_hex(4)}")
+    cache.set("found", True)
+    assert cache.get("found") is True
+
+
+@pytest.mark.e2e
 def test_counters_count(cache):
     """incr and decr work on the cache's whole numbers (stored as digits); a missing key is
     a ValueError, as in Django's Redis cache."""
@@ -124,7 +135,8 @@ def test_clear_deletes_the_cache_keys_alone(cluster, client):
 
 
 def test_a_location_that_is_no_cluster_url_is_refused():
-    with pytest.raises(ImproperlyConfigured, match=r"LOCATION must be one redis\+cluster://"):
+    refusal = r"LOCATION must be one URL, redis\+cluster://host:port\[,host2:port2\]"
+    with pytest.raises(ImproperlyConfigured, match=refusal):
         make_cache("redis://127.0.0.1:6379/0", "p")
     with pytest.raises(ImproperlyConfigured, match="For a single Redis, use django.core"):
         make_cache(["redis+cluster://a:7000", "redis+cluster://b:7000"], "p")

@@ -8,13 +8,20 @@ import os
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 
-from djchan.redis_urls import check_redis_url, cluster_node_url, is_cluster_url, redis_url_setting
+from djchan.redis_urls import (
+    check_redis_url,
+    cluster_node_url,
+    cluster_nodes,
+    is_cluster_url,
+    redis_url_setting,
+)
 from tests.processes import run_manage
 
 FORMS = (
     r"Set REDIS_URL to redis://host:port/db \(e.g. redis://127.0.0.1:6379/0\), "
     r"rediss://host:port/db for TLS, unix:///path/to/redis.sock\?db=0, or "
-    r"redis\+cluster://host:port for a Redis Cluster \(rediss\+cluster:// with TLS\)."
+    r"redis\+cluster://host:port\[,host2:port2\] for a Redis Cluster "
+    r"\(rediss\+cluster:// with TLS\)."
 )
 
 
@@ -27,6 +34,7 @@ FORMS = (
         "redis://redis.internal/2?db=5",
         "unix:///run/redis.sock?db=1",
         "redis+cluster://10.0.0.7:7000",
+        "redis+cluster://10.0.0.7:7000,10.0.0.8:7000,[fd00::9]:7000?shards=32",
         "rediss+cluster://user:secret@cluster.example.com:6379/0?ssl_cert_reqs=required",
     ],
 )
@@ -42,7 +50,8 @@ def test_urls_redis_py_reads_pass(url):
         ("redis://redis.internal:63x9/0", "Port could not be cast to integer"),
         ("redis://redis.internal:6379/zero", "the path must be a database number, got 'zero'"),
         ("unix:///run/redis.sock?db=one", "Invalid value for 'db'"),
-        ("redis+cluster://", "a cluster URL names one of its nodes: redis+cluster://host:port"),
+        ("redis+cluster://", "'' is not a cluster node: name each as host:port, redis+cluster"),
+        ("redis+cluster://a:7000,b", "'b' is not a cluster node: name each as host:port"),
         ("redis+cluster://node:7000/2", "a Redis Cluster has database 0 only, got database 2"),
         ("rediss+cluster://node:7000?db=1", "has database 0 only, got database 1: leave the"),
         ("redis+cluster://node:70o0", "Port could not be cast to integer"),
@@ -80,8 +89,8 @@ def test_manage_py_says_it_in_one_line(variable):
         "a Redis URL (Redis URL must specify one of the following schemes (redis://, "
         f"rediss://, unix://)). Set {variable} to redis://host:port/db (e.g. "
         "redis://127.0.0.1:6379/0), rediss://host:port/db for TLS, "
-        "unix:///path/to/redis.sock?db=0, or redis+cluster://host:port for a Redis Cluster "
-        "(rediss+cluster:// with TLS).\n"
+        "unix:///path/to/redis.sock?db=0, or redis+cluster://host:port[,host2:port2] for a "
+        "Redis Cluster (rediss+cluster:// with TLS).\n"
     )
 
 
@@ -104,4 +113,5 @@ def test_a_cluster_url_reads_as_the_url_of_its_node():
     """redis-py's cluster client takes the node's URL with the plain scheme, the rest kept."""
     assert is_cluster_url("rediss+cluster://node:7000") and not is_cluster_url("redis://x")
     assert cluster_node_url("redis+cluster://:pw@node:7000") == "redis://:pw@node:7000"
-    assert cluster_node_url("rediss+cluster://node:7000?a=b") == "rediss://node:7000?a=b"
+    assert cluster_node_url("rediss+cluster://u:pw@a:1,b:2/0?x=y") == "rediss://u:pw@a:1/0?x=y"
+    assert cluster_nodes("redis+cluster://u:pw@a:1,[fd00::9]:2") == [("a", 1), ("fd00::9", 2)]
