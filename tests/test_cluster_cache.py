@@ -16,6 +16,7 @@ from redis.cluster import RedisCluster
 
 from channels_classic.embedded_cluster import EmbeddedRedisCluster
 from channels_classic.embedded_redis import free_port
+from channels_classic.layers.redis import RedisChannelLayer
 from djchan.caches import CLUSTER_KEY_PREFIX, SERIALIZER
 from djchan.cluster_cache import CLEAR_BATCH, RedisClusterCache
 from djchan.redis_urls import cluster_node_url
@@ -171,10 +172,10 @@ print(type(cache).__name__, session.session_key, SessionStore(session.session_ke
 
 
 @pytest.mark.e2e
-def test_the_demo_keeps_sessions_on_its_cluster(cluster, client, tmp_path: Path):
+async def test_the_demo_keeps_sessions_on_its_cluster(cluster, client, tmp_path: Path):
     """With REDIS_URL naming a cluster (and no REDIS_CACHE_URL), the demo's sessions live on
-    that cluster as JSON under the cache's prefix, and clearing the cache leaves the other
-    keys of the cluster alone."""
+    that cluster as JSON under the cache's prefix, and clearing the cache leaves the channel
+    layer's messages and groups on the same cluster alone."""
     stack = Stack(cluster.url, tmp_path)
     stack.env.pop("REDIS_CACHE_URL", None)
     shell = ("shell", "--no-imports", "-c")
@@ -183,8 +184,16 @@ def test_the_demo_keeps_sessions_on_its_cluster(cluster, client, tmp_path: Path)
     assert loaded.strip() == "{'_auth_user_id': '7', 'room': 'lobby'}"
     stored = f"{CLUSTER_KEY_PREFIX}:1:django.contrib.sessions.cache{key}"
     assert json.loads(client.get(stored)) == {"_auth_user_id": "7", "room": "lobby"}
-    client.set("asgi:kept", "layer")
-    stack.manage(*shell, "from django.core.cache import cache; cache.clear()")
-    assert client.get(stored) is None
-    assert client.get("asgi:kept") == b"layer"
-    client.delete("asgi:kept")
+    layer = RedisChannelLayer(hosts=[cluster.url], prefix=f"test{secrets.token_hex(4)}")
+    try:
+        await layer.send("test.kept", {"n": 1})
+        member = await layer.new_channel()
+        await layer.group_add("room", member)
+        stack.manage(*shell, "from django.core.cache import cache; cache.clear()")
+        assert client.get(stored) is None
+        assert await layer.receive("test.kept") == {"n": 1}
+        await layer.group_send("room", {"n": 2})
+        assert await layer.receive(member) == {"n": 2}
+    finally:
+        await layer.flush()
+        await layer.close()

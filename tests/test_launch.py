@@ -5,6 +5,7 @@ Procfile's release step and says "Open ..." only once daphne listens."""
 from __future__ import annotations
 
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -104,24 +105,23 @@ def test_redis_answers_waits_for_a_redis_that_comes_up(private_redis):
         redis_answers(f"redis://127.0.0.1:{free_port()}/0", timeout=1)
 
 
-@pytest.mark.e2e
-def test_it_releases_then_says_open_once_daphne_listens(private_redis, tmp_path: Path):
-    """With a Redis of its own: the release step collects the static files and migrates,
-    "Open ..." comes once the port accepts, the page is served, and SIGINT stops it all."""
+def run_until_open(tmp_path: Path, *args: str, **env: str) -> tuple[int, str, int]:
+    """Runs bin/run's launcher until it says "Open", fetches the page, then sends SIGINT to
+    its process group as a terminal's Ctrl-C does; returns its exit status, its log and
+    its port."""
     port = free_port()
-    server = private_redis()
     env = {
         **os.environ,
         "PYTHONPATH": str(ROOT),
         "PYTHONUNBUFFERED": "1",
-        "REDIS_URL": server.url,
         "DJANGO_DATABASE": str(tmp_path / "db.sqlite3"),
         "DJANGO_STATIC_ROOT": str(tmp_path / "static"),
+        **env,
     }
     log = tmp_path / "run.log"
     with open(log, "wb") as output:
         run = subprocess.Popen(
-            [sys.executable, "-m", "djchan.launch", "--port", str(port), "--workers", "1"],
+            [sys.executable, "-m", "djchan.launch", "--port", str(port), "--workers", "1", *args],
             cwd=ROOT,
             env=env,
             stdout=output,
@@ -137,13 +137,38 @@ def test_it_releases_then_says_open_once_daphne_listens(private_redis, tmp_path:
                 pass
             assert f"Open http://127.0.0.1:{port}/ (development" in log.read_text()
             assert (tmp_path / "static" / "staticfiles.json").exists()
-            assert redis.Redis.from_url(server.url).ping()
             with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=30) as page:
                 assert b"Pick a room" in page.read()
         finally:
             os.killpg(run.pid, signal.SIGINT)
             status = run.wait(timeout=60)
     print(log.read_text())
+    return status, log.read_text(), port
+
+
+@pytest.mark.e2e
+def test_it_releases_then_says_open_once_daphne_listens(private_redis, tmp_path: Path):
+    """With a Redis of its own: the release step collects the static files and migrates,
+    "Open ..." comes once the port accepts, the page is served, and SIGINT stops it all."""
+    server = private_redis()
+    status, _, port = run_until_open(tmp_path, REDIS_URL=server.url)
     assert status == INTERRUPTED
+    assert redis.Redis.from_url(server.url).ping()
     with pytest.raises(ConnectionRefusedError):
         socket.create_connection(("127.0.0.1", port), timeout=5).close()
+
+
+@pytest.mark.e2e
+def test_it_runs_the_site_on_an_embedded_cluster(tmp_path: Path):
+    """DJCHAN_EMBEDDED=cluster: bin/run starts a Redis Cluster of its own, the site is served
+    through the layer on it, and Ctrl-C stops the cluster's nodes too."""
+    status, log, _ = run_until_open(tmp_path, REDIS_URL="", DJCHAN_EMBEDDED="cluster")
+    assert status == INTERRUPTED
+    started = re.search(
+        r"Started an embedded Redis Cluster \(3 masters with a replica each\) "
+        r"at redis\+cluster://127\.0\.0\.1:(\d+) ",
+        log,
+    )
+    assert started, log
+    with pytest.raises(ConnectionRefusedError):
+        socket.create_connection(("127.0.0.1", int(started[1])), timeout=5).close()
