@@ -5,6 +5,7 @@ when its REDIS_URL names the cluster."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import secrets
 from collections.abc import Iterator
@@ -24,6 +25,8 @@ from tests.processes import Stack
 
 #: Enough keys for every master to hold some of them.
 MANY = 60
+#: Seconds a message that is there may take to be received.
+RECEIVE_TIMEOUT = 10
 
 
 @pytest.fixture(scope="module")
@@ -191,9 +194,10 @@ async def test_the_demo_keeps_sessions_on_its_cluster(cluster, client, tmp_path:
         await layer.group_add("room", member)
         stack.manage(*shell, "from django.core.cache import cache; cache.clear()")
         assert client.get(stored) is None
-        assert await layer.receive("test.kept") == {"n": 1}
-        await layer.group_send("room", {"n": 2})
-        assert await layer.receive(member) == {"n": 2}
+        async with asyncio.timeout(RECEIVE_TIMEOUT):
+            assert await layer.receive("test.kept") == {"n": 1}
+            await layer.group_send("room", {"n": 2})
+            assert await layer.receive(member) == {"n": 2}
     finally:
         await layer.flush()
         await layer.close()
