@@ -16,7 +16,7 @@ from websockets.asyncio.client import connect
 from websockets.exceptions import InvalidStatus
 
 from channels_classic.layers.redis import RedisChannelLayer
-from djchan.settings import next_database
+from djchan.caches import next_database
 from tests.support.e2e.routing import REPORTS
 
 #: Seconds a Redis key given a 1 ms time to live may take to be gone.

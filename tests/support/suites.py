@@ -75,16 +75,30 @@ def runs_on_demo_settings(path: Path) -> bool | None:
     return False
 
 
+def path_named(previous: str, arg: str) -> Path | None:
+    """The test path that pytest argument ``arg`` (``path`` or ``path::test``, after
+    ``previous``) names, or None for an option or its value."""
+    if arg.startswith("-") or previous in PATH_VALUED_OPTIONS:
+        return None
+    path = Path(arg.split("::")[0])
+    return path if path.exists() else None
+
+
 def selected_paths(args: list[str]) -> list[Path]:
-    """The test paths among pytest arguments (``path`` or ``path::test``)."""
-    paths = []
+    """The test paths among pytest arguments."""
+    pairs = zip(["", *args], args, strict=False)
+    return [path for previous, arg in pairs if (path := path_named(previous, arg)) is not None]
+
+
+def args_for(session: Session, args: list[str]) -> list[str]:
+    """``args`` without the test paths that only the other session runs, so that one
+    command can name tests of both (``bin/test tests/unit/test_routing.py tests/e2e``)."""
+    kept = []
     for previous, arg in zip(["", *args], args, strict=False):
-        if arg.startswith("-") or previous in PATH_VALUED_OPTIONS:
-            continue
-        path = Path(arg.split("::")[0])
-        if path.exists():
-            paths.append(path)
-    return paths
+        path = path_named(previous, arg)
+        if path is None or runs_on_demo_settings(path) in (None, session.on_demo_settings):
+            kept.append(arg)
+    return kept
 
 
 def runs_everything(args: list[str]) -> bool:
@@ -134,7 +148,7 @@ def main(args: list[str]) -> int:
     with tempfile.TemporaryDirectory() as scratch:
         for number, session in enumerate(sessions_for(args)):
             tally = Path(scratch) / f"tally-{number}.json"
-            statuses.append(run_session(session, args, tally))
+            statuses.append(run_session(session, args_for(session, args), tally))
             if tally.exists():
                 for kind, count in json.loads(tally.read_text()).items():
                     totals[kind] += count

@@ -31,14 +31,13 @@ from ..base import ClassicBaseLayer
 from ..capabilities import Deliver, Received
 from . import operations
 from .codec import MessageCodec
-from .keys import KeyLayout
 from .operations import SendClock, Ticket
 from .receiver import Receiver
 from .settings import Capacities, LayerSettings
+from .shards import shards_of
 from .wire.blocking import BlockingConnections
+from .wire.cluster_pipe import pipe_to
 from .wire.connection_settings import ConnectionSettings
-from .wire.pipe import CommandPipe
-from .wire.redis_py import decode_hosts
 
 logger = logging.getLogger(__name__)
 
@@ -56,7 +55,7 @@ class _LoopState:
     """The connections and receiver of one event loop (connections cannot cross loops)."""
 
     def __init__(self, settings: LayerSettings, shards: Sequence[ConnectionSettings]) -> None:
-        self.pipes = [CommandPipe(shard) for shard in shards]
+        self.pipes = [pipe_to(shard) for shard in shards]
         self.receiver = Receiver(settings, self.pipes)
 
     async def close(self) -> None:
@@ -101,10 +100,12 @@ class RedisChannelLayer(ClassicBaseLayer):
         self.channel_capacity = self.compile_capacities(channel_capacity or {})
         self.prefix = prefix
         self.group_expiry = group_expiry
+        placement = shards_of(hosts, prefix)
         #: Where each shard is and how to reach it (a shard's index is its place here).
-        self.shards = tuple(decode_hosts(hosts))
+        self.shards = placement.servers
         self.codec = MessageCodec(expiry, symmetric_encryption_keys)
-        self.keys = KeyLayout(prefix, len(self.shards))
+        self.keys = placement.keys
+        self._cluster = placement.cluster
         self.settings = LayerSettings(
             keys=self.keys,
             codec=self.codec,
@@ -129,8 +130,11 @@ class RedisChannelLayer(ClassicBaseLayer):
         )
 
     def __repr__(self) -> str:
-        labels = ", ".join(shard.label for shard in self.shards)
-        return f"<{type(self).__name__} hosts=[{labels}] prefix={self.prefix!r}>"
+        if self._cluster is not None:
+            where = f"cluster={self._cluster} shards={len(self.shards)}"
+        else:
+            where = f"hosts=[{', '.join(shard.label for shard in self.shards)}]"
+        return f"<{type(self).__name__} {where} prefix={self.prefix!r}>"
 
     @property
     def client_prefix(self) -> str:
@@ -315,11 +319,12 @@ class RedisChannelLayer(ClassicBaseLayer):
     # Housekeeping
 
     async def flush(self) -> None:
-        """Deletes every message and group under this layer's prefix, on every shard."""
+        """Deletes every message and group under this layer's prefix, on every shard (on a
+        cluster: the keys of the layer's shards, on the nodes serving them)."""
         state = self._state()
         state.receiver.discard_buffered()
-        pattern = _glob_escape(self.prefix) + "*"
-        for pipe in state.pipes:
+        for shard, pipe in enumerate(state.pipes):
+            pattern = self.keys.scan_pattern(shard)
             cursor = b"0"
             while True:
                 cursor, keys = await pipe.call(
@@ -364,10 +369,6 @@ def _check_count(name: str, value: Any) -> None:
 
 def _milliseconds(seconds: float) -> int:
     return math.ceil(seconds * 1000)
-
-
-def _glob_escape(text: str) -> str:
-    return "".join("\\" + char if char in "*?[]\\" else char for char in text)
 
 
 def _close_before_loop(

@@ -27,6 +27,7 @@ from typing import Any, Protocol
 from . import scripts
 from .delivery import Delivery, decode_popped, decode_taken
 from .settings import LayerSettings
+from .wire.cluster_pipe import pipe_to
 from .wire.commands import pack_commands
 from .wire.connection_settings import ConnectionSettings
 from .wire.pipe import CommandPipe
@@ -85,7 +86,9 @@ class ShardListener:
         self._settings = settings
         self._server = server
         self._shard = shard
-        self._wake_key = wake_key
+        self._keys = settings.keys
+        # The wake-up key as named on this shard (the commands carry each key so).
+        self._wake_key = settings.keys.on_shard(wake_key, shard)
         self._pipe: CommandPipe | None = None
         self.state = State.IDLE
         # The keys the command in flight takes from (empty when none is in flight).
@@ -131,7 +134,7 @@ class ShardListener:
             return
         keys, limits, budget = wanted
         if self._pipe is None:
-            self._pipe = CommandPipe(
+            self._pipe = pipe_to(
                 self._server, socket_timeout=self._settings.block_timeout + READ_TIMEOUT_MARGIN
             )
         if any(key not in self._checked for key in self._receiver.batchable(keys, limits)):
@@ -145,16 +148,17 @@ class ShardListener:
         self.state = State.TAKING
         self._in_flight = frozenset(keys)
         cutoff = repr(time.time() - self._settings.expiry)
-        script_keys = [self._wake_key, *keys]
+        here = self._keys.all_on(keys, self._shard)
+        script_keys = [self._wake_key, *here]
         script_args = [cutoff, budget, *limits]
 
-        def taken(reply: Any, error: BaseException | None) -> None:
+        def taken(_: int, reply: Any, error: BaseException | None) -> None:
             if error is not None:
                 self._fail(error)
                 return
             remaining, popped = reply[0], reply[1:]
             self._checked = frozenset(k for k, n in zip(keys, remaining, strict=True) if n == 0)
-            self._receiver.dispatch(decode_taken(self._settings, self._shard, keys, popped))
+            self._receiver.dispatch(decode_taken(self._settings, self._shard, here, popped))
             self._returned()
             self._step_soon()
 
@@ -169,11 +173,13 @@ class ShardListener:
         assert self._pipe is not None
         self.state = State.BLOCKED
         self._in_flight, self._wake_sent = frozenset(keys), False
-        replies: list[tuple[Any, BaseException | None]] = []
+        replies: list[tuple[Any, BaseException | None]] = [(None, None)] * (len(keys) + 1)
+        owed = [len(replies)]
 
-        def collect(reply: Any, error: BaseException | None) -> None:
-            replies.append((reply, error))
-            if len(replies) <= len(keys):
+        def collect(position: int, reply: Any, error: BaseException | None) -> None:
+            replies[position] = (reply, error)
+            owed[0] -= 1
+            if owed[0]:
                 return
             # No longer blocked: a demand dropped while this reply is dispatched needs no wake.
             self._in_flight = frozenset()
@@ -201,9 +207,10 @@ class ShardListener:
         if known is None:
             if len(self._known_blocks) >= KNOWN_BLOCKS:
                 self._known_blocks.clear()
+            here = self._keys.all_on(keys, self._shard)
             commands = [
-                ("BZPOPMIN", *keys, self._wake_key, self._settings.block_timeout),
-                *(("ZCARD", key) for key in keys),
+                ("BZPOPMIN", *here, self._wake_key, self._settings.block_timeout),
+                *(("ZCARD", key) for key in here),
             ]
             known = self._known_blocks[tuple(keys)] = (commands, pack_commands(commands))
         return known
@@ -211,9 +218,9 @@ class ShardListener:
     def _guarded(self, handler: Any) -> Any:
         """Wraps a reply handler so that a bug in it fails the waiters instead of the wire."""
 
-        def guarded(reply: Any, error: BaseException | None) -> None:
+        def guarded(position: int, reply: Any, error: BaseException | None) -> None:
             try:
-                handler(reply, error)
+                handler(position, reply, error)
             except Exception as bug:
                 logger.exception("redis layer: handling a reply from shard %d failed", self._shard)
                 self._fail(bug)

@@ -120,7 +120,7 @@ def send(settings: LayerSettings, clock: SendClock, channel: str, message: Any) 
     capacity = settings.capacities.of(channel)
     score = clock.score()
     args = [repr(score - settings.expiry), settings.message_ttl_ms, repr(score), member, capacity]
-    (full,) = yield [(shard, scripts.push([keys.key_of(channel)], args))]
+    (full,) = yield [(shard, scripts.push([keys.key_on(channel, shard)], args))]
     if full:
         raise ChannelFull(
             f"Channel {channel!r} is full ({capacity} messages waiting): its receivers are "
@@ -134,8 +134,10 @@ def heads(settings: LayerSettings, channel: str) -> Plan[list[float | None]]:
     Receivers only ever pop the lowest score, so a message whose score is below its shard's
     head has been taken (or has expired)."""
     cutoff = repr(time.time() - settings.expiry)
-    key = settings.keys.key_of(channel)
-    replies = yield [(shard, scripts.head([key], [cutoff])) for shard in _every(settings)]
+    keys = settings.keys
+    replies = yield [
+        (shard, scripts.head([keys.key_on(channel, shard)], [cutoff])) for shard in _every(settings)
+    ]
     return [None if reply is None else float(reply) for reply in replies]
 
 
@@ -144,9 +146,11 @@ def count_waiting(settings: LayerSettings, channels: Sequence[str]) -> Plan[dict
     process channel: on every channel of its process, which share one key)."""
     names = list(dict.fromkeys(channels))
     cutoff = f"({time.time() - settings.expiry!r}"
-    keys = [settings.keys.key_of(name) for name in names]
+    keys = settings.keys
     replies = yield [
-        (shard, ("ZCOUNT", key, cutoff, "+inf")) for shard in _every(settings) for key in keys
+        (shard, ("ZCOUNT", keys.key_on(name, shard), cutoff, "+inf"))
+        for shard in _every(settings)
+        for name in names
     ]
     counts = dict.fromkeys(names, 0)
     for position, count in enumerate(replies):
@@ -161,14 +165,19 @@ def ping(settings: LayerSettings) -> Plan[None]:
 
 def mark(settings: LayerSettings, name: str, ttl_ms: int) -> Plan[None]:
     """Writes the marker ``name`` on every shard, to live ``ttl_ms`` milliseconds."""
-    key = settings.keys.marker_key(name)
-    yield [(shard, ("SET", key, b"1", "PX", ttl_ms)) for shard in _every(settings)]
+    keys = settings.keys
+    yield [
+        (shard, ("SET", keys.marker_key(name, shard), b"1", "PX", ttl_ms))
+        for shard in _every(settings)
+    ]
 
 
 def is_marked(settings: LayerSettings, name: str) -> Plan[bool]:
     """True if every shard still holds the marker ``name``."""
-    key = settings.keys.marker_key(name)
-    replies = yield [(shard, ("EXISTS", key)) for shard in _every(settings)]
+    keys = settings.keys
+    replies = yield [
+        (shard, ("EXISTS", keys.marker_key(name, shard))) for shard in _every(settings)
+    ]
     return all(replies)
 
 
@@ -216,7 +225,8 @@ def group_send(settings: LayerSettings, clock: SendClock, group: str, message: A
     for key, channels in targets.items():
         stored = codec.encode_for(group, message, {RESERVED_KEY: channels})
         shard = keys.home_shard(channels[0])
-        by_shard.setdefault(shard, []).append((key, stored, capacity_of(channels[0])))
+        entry = (keys.on_shard(key, shard), stored, capacity_of(channels[0]))
+        by_shard.setdefault(shard, []).append(entry)
     score = clock.score()
     head = [repr(score - settings.expiry), settings.message_ttl_ms, repr(score)]
     results = yield [

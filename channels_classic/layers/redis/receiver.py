@@ -134,9 +134,10 @@ class Receiver:
         cutoff = repr(time.time() - settings.expiry)
         for shard, pipe in enumerate(self._pipes):
             budget = limit - len(ready)
-            call = scripts.take([self._no_key, *keys], [cutoff, budget, *limits.values()])
+            here = self._keys.all_on([self._no_key, *keys], shard)
+            call = scripts.take(here, [cutoff, budget, *limits.values()])
             reply = await pipe.run(call)
-            self.dispatch(decode_taken(settings, shard, keys, reply[1:]))
+            self.dispatch(decode_taken(settings, shard, here[1:], reply[1:]))
             ready += self._from_buffers(names, budget)
             if len(ready) >= limit:
                 break
@@ -308,8 +309,9 @@ class Receiver:
     def send_wake(self, shard: int) -> None:
         """Makes the shard's blocked BZPOPMIN return, so its listener sees new keys."""
         pipe = self._pipes[shard]
-        pipe.call_and_forget("ZADD", self._wake_key, 0, b"wake")
-        pipe.call_and_forget("PEXPIRE", self._wake_key, self._settings.message_ttl_ms)
+        wake_key = self._keys.on_shard(self._wake_key, shard)
+        pipe.call_and_forget("ZADD", wake_key, 0, b"wake")
+        pipe.call_and_forget("PEXPIRE", wake_key, self._settings.message_ttl_ms)
 
     def wanted(self) -> tuple[list[bytes], list[int], int] | None:
         """The keys every shard's listener should take from, their limits and the budget."""

@@ -13,7 +13,7 @@ import urllib.request
 import redis
 
 from channels_classic.layers.redis import RedisChannelLayer
-from djchan.settings import next_database
+from djchan.caches import next_database
 from tests.support.processes import ROOT, Stack
 
 #: How a pickle of protocol 2 or later begins.

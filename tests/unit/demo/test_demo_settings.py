@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from djchan.settings import next_database
+from djchan.caches import next_database
 
 
 @pytest.mark.parametrize(

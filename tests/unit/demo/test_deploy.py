@@ -7,10 +7,12 @@ from __future__ import annotations
 import configparser
 import fnmatch
 import json
+import re
 
 import pytest
 
 from djchan.launch import RELEASE, procfile_processes
+from djchan.redis_urls import check_redis_url
 from tests.support.processes import ROOT
 
 DEPLOY = ROOT / "deploy"
@@ -138,3 +140,17 @@ def test_the_image_runs_the_procfile_commands():
     for process_type in ("worker", "delay"):
         assert f" djchan {procfile_processes()[process_type]}\n" in text
     assert " djchan python manage.py migrate --noinput\n" in text
+
+
+def test_the_example_environment_file_holds_settings_the_demo_reads():
+    """deploy/env.example is NAME=value lines (and comments) only, and each Redis URL in it,
+    commented out or not, is one the settings accept."""
+    lines = (DEPLOY / "env.example").read_text().splitlines()
+    settings = [line.lstrip("#") for line in lines if re.match(r"#?[A-Z_]+=", line)]
+    assert all(re.fullmatch(r"[A-Z_]+=\S+", line) for line in settings), settings
+    for line in lines:
+        assert not line or line.startswith("#") or line in settings
+    urls = [line.partition("=") for line in settings if line.startswith("REDIS")]
+    assert [name for name, _, _ in urls] == ["REDIS_URL", "REDIS_URL", "REDIS_CACHE_URL"]
+    for name, _, url in urls:
+        assert check_redis_url(name, url) == url

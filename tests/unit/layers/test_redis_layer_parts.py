@@ -121,7 +121,7 @@ async def test_pre_packed_commands_are_written_when_the_connection_is_free(redis
     commands = [("ECHO", "commands"), ("PING",)]
     packed = pack_commands([("ECHO", "packed"), ("PING",)])
 
-    def record(reply: object, error: BaseException | None) -> None:
+    def record(_: int, reply: object, error: BaseException | None) -> None:
         replies.append(error or reply)
 
     async def replies_after(count: int) -> list[object]:

@@ -17,6 +17,7 @@ from typing import Any
 
 from .commands import Command, pack_commands, retry_of, wire_form
 from .connection_settings import ConnectionSettings
+from .redirects import MAX_REDIRECTS, Action, asked, follow, try_again_delay
 from .redis_py import CONNECTION_ERRORS, ProtocolError, new_parser, unavailable
 from .sockets import open_blocking
 
@@ -92,6 +93,70 @@ class BlockingConnection:
             sock.close()
 
 
+class ClusterBlockingConnection(BlockingConnection):
+    """A blocking connection to a cluster shard: follows the cluster's redirects (see
+    ``redirects``); a CLUSTERDOWN reply becomes ChannelLayerUnavailable."""
+
+    def call_many(self, commands: Sequence[Command]) -> list[Any]:
+        replies = super().call_many(commands)
+        for attempt in range(MAX_REDIRECTS + 1):
+            redirects = {
+                index: redirect
+                for index, reply in enumerate(replies)
+                if isinstance(reply, Exception) and (redirect := follow(reply)) is not None
+            }
+            if not redirects:
+                break
+            if attempt == MAX_REDIRECTS:
+                for index in redirects:
+                    replies[index] = self._lost_track(replies[index])
+                break
+            resend: list[int] = []
+            for index, redirect in redirects.items():
+                if redirect.action is Action.DOWN:
+                    replies[index] = unavailable(self.server.label, replies[index])
+                elif redirect.action is Action.ASK:
+                    assert redirect.address is not None
+                    replies[index] = self._ask(redirect.address, commands[index])
+                else:
+                    resend.append(index)
+                    if redirect.action is Action.MOVED:
+                        self._moved(redirect.address)
+            if any(redirect.action is Action.TRY_AGAIN for redirect in redirects.values()):
+                time.sleep(try_again_delay(attempt))
+            if resend:
+                answers = super().call_many([commands[index] for index in resend])
+                for index, answer in zip(resend, answers, strict=True):
+                    replies[index] = answer
+        return replies
+
+    def _moved(self, address: tuple[str, int] | None) -> None:
+        """Reconnects where the slot is now: at ``address``, or where the map says."""
+        if address is not None and self.server.moved_to is not None:
+            self.server.moved_to(address)
+        self.close()
+
+    def _ask(self, address: tuple[str, int], command: Command) -> Any:
+        once = BlockingConnection(self.server.at(address))
+        try:
+            return once.call_many(asked(command))[1]
+        finally:
+            once.close()
+
+    def _lost_track(self, reply: Exception) -> Exception:
+        return unavailable(
+            self.server.label,
+            ConnectionError(f"still redirected after {MAX_REDIRECTS} tries ({reply})"),
+        )
+
+
+def connection_to(server: ConnectionSettings) -> BlockingConnection:
+    """A blocking connection to ``server``: one that follows redirects for a cluster shard."""
+    if server.moved_to is not None:
+        return ClusterBlockingConnection(server)
+    return BlockingConnection(server)
+
+
 class BlockingConnections(threading.local):
     """This thread's blocking connections, by shard index (made on first use)."""
 
@@ -105,5 +170,5 @@ class BlockingConnections(threading.local):
             self._pid, self._connections = os.getpid(), {}
         connection = self._connections.get(index)
         if connection is None:
-            connection = self._connections[index] = BlockingConnection(self._shards[index])
+            connection = self._connections[index] = connection_to(self._shards[index])
         return connection

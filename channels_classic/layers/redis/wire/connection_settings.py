@@ -7,6 +7,7 @@ describes a connection, and where a server is can be decided outside it (``locat
 
 from __future__ import annotations
 
+import dataclasses
 import ssl
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -23,8 +24,11 @@ class ConnectionSettings:
 
     ``locate``, when set, is asked before every new connection where the server is now
     (it blocks: async code runs it in a thread); a Sentinel's current master is found that
-    way, so a failover is followed. ``credentials``, when set, is asked for (username,
-    password) before every new connection (rotating passwords, cloud IAM tokens).
+    way, so a failover is followed, and so is the node serving a cluster shard's slot.
+    ``moved_to``, set for a cluster shard only, is told where Redis said (MOVED) that slot
+    went; the connections follow redirects only when it is set. ``credentials``, when set,
+    is asked for (username, password) before every new connection (rotating passwords,
+    cloud IAM tokens).
     """
 
     label: str
@@ -42,6 +46,19 @@ class ConnectionSettings:
     #: TCP keepalive options as (option, value) pairs; None: keepalive off.
     keepalive: tuple[tuple[int, int], ...] | None = ()
     locate: Callable[[], tuple[str, int]] | None = None
+    moved_to: Callable[[tuple[str, int]], None] | None = None
+
+    def at(self, address: tuple[str, int]) -> ConnectionSettings:
+        """The same settings for the server at ``address`` itself (a cluster node)."""
+        host, port = address
+        return dataclasses.replace(
+            self,
+            label=f"{self.label} ({host}:{port})",
+            host=host,
+            port=port,
+            locate=None,
+            moved_to=None,
+        )
 
     def address(self) -> tuple[str, int]:
         """(host, port) to connect to now; blocks while ``locate`` asks (see the class)."""
@@ -62,3 +79,15 @@ class ConnectionSettings:
         if self.client_name:
             commands.append(("CLIENT", "SETNAME", self.client_name))
         return commands
+
+
+@dataclass(frozen=True, slots=True)
+class ClusterHosts:
+    """A Redis Cluster, as a ``hosts`` entry names it: the nodes to discover it from, the
+    settings of a connection to any node (``node``: its host is the first seed), and how
+    many shards the layer cuts it into."""
+
+    label: str
+    seeds: tuple[tuple[str, int], ...]
+    node: ConnectionSettings
+    shard_count: int

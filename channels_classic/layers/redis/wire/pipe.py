@@ -19,7 +19,7 @@ import asyncio
 import logging
 from collections import deque
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import Any, Protocol
 
 from .commands import Command, ScriptCall, pack_commands, retry_of
 from .connection_settings import ConnectionSettings
@@ -39,14 +39,32 @@ def spawn(awaitable: Any) -> asyncio.Future[Any]:
     return task
 
 
+class Pending(Protocol):
+    """Where a command's reply goes: a future, or what stands where one would."""
+
+    def done(self) -> bool: ...
+
+    def set_result(self, result: Any, /) -> None: ...
+
+    def set_exception(self, exception: BaseException, /) -> None: ...
+
+
+#: ``callback(position, reply, error)``: the reply to the command at ``position`` of a
+#: ``call_back``, or the error it got.
+Callback = Callable[[int, Any, BaseException | None], None]
+
+
 class ReplyCallback:
     """Stands where a future would, for a caller that wants its reply handled inside
-    ``data_received`` itself (no task switch): calls ``callback(reply, error)`` once."""
+    ``data_received`` itself (no task switch): calls ``callback(position, reply, error)``
+    once. (On a cluster, a redirected command's reply may come after those of commands
+    written after it: the position says whose it is.)"""
 
-    __slots__ = ("_callback", "_called")
+    __slots__ = ("_callback", "_position", "_called")
 
-    def __init__(self, callback: Callable[[Any, BaseException | None], None]) -> None:
+    def __init__(self, callback: Callback, position: int) -> None:
         self._callback = callback
+        self._position = position
         self._called = False
 
     def done(self) -> bool:
@@ -54,11 +72,11 @@ class ReplyCallback:
 
     def set_result(self, reply: Any) -> None:
         self._called = True
-        self._callback(reply, None)
+        self._callback(self._position, reply, None)
 
     def set_exception(self, error: BaseException) -> None:
         self._called = True
-        self._callback(None, error)
+        self._callback(self._position, None, error)
 
 
 class _ScriptReply:
@@ -92,9 +110,6 @@ class _ScriptReply:
             self._pipe.send(retry, self._pending)
 
 
-Pending = asyncio.Future[Any] | ReplyCallback | _ScriptReply
-
-
 class _Wire(asyncio.Protocol):
     """One TCP (or Unix, or TLS) connection: writes commands, resolves replies in order.
 
@@ -114,6 +129,8 @@ class _Wire(asyncio.Protocol):
         self._last_progress = 0.0
         self._timer: asyncio.TimerHandle | None = None
         self.lost: BaseException | None = None
+        #: The node it is connected to, where a cluster pipe keeps track (see cluster_pipe).
+        self.address: tuple[str, int] | None = None
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         assert isinstance(transport, asyncio.Transport)
@@ -123,6 +140,11 @@ class _Wire(asyncio.Protocol):
     def idle(self) -> bool:
         """Connected, healthy, and owed no replies."""
         return not self._waiting and self.lost is None and self._transport is not None
+
+    @property
+    def owed(self) -> int:
+        """How many replies are still to come."""
+        return len(self._waiting)
 
     def write(self, data: bytes, futures: Iterable[Pending]) -> None:
         if self.lost is not None or self._transport is None:
@@ -223,22 +245,20 @@ class CommandPipe:
         return future
 
     def call_back(
-        self,
-        callback: Callable[[Any, BaseException | None], None],
-        *commands: Command,
-        packed: bytes | None = None,
+        self, callback: Callback, *commands: Command, packed: bytes | None = None
     ) -> None:
-        """Queues ``commands`` to be written together; ``callback(reply, error)`` runs for
-        each reply, in order, as soon as it is read. ``packed``, if given, is
+        """Queues ``commands`` to be written together; ``callback(position, reply, error)``
+        runs for each reply as soon as it is read. ``packed``, if given, is
         ``pack_commands(commands)`` made earlier (plain commands only): written as it is
         when the connection is free, for a caller that sends the same commands again and
         again."""
         wire = self._wire
         if packed is not None and wire is not None and wire.idle and not self._queued:
-            wire.write(packed, [ReplyCallback(callback) for _ in commands])
+            wire.write(packed, [ReplyCallback(callback, n) for n in range(len(commands))])
             return
-        for command in commands:
-            self.send(command, ReplyCallback(callback), more=command is not commands[-1])
+        last = len(commands) - 1
+        for position, command in enumerate(commands):
+            self.send(command, ReplyCallback(callback, position), more=position < last)
 
     def send(self, command: Command, pending: Pending, *, more: bool = False) -> None:
         """Queues ``command``, whose reply goes to ``pending``; with ``more``, waits for the
@@ -285,7 +305,7 @@ class CommandPipe:
 
         wire: _Wire | None = None
         try:
-            wire = await open_connection(self.server, make_wire)
+            wire = await self._open(make_wire)
             handshake = self.server.handshake()
             if handshake:
                 replies = [asyncio.get_running_loop().create_future() for _ in handshake]
@@ -307,6 +327,10 @@ class CommandPipe:
         finally:
             self._connecting = None
         self._flush()
+
+    async def _open(self, make_wire: Callable[[], _Wire]) -> _Wire:
+        """A new connection to the server."""
+        return await open_connection(self.server, make_wire)
 
     def abort(self) -> None:
         """Drops the connection now; commands waiting for replies fail."""

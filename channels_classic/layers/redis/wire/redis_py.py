@@ -10,7 +10,9 @@ The connections themselves are the layer's own (``pipe``, ``blocking``): see
 
 Accepts what channels_redis 4 accepts: URLs, ``(host, port)`` pairs, dicts of redis-py
 connection options (with ``address`` for a URL), and Sentinel dicts (``master_name``,
-``sentinels``, ``sentinel_kwargs``).
+``sentinels``, ``sentinel_kwargs``); and a Redis Cluster, as the only entry: a
+``redis+cluster://`` (or ``rediss+cluster://``) URL naming one or more nodes, or a dict with
+the nodes under ``cluster`` (``cluster_of``).
 """
 
 from __future__ import annotations
@@ -31,7 +33,17 @@ from redis.credentials import CredentialProvider
 from redis.sentinel import Sentinel
 
 from ....exceptions import ChannelLayerUnavailable
-from .connection_settings import DEFAULT_TIMEOUT, ConnectionSettings
+from .cluster_hosts import (
+    DEFAULT_CLUSTER_SHARDS,
+    check_cluster_options,
+    cluster_label,
+    names_cluster,
+    node_list,
+    shard_count_of,
+    split_cluster_url,
+)
+from .connection_settings import DEFAULT_TIMEOUT, ClusterHosts, ConnectionSettings
+from .tls import tls_context
 
 DEFAULT_HOST = "redis://localhost:6379"
 
@@ -52,11 +64,6 @@ DEFAULT_KEEPALIVE = tuple(
     for name, value in (("TCP_KEEPIDLE", 30), ("TCP_KEEPINTVL", 5), ("TCP_KEEPCNT", 3))
     if hasattr(socket, name)
 )
-CERT_REQUIREMENTS = {
-    "none": ssl.CERT_NONE,
-    "optional": ssl.CERT_OPTIONAL,
-    "required": ssl.CERT_REQUIRED,
-}
 
 #: What opening or using a connection raises when the server is unreachable or went away
 #: (redis-py's own when its Sentinel client finds no master).
@@ -74,6 +81,12 @@ ResponseError = redis.exceptions.ResponseError
 NoScriptError = redis.exceptions.NoScriptError
 #: What the parser raises on bytes that are not the Redis protocol.
 ProtocolError = hiredis.ProtocolError
+#: A cluster's redirects: the slot has moved (for good), is being moved (ask there, once),
+#: a multi-key command must wait for its keys to be moved (try again), the cluster is down.
+MovedError = redis.exceptions.MovedError
+AskError = redis.exceptions.AskError
+TryAgainError = redis.exceptions.TryAgainError
+ClusterDownError = redis.exceptions.ClusterDownError
 
 
 class Parser(Protocol):
@@ -91,9 +104,18 @@ def new_parser() -> Parser:
 
 
 def error_reply(message: str) -> redis.exceptions.ResponseError:
-    """The redis-py exception for an error reply (NoScriptError for NOSCRIPT)."""
+    """The redis-py exception for an error reply (NoScriptError for NOSCRIPT, and the
+    cluster's redirects as redis-py's cluster client names them)."""
     if message.startswith("NOSCRIPT"):
         return NoScriptError(message)
+    if message.startswith("MOVED "):
+        return MovedError(message[len("MOVED ") :])
+    if message.startswith("ASK "):
+        return AskError(message[len("ASK ") :])
+    if message.startswith("TRYAGAIN"):
+        return TryAgainError(message)
+    if message.startswith("CLUSTERDOWN"):
+        return ClusterDownError(message)
     return ResponseError(message)
 
 
@@ -129,12 +151,52 @@ def decode_hosts(hosts: Sequence[Any] | None) -> list[ConnectionSettings]:
     naming a bad entry and what is wrong with it."""
     if not hosts:
         hosts = [DEFAULT_HOST]
+    _check_list(hosts)
+    for index, entry in enumerate(hosts):
+        if names_cluster(entry):
+            raise ValueError(
+                f"hosts[{index}] names a Redis Cluster, which must be the only entry of hosts "
+                "(the cluster spreads the layer's keys over its masters itself): remove the "
+                "other entries, or name more nodes of the cluster in that one"
+            )
+    return [_decode_host(index, entry) for index, entry in enumerate(hosts)]
+
+
+def _check_list(hosts: object) -> None:
     if isinstance(hosts, (str, bytes)):
         raise ValueError(
             f"hosts must be a list of Redis hosts, got the single string {hosts!r}: "
             f"write hosts=[{hosts!r}]"
         )
-    return [_decode_host(index, entry) for index, entry in enumerate(hosts)]
+
+
+def cluster_of(hosts: Sequence[Any] | None) -> ClusterHosts | None:
+    """The cluster that ``hosts`` names (its only entry), or None if it names none; raises
+    ValueError saying what is wrong with a cluster entry."""
+    if not hosts:
+        return None
+    _check_list(hosts)
+    if len(hosts) != 1 or not names_cluster(hosts[0]):
+        return None
+    entry = hosts[0]
+    options = dict(entry) if isinstance(entry, dict) else {"address": entry}
+    label = cluster_label(options)
+    try:
+        if "address" in options:
+            url = split_cluster_url(str(options.pop("address")))
+            parsed: dict[str, Any] = dict(parse_url(url.node_url))
+            parsed.pop("connection_class", None)
+            options = options | parsed | ({"ssl": True} if url.tls else {})
+            seeds = url.seeds
+        else:
+            seeds = node_list(options.pop("cluster"))
+        shard_count = shard_count_of(options.pop("shards", DEFAULT_CLUSTER_SHARDS))
+        check_cluster_options(options)
+        options["host"], options["port"] = seeds[0]
+        node = _settings(label, options)
+    except (ValueError, TypeError, OSError, ssl.SSLError) as error:
+        raise ValueError(f"hosts[0] ({label}): {error}") from error
+    return ClusterHosts(label=label, seeds=seeds, node=node, shard_count=shard_count)
 
 
 def _decode_host(index: int, entry: Any) -> ConnectionSettings:
@@ -216,7 +278,7 @@ def _settings(
         host=str(options.get("host") or "localhost"),
         port=int(options.get("port") or 6379),
         unix_path=options.get("unix_socket_path"),
-        tls=_tls_context(options) if options.get("ssl") else None,
+        tls=tls_context(options) if options.get("ssl") else None,
         db=int(options.get("db") or 0),
         username=options.get("username"),
         password=options.get("password"),
@@ -250,37 +312,3 @@ def _credentials(provider: CredentialProvider) -> Callable[[], tuple[str | None,
         return username, password
 
     return read
-
-
-def _tls_context(options: dict[str, Any]) -> ssl.SSLContext:
-    """The TLS context redis-py's ``ssl_*`` options describe (their defaults too: the
-    server's certificate is required and its host name checked)."""
-    requirement = options.get("ssl_cert_reqs") or "required"
-    if isinstance(requirement, str):
-        if requirement not in CERT_REQUIREMENTS:
-            raise ValueError(
-                f"ssl_cert_reqs must be one of {', '.join(CERT_REQUIREMENTS)}, got {requirement!r}"
-            )
-        requirement = CERT_REQUIREMENTS[requirement]
-    context = ssl.create_default_context()
-    context.check_hostname = bool(options.get("ssl_check_hostname", True)) and (
-        requirement != ssl.CERT_NONE
-    )
-    context.verify_mode = requirement
-    for flag in options.get("ssl_include_verify_flags") or ():
-        context.verify_flags |= flag
-    for flag in options.get("ssl_exclude_verify_flags") or ():
-        context.verify_flags &= ~flag
-    certfile, keyfile = options.get("ssl_certfile"), options.get("ssl_keyfile")
-    if keyfile and not certfile:
-        raise ValueError("ssl_keyfile needs ssl_certfile (the certificate of that key): give both")
-    if certfile:
-        context.load_cert_chain(certfile, keyfile, options.get("ssl_password"))
-    cafile, capath, cadata = (options.get(f"ssl_ca_{kind}") for kind in ("certs", "path", "data"))
-    if cafile or capath or cadata:
-        context.load_verify_locations(cafile, capath, cadata)
-    if options.get("ssl_min_version") is not None:
-        context.minimum_version = ssl.TLSVersion(options["ssl_min_version"])
-    if options.get("ssl_ciphers"):
-        context.set_ciphers(options["ssl_ciphers"])
-    return context
