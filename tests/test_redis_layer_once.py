@@ -45,6 +45,10 @@ async def warm_up(layer: RedisChannelLayer) -> None:
     await layer.group_send("test.warm", {})  # no members: only their script
 
 
+async def receive(layer: RedisChannelLayer, channel: str) -> dict:
+    return await asyncio.wait_for(layer.receive(channel), 5)
+
+
 async def nothing_more(receiver: RedisChannelLayer, channel: str) -> None:
     await asyncio.sleep(QUIET)
     assert await receiver.receive_ready([channel], 10) == []
@@ -58,7 +62,7 @@ async def test_a_retry_of_a_send_redis_carried_out_is_not_delivered_again(layers
         proxy.lose_next_reply()
         with pytest.raises(ChannelLayerUnavailable):
             await sender.send("test.once", {"n": 1}, once=once)
-        assert await receiver.receive("test.once") == {"n": 1}
+        assert await receive(receiver, "test.once") == {"n": 1}
         await sender.send("test.once", {"n": 1}, once=once)
     assert proxy.lost == 1
     await nothing_more(receiver, "test.once")
@@ -88,7 +92,7 @@ async def test_a_blocking_retry_is_not_delivered_again(layers, proxy):
             sender.send_sync("test.once", {"n": 1}, once=once)
 
     await asyncio.to_thread(send_twice)
-    assert await receiver.receive("test.once") == {"n": 1}
+    assert await receive(receiver, "test.once") == {"n": 1}
     await nothing_more(receiver, "test.once")
 
 
@@ -106,7 +110,7 @@ async def test_a_send_that_never_reached_redis_is_delivered_once(private_redis, 
                 await sender.send("test.once", {"n": 1}, once=once)
             redis.start()
             await sender.send("test.once", {"n": 1}, once=once)
-        assert await receiver.receive("test.once") == {"n": 1}
+        assert await receive(receiver, "test.once") == {"n": 1}
         await nothing_more(receiver, "test.once")
     finally:
         for layer in (sender, receiver):
@@ -121,9 +125,9 @@ async def test_a_send_retried_after_the_channel_was_full_is_delivered(redis_url,
         with layer.once() as once:
             with pytest.raises(ChannelFull):
                 await layer.send("test.f", {"n": 1}, once=once)
-            assert await layer.receive("test.f") == {"n": 0}
+            assert await receive(layer, "test.f") == {"n": 0}
             await layer.send("test.f", {"n": 1}, once=once)
-        assert await layer.receive("test.f") == {"n": 1}
+        assert await receive(layer, "test.f") == {"n": 1}
     finally:
         await layer.flush()
         await layer.close()
@@ -142,7 +146,7 @@ async def test_a_retry_goes_to_the_shard_of_its_first_try(proxy, redis_url, pref
             proxy.lose_next_reply()
             with pytest.raises(ChannelLayerUnavailable):
                 await sender.send("test.once", {"n": 1}, once=once)
-            assert await receiver.receive("test.once") == {"n": 1}
+            assert await receive(receiver, "test.once") == {"n": 1}
             await sender.send("test.once", {"n": 1}, once=once)
         assert once.shard == 0
         await nothing_more(receiver, "test.once")
