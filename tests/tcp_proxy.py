@@ -14,6 +14,8 @@ import socket
 import threading
 from types import TracebackType
 
+from channels_classic.layers.redis import RedisChannelLayer
+
 #: Bytes relayed per read.
 CHUNK = 65536
 
@@ -86,3 +88,13 @@ class ReplyLosingProxy:
         traceback: TracebackType | None,
     ) -> None:
         self.close()
+
+
+async def warm_up(layer: RedisChannelLayer) -> None:
+    """Opens ``layer``'s connections and loads its send scripts, so that the reply a proxy
+    loses is that of the send under test (not a NOSCRIPT, after which the script would be
+    sent again). Sends to normal channels start on the first shard again afterwards."""
+    for _ in layer.shards:
+        await layer.send("test.warm", {})
+        layer.send_sync("test.warm", {})
+    await layer.group_send("test.warm", {})  # no members: only their script

@@ -12,37 +12,22 @@ import pytest
 from channels_classic.exceptions import ChannelFull, ChannelLayerUnavailable
 from channels_classic.layers.redis import RedisChannelLayer
 from channels_classic.layers.redis.once import SendLanes
-from tests.tcp_proxy import ReplyLosingProxy
+from tests.tcp_proxy import warm_up
 
 #: How long a test waits to be sure that no second copy arrives.
 QUIET = 0.3
 
 
 @pytest.fixture
-def proxy(redis_server):
-    with ReplyLosingProxy(("127.0.0.1", redis_server.port)) as running:
-        yield running
-
-
-@pytest.fixture
-async def layers(proxy, redis_url, prefix):
+async def layers(reply_losing_proxy, redis_url, prefix):
     """A sender through the proxy and a receiver straight on Redis, sharing the prefix."""
-    sender = RedisChannelLayer(hosts=[proxy.url], prefix=prefix)
+    sender = RedisChannelLayer(hosts=[reply_losing_proxy.url], prefix=prefix)
     receiver = RedisChannelLayer(hosts=[redis_url], prefix=prefix)
     await warm_up(sender)
     yield sender, receiver
     await receiver.flush()
     for layer in (sender, receiver):
         await layer.close()
-
-
-async def warm_up(layer: RedisChannelLayer) -> None:
-    """Opens the connections and loads the send script, so that the reply the proxy loses
-    is the send's own (not a NOSCRIPT that would have the script sent again)."""
-    for _ in layer.shards:  # a send per connection, ending where normal channels start
-        await layer.send("test.warm", {})
-        layer.send_sync("test.warm", {})
-    await layer.group_send("test.warm", {})  # no members: only their script
 
 
 async def receive(layer: RedisChannelLayer, channel: str) -> dict:
@@ -54,24 +39,26 @@ async def nothing_more(receiver: RedisChannelLayer, channel: str) -> None:
     assert await receiver.receive_ready([channel], 10) == []
 
 
-async def test_a_retry_of_a_send_redis_carried_out_is_not_delivered_again(layers, proxy):
+async def test_a_retry_of_a_send_redis_carried_out_is_not_delivered_again(
+    layers, reply_losing_proxy
+):
     """The reply is lost after Redis added the message; a receiver takes it; the retry with
     the same once adds nothing."""
     sender, receiver = layers
     with sender.once() as once:
-        proxy.lose_next_reply()
+        reply_losing_proxy.lose_next_reply()
         with pytest.raises(ChannelLayerUnavailable):
             await sender.send("test.once", {"n": 1}, once=once)
         assert await receive(receiver, "test.once") == {"n": 1}
         await sender.send("test.once", {"n": 1}, once=once)
-    assert proxy.lost == 1
+    assert reply_losing_proxy.lost == 1
     await nothing_more(receiver, "test.once")
 
 
-async def test_without_once_the_same_retry_delivers_twice(layers, proxy):
+async def test_without_once_the_same_retry_delivers_twice(layers, reply_losing_proxy):
     """What the once prevents: the plain retry of that send is a second copy."""
     sender, receiver = layers
-    proxy.lose_next_reply()
+    reply_losing_proxy.lose_next_reply()
     with pytest.raises(ChannelLayerUnavailable):
         await sender.send("test.once", {"n": 1})
     await sender.send("test.once", {"n": 1})
@@ -79,14 +66,14 @@ async def test_without_once_the_same_retry_delivers_twice(layers, proxy):
     assert [message for _, message in received] == [{"n": 1}, {"n": 1}]
 
 
-async def test_a_blocking_retry_is_not_delivered_again(layers, proxy):
+async def test_a_blocking_retry_is_not_delivered_again(layers, reply_losing_proxy):
     """The same from a consumer thread's blocking connection, the message still waiting in
     Redis when the retry comes."""
     sender, receiver = layers
 
     def send_twice() -> None:
         with sender.once() as once:
-            proxy.lose_next_reply()
+            reply_losing_proxy.lose_next_reply()
             with pytest.raises(ChannelLayerUnavailable):
                 sender.send_sync("test.once", {"n": 1}, once=once)
             sender.send_sync("test.once", {"n": 1}, once=once)
@@ -133,17 +120,19 @@ async def test_a_send_retried_after_the_channel_was_full_is_delivered(redis_url,
         await layer.close()
 
 
-async def test_a_retry_goes_to_the_shard_of_its_first_try(proxy, redis_url, prefix):
+async def test_a_retry_goes_to_the_shard_of_its_first_try(reply_losing_proxy, redis_url, prefix):
     """With two shards (the first behind the proxy), a normal channel's sends alternate
     between them; the retry of a send lost on the first shard goes there again and is not
     added on the second."""
-    sender = RedisChannelLayer(hosts=[proxy.url, redis_url.replace("/0", "/1")], prefix=prefix)
+    sender = RedisChannelLayer(
+        hosts=[reply_losing_proxy.url, redis_url.replace("/0", "/1")], prefix=prefix
+    )
     receiver = RedisChannelLayer(hosts=[redis_url, redis_url.replace("/0", "/1")], prefix=prefix)
     try:
         await warm_up(sender)  # one send per shard: the next goes to the first
         await receiver.receive_ready(["test.warm"], 10)
         with sender.once() as once:
-            proxy.lose_next_reply()
+            reply_losing_proxy.lose_next_reply()
             with pytest.raises(ChannelLayerUnavailable):
                 await sender.send("test.once", {"n": 1}, once=once)
             assert await receive(receiver, "test.once") == {"n": 1}
@@ -156,7 +145,7 @@ async def test_a_retry_goes_to_the_shard_of_its_first_try(proxy, redis_url, pref
             await layer.close()
 
 
-async def test_a_group_send_retried_reaches_each_member_once(layers, proxy):
+async def test_a_group_send_retried_reaches_each_member_once(layers, reply_losing_proxy):
     """The reply to a group send's push is lost after Redis carried it out; the retry with
     the same once adds nothing for the members it reached."""
     sender, receiver = layers
@@ -164,7 +153,7 @@ async def test_a_group_send_retried_reaches_each_member_once(layers, proxy):
     for member in members:
         await sender.group_add("room", member)
     with sender.once() as once:
-        proxy.lose_next_reply(after=1)  # the members' reply passes, the push's is lost
+        reply_losing_proxy.lose_next_reply(after=1)  # the members' reply passes, the push's is lost
         with pytest.raises(ChannelLayerUnavailable):
             await sender.group_send("room", {"n": 1}, once=once)
         await sender.group_send("room", {"n": 1}, once=once)
