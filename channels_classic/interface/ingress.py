@@ -24,7 +24,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from ..exceptions import ChannelFull, is_unavailable
-from ..layers.capabilities import ChannelLayer, Ticket, TracksProgress
+from ..layers.capabilities import ChannelLayer, SendsOnce, Ticket, TracksProgress, once_for
 from . import backpressure
 from .health import LayerHealth
 
@@ -52,9 +52,9 @@ class ProgressWatch:
         self._waiting: list[tuple[Ticket, asyncio.Future[None]]] = []
         self._watching: asyncio.Task[None] | None = None
 
-    async def send_tracked(self, message: dict[str, Any]) -> Ticket:
+    async def send_tracked(self, message: dict[str, Any], once: Any) -> Ticket:
         """Sends ``message`` to the watched channel; returns the ticket to ask about."""
-        return await self._backend.send_tracked(self._channel, message)
+        return await self._backend.send_tracked(self._channel, message, once=once)
 
     def taken(self, ticket: Ticket) -> bool:
         """True if the last answer said ``ticket``'s message was taken (it may be by now)."""
@@ -115,6 +115,7 @@ class Ingress:
 
     __slots__ = (
         "_backend",
+        "_sending",
         "_health",
         "_watch",
         "_flow",
@@ -127,6 +128,7 @@ class Ingress:
     def __init__(
         self,
         backend: ChannelLayer,
+        sending: SendsOnce | None,
         health: LayerHealth,
         watch: ProgressWatch | None,
         flow: TransportFlow | None,
@@ -135,6 +137,7 @@ class Ingress:
         hold_timeout: float,
     ) -> None:
         self._backend = backend
+        self._sending = sending
         self._health = health
         self._watch = watch
         self._flow = flow
@@ -151,52 +154,62 @@ class Ingress:
         socket is at its bound of outstanding frames (``tracked`` ones only), the channel is
         full or the layer unavailable. False if it waited past the hold timeout, or the
         socket was abandoned meanwhile (unless the message is its ``final`` one, its
-        disconnect): the message is dropped.
+        disconnect): the message is dropped. Its tries share a ``once`` where the layer has
+        them: a try that Redis carried out, though its answer was lost, is not made twice.
 
         Other errors (a message the layer cannot encode) are raised."""
         loop = asyncio.get_running_loop()
         deadline: float | None = None
         retry = RETRY_FIRST
         try:
-            while final or not self.abandoned:
-                watch = self._watch if tracked else None
-                if watch is not None and not self._has_room(watch):
+            with once_for(self._sending) as once:
+                while final or not self.abandoned:
+                    watch = self._watch if tracked else None
+                    if watch is not None and not self._has_room(watch):
+                        if deadline is None:
+                            deadline = loop.time() + self._hold_timeout
+                        if not await self._room(watch, deadline):
+                            return self._gave_up(channel, "the workers took none of its frames")
+                        continue
+                    try:
+                        await self._send(channel, message, watch, once)
+                        return True
+                    except ChannelFull:
+                        full = True
+                    except Exception as error:
+                        if not is_unavailable(error):
+                            raise
+                        self._health.failed(error)
+                        full = False
                     if deadline is None:
                         deadline = loop.time() + self._hold_timeout
-                    if not await self._room(watch, deadline):
-                        return self._gave_up(channel, "the workers took none of its frames")
-                    continue
-                try:
-                    if watch is not None:
-                        ticket = await watch.send_tracked(message)
-                        if self._outstanding is None:
-                            self._outstanding = deque()
-                        self._outstanding.append(ticket)
+                        backpressure.held(channel, "full" if full else "layer unavailable")
+                    remaining = deadline - loop.time()
+                    if remaining <= 0:
+                        return self._gave_up(channel, "the layer did not take it")
+                    self._pause()
+                    if full:
+                        await asyncio.sleep(min(retry, remaining))
+                        retry = min(retry * 2, RETRY_MAX)
                     else:
-                        await self._backend.send(channel, message)
-                    return True
-                except ChannelFull:
-                    full = True
-                except Exception as error:
-                    if not is_unavailable(error):
-                        raise
-                    self._health.failed(error)
-                    full = False
-                if deadline is None:
-                    deadline = loop.time() + self._hold_timeout
-                    backpressure.held(channel, "full" if full else "layer unavailable")
-                remaining = deadline - loop.time()
-                if remaining <= 0:
-                    return self._gave_up(channel, "the layer did not take it")
-                self._pause()
-                if full:
-                    await asyncio.sleep(min(retry, remaining))
-                    retry = min(retry * 2, RETRY_MAX)
-                else:
-                    await self._health.wait_up(remaining)
-            return False
+                        await self._health.wait_up(remaining)
+                return False
         finally:
             self._resume()
+
+    async def _send(
+        self, channel: str, message: dict[str, Any], watch: ProgressWatch | None, once: Any
+    ) -> None:
+        """One try: a tracked frame's ticket joins the socket's outstanding ones."""
+        if watch is not None:
+            ticket = await watch.send_tracked(message, once)
+            if self._outstanding is None:
+                self._outstanding = deque()
+            self._outstanding.append(ticket)
+        elif self._sending is not None:
+            await self._sending.send(channel, message, once=once)
+        else:
+            await self._backend.send(channel, message)
 
     def _has_room(self, watch: ProgressWatch) -> bool:
         """True if the socket is under its bound of outstanding frames, as far as the last

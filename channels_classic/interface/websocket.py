@@ -100,6 +100,7 @@ class WebsocketConnection:
         self._health = services.health
         self.ingress = Ingress(
             app.backend,
+            app.layer.capabilities.once,
             services.health,
             services.watch,
             self._flow,

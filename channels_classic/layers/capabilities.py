@@ -11,6 +11,7 @@ workers, the interface server and the delay server read the answer there.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
 
@@ -98,11 +99,39 @@ class TracksProgress(Protocol):
     """Sends whose messages can be told taken: the interface server bounds how many frames
     of one socket wait on a channel at once (fairness between sockets)."""
 
-    async def send_tracked(self, channel: str, message: dict[str, Any]) -> Ticket:
-        """``send``, returning a ticket for ``progress``."""
+    async def send_tracked(
+        self, channel: str, message: dict[str, Any], *, once: Any = None
+    ) -> Ticket:
+        """``send``, returning a ticket for ``progress`` (``once`` as for ``SendsOnce``)."""
 
     async def progress(self, channel: str) -> Callable[[Ticket], bool]:
         """A test, true as of this call, of whether a ticket's message has left ``channel``."""
+
+
+@runtime_checkable
+class SendsOnce(Protocol):
+    """Sends that can be tried again after an outage without delivering a message twice: the
+    tries of one message share what ``once()`` gives, passed to each as ``once=``. (A try
+    whose connection broke after it was written may have been carried out.)"""
+
+    def once(self) -> AbstractContextManager[Any]:
+        """What one message's tries share, until the block ends."""
+
+    async def send(self, channel: str, message: dict[str, Any], *, once: Any = None) -> None: ...
+
+    async def group_send(
+        self, group: str, message: dict[str, Any], *, once: Any = None
+    ) -> None: ...
+
+    def send_sync(self, channel: str, message: dict[str, Any], *, once: Any = None) -> None: ...
+
+    def group_send_sync(self, group: str, message: dict[str, Any], *, once: Any = None) -> None: ...
+
+
+def once_for(backend: SendsOnce | None) -> AbstractContextManager[Any]:
+    """``backend.once()``, or a block that gives None for a backend without them (whose
+    retries are plain sends again)."""
+    return backend.once() if backend is not None else nullcontext()
 
 
 @runtime_checkable
@@ -148,6 +177,7 @@ class Capabilities:
     release: Releases | None
     blocking: SendsBlocking | None
     progress: TracksProgress | None
+    once: SendsOnce | None
     health: ReportsHealth | None
     waiting: CountsWaiting | None
     local_only: bool
@@ -164,6 +194,7 @@ class Capabilities:
             release=backend if isinstance(backend, Releases) else None,
             blocking=backend if isinstance(backend, SendsBlocking) else None,
             progress=backend if isinstance(backend, TracksProgress) else None,
+            once=backend if isinstance(backend, SendsOnce) else None,
             health=backend if isinstance(backend, ReportsHealth) else None,
             waiting=backend if isinstance(backend, CountsWaiting) else None,
             local_only=(isinstance(backend, ProcessLocal) and backend.local_only is True)

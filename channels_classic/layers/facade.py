@@ -89,15 +89,25 @@ class ClassicLayer:
         else:
             runner.run(method, *args)
 
-    def send(self, channel: str, message: dict[str, Any]) -> None:
+    def send(self, channel: str, message: dict[str, Any], *, once: Any = None) -> None:
         """Sends at once; raises ChannelFull when the channel is at capacity. (Here and in the
-        other methods, a 1.x single-reader channel name becomes a valid one: ``names``.)"""
-        twin = self.capabilities.blocking
+        other methods, a 1.x single-reader channel name becomes a valid one: ``names``.)
+        ``once``: what the tries of one message share, made by the backend's ``once()``."""
         name = classic_channel_name(channel)
+        sending = self.capabilities.once
+        if once is not None and sending is not None:
+            sending.send_sync(name, message, once=once)
+            return
+        twin = self.capabilities.blocking
         self._call(twin.send_sync if twin else None, self.channel_layer.send, name, message)
 
-    def send_group(self, group: str, message: dict[str, Any]) -> None:
-        """Sends to every member of ``group``; full members are skipped, never raised about."""
+    def send_group(self, group: str, message: dict[str, Any], *, once: Any = None) -> None:
+        """Sends to every member of ``group``; full members are skipped, never raised about.
+        ``once`` as for ``send``."""
+        sending = self.capabilities.once
+        if once is not None and sending is not None:
+            sending.group_send_sync(group, message, once=once)
+            return
         twin = self.capabilities.blocking
         self._call(
             twin.group_send_sync if twin else None, self.channel_layer.group_send, group, message

@@ -13,12 +13,13 @@ import logging
 import threading
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from ..exceptions import ChannelFull, is_unavailable
 from ..failure_log import FailureLog
+from ..layers.capabilities import once_for
 from ..names import non_local_name
 
 if TYPE_CHECKING:
@@ -48,18 +49,25 @@ class PendingSend:
     name: str
     content: dict[str, Any]
 
-    def send(self) -> None:
-        if self.group:
-            self.layer.send_group(self.name, self.content)
-        else:
-            self.layer.send(self.name, self.content)
+    def once(self) -> AbstractContextManager[Any]:
+        """What this send's tries share, so that a retry never delivers it twice (None where
+        the backend cannot tell: its retries are sent again as they are)."""
+        return once_for(self.layer.capabilities.once)
 
-    async def send_async(self) -> None:
-        backend = self.layer.channel_layer
+    def send(self, once: Any) -> None:
         if self.group:
-            await backend.group_send(self.name, self.content)
+            self.layer.send_group(self.name, self.content, once=once)
         else:
-            await backend.send(self.name, self.content)
+            self.layer.send(self.name, self.content, once=once)
+
+    async def send_async(self, once: Any) -> None:
+        sending = self.layer.capabilities.once
+        if sending is None:
+            backend = self.layer.channel_layer
+            await (backend.group_send if self.group else backend.send)(self.name, self.content)
+        else:
+            send = sending.group_send if self.group else sending.send
+            await send(self.name, self.content, once=once)
 
 
 @dataclass
@@ -78,15 +86,16 @@ class Outbox:
         pending, self.pending = self.pending, []
         for item in pending:
             retry = _Retry(item)
-            while True:
-                try:
-                    item.send()
-                    break
-                except Exception as error:
-                    wait = retry.after(error)
-                    if wait is None:
+            with item.once() as once:
+                while True:
+                    try:
+                        item.send(once)
                         break
-                    time.sleep(wait)
+                    except Exception as error:
+                        wait = retry.after(error)
+                        if wait is None:
+                            break
+                        time.sleep(wait)
 
     async def flush_async(self) -> None:
         """``flush`` on the event loop. Each send starts once the one before it has landed (a
@@ -96,15 +105,16 @@ class Outbox:
         pending, self.pending = self.pending, []
         for item in pending:
             retry = _Retry(item)
-            while True:
-                try:
-                    await item.send_async()
-                    break
-                except Exception as error:
-                    wait = retry.after(error)
-                    if wait is None:
+            with item.once() as once:
+                while True:
+                    try:
+                        await item.send_async(once)
                         break
-                    await asyncio.sleep(wait)
+                    except Exception as error:
+                        wait = retry.after(error)
+                        if wait is None:
+                            break
+                        await asyncio.sleep(wait)
 
 
 class _Retry:

@@ -14,6 +14,7 @@ from channels_classic import failure_log
 from channels_classic.embedded_redis import EmbeddedRedis
 from channels_classic.layers.redis import RedisChannelLayer
 from tests.support.processes import Stack
+from tests.support.tcp_proxy import ReplyLosingProxy
 
 
 @pytest.fixture(autouse=True)
@@ -77,6 +78,13 @@ def demo_site(stack: Stack) -> Stack:
 def alice(transactional_db: None) -> User:
     """A user that a worker's threads see (committed)."""
     return User.objects.create_user("alice", password="wonderland")
+
+
+@pytest.fixture
+def reply_losing_proxy(redis_server: EmbeddedRedis) -> Iterator[ReplyLosingProxy]:
+    """A proxy in front of the session Redis that loses a reply on demand (``tcp_proxy``)."""
+    with ReplyLosingProxy(("127.0.0.1", redis_server.port)) as proxy:
+        yield proxy
 
 
 @pytest.fixture

@@ -69,6 +69,11 @@ class KeyLayout:
         """The key of a marker the interface writes to tell a Redis that lost its data."""
         return f"{self.prefix}:marker:{name}".encode()
 
+    def sent_key(self, lane: str) -> bytes:
+        """The mark of one sending lane (``once``): the token of its last send added on a
+        shard, kept on every shard it sends to. No channel name holds a ':'."""
+        return f"{self.prefix}:sent:{lane}".encode()
+
     def listener_key(self, client_prefix: str, role: str) -> bytes:
         """A key of one layer object's listeners (a wake-up key, say): under its process
         channels' name, so that no channel's key can be the same (``on_shard`` names it on

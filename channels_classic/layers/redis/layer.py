@@ -22,7 +22,8 @@ import logging
 import math
 import uuid
 import weakref
-from collections.abc import Callable, Coroutine, Sequence
+from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager
 from typing import Any
 
 from ...exceptions import ProcessChannelOfAnotherLayer
@@ -31,6 +32,8 @@ from ..base import ClassicBaseLayer
 from ..capabilities import Deliver, Received
 from . import operations
 from .codec import MessageCodec
+from .loops import close_before_loop
+from .once import Once, SendLanes
 from .operations import SendClock, Ticket
 from .receiver import Receiver
 from .settings import Capacities, LayerSettings
@@ -123,6 +126,7 @@ class RedisChannelLayer(ClassicBaseLayer):
             client_prefix=uuid.uuid4().hex,
         )
         self._clock = SendClock(len(self.shards))
+        self._lanes = SendLanes(self.settings.client_prefix)
         self._blocking = BlockingConnections(self.shards)
         self._receivable: set[tuple[str, ...]] = set()
         self._states: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _LoopState] = (
@@ -151,26 +155,38 @@ class RedisChannelLayer(ClassicBaseLayer):
         state = self._states.get(loop)
         if state is None:
             state = self._states[loop] = _LoopState(self.settings, self.shards)
-            _close_before_loop(loop, state.close)
+            close_before_loop(loop, state.close)
         return state
 
     # Sending (see ``operations``: each operation is written once, run async or blocking)
 
-    async def send(self, channel: str, message: dict[str, Any]) -> None:
-        """Sends ``message`` to ``channel``; raises ChannelFull when it is at capacity."""
-        plan = operations.send(self.settings, self._clock, channel, message)
+    async def send(
+        self, channel: str, message: dict[str, Any], *, once: Once | None = None
+    ) -> None:
+        """Sends ``message`` to ``channel``; raises ChannelFull when it is at capacity. Every
+        try of one message may share a ``once()``: a retry then never delivers it twice."""
+        plan = operations.send(self.settings, self._clock, channel, message, once)
         await operations.drive(plan, self._state().pipes)
 
-    def send_sync(self, channel: str, message: dict[str, Any]) -> None:
+    def send_sync(self, channel: str, message: dict[str, Any], *, once: Once | None = None) -> None:
         """``send`` from synchronous code, on this thread's own connection."""
-        plan = operations.send(self.settings, self._clock, channel, message)
+        plan = operations.send(self.settings, self._clock, channel, message, once)
         operations.drive_blocking(plan, self._blocking)
+
+    def once(self) -> AbstractContextManager[Once]:
+        """What the tries of one message share (``with layer.once() as once:``, then
+        ``once=once`` on each try), from any thread: a try whose connection broke before
+        Redis answered can be made again without delivering the message twice, and one
+        that never reached Redis is delivered. See ``once``."""
+        return self._lanes.once()
 
     # What the interface server asks beyond the channels 4 API (``layers.capabilities``)
 
-    async def send_tracked(self, channel: str, message: dict[str, Any]) -> Ticket:
+    async def send_tracked(
+        self, channel: str, message: dict[str, Any], *, once: Once | None = None
+    ) -> Ticket:
         """``send``, returning a ticket that ``progress`` can tell taken."""
-        plan = operations.send(self.settings, self._clock, channel, message)
+        plan = operations.send(self.settings, self._clock, channel, message, once)
         return await operations.drive(plan, self._state().pipes)
 
     async def progress(self, channel: str) -> Callable[[Ticket], bool]:
@@ -306,14 +322,18 @@ class RedisChannelLayer(ClassicBaseLayer):
             operations.group_discard(self.settings, group, channel), self._blocking
         )
 
-    async def group_send(self, group: str, message: dict[str, Any]) -> None:
+    async def group_send(
+        self, group: str, message: dict[str, Any], *, once: Once | None = None
+    ) -> None:
         """Sends ``message`` to every member of ``group``; members at capacity are skipped
-        (and counted in a warning), never raised about."""
-        plan = operations.group_send(self.settings, self._clock, group, message)
+        (and counted in a warning), never raised about. ``once`` as for ``send``."""
+        plan = operations.group_send(self.settings, self._clock, group, message, once)
         await operations.drive(plan, self._state().pipes)
 
-    def group_send_sync(self, group: str, message: dict[str, Any]) -> None:
-        plan = operations.group_send(self.settings, self._clock, group, message)
+    def group_send_sync(
+        self, group: str, message: dict[str, Any], *, once: Once | None = None
+    ) -> None:
+        plan = operations.group_send(self.settings, self._clock, group, message, once)
         operations.drive_blocking(plan, self._blocking)
 
     # Housekeeping
@@ -369,27 +389,3 @@ def _check_count(name: str, value: Any) -> None:
 
 def _milliseconds(seconds: float) -> int:
     return math.ceil(seconds * 1000)
-
-
-def _close_before_loop(
-    loop: asyncio.AbstractEventLoop, close: Callable[[], Coroutine[Any, Any, None]]
-) -> None:
-    """Runs ``close`` in ``loop`` when the loop is closed (as asyncio.run() and async_to_sync
-    do with their short-lived loops), so its connections do not outlive it."""
-    original = loop.close
-
-    def close_loop() -> None:
-        loop.close = original  # type: ignore[method-assign]
-        if not loop.is_closed() and not loop.is_running():
-            try:
-                loop.run_until_complete(close())
-            except (Exception, asyncio.CancelledError):
-                logger.debug(
-                    "redis layer: closing connections with their loop failed", exc_info=True
-                )
-        original()
-
-    try:
-        loop.close = close_loop  # type: ignore[method-assign]
-    except AttributeError:
-        logger.debug("redis layer: %r cannot be hooked; call close() before closing it", loop)

@@ -23,6 +23,7 @@ from ...failure_log import FailureLog
 from ...names import check_channel_name, check_group_name
 from . import scripts
 from .codec import RESERVED_KEY, check_message
+from .once import Once
 from .settings import LayerSettings
 from .wire.blocking import BlockingConnections
 from .wire.commands import Command
@@ -106,9 +107,12 @@ class SendClock:
         return next(self._shards)
 
 
-def send(settings: LayerSettings, clock: SendClock, channel: str, message: Any) -> Plan[Ticket]:
+def send(
+    settings: LayerSettings, clock: SendClock, channel: str, message: Any, once: Once | None
+) -> Plan[Ticket]:
     """One message to one channel: one script, one round trip. ChannelFull at capacity.
-    Returns where the message waits."""
+    Returns where the message waits. With ``once``, a retry of a try that was added adds
+    nothing (see ``once``)."""
     check_channel_name(channel)
     keys = settings.keys
     if "!" in channel:
@@ -116,11 +120,16 @@ def send(settings: LayerSettings, clock: SendClock, channel: str, message: Any) 
         shard = keys.home_shard(channel)
     else:
         member = settings.codec.encode_for(channel, message)
-        shard = clock.next_shard()
+        shard = clock.next_shard() if once is None or once.shard is None else once.shard
     capacity = settings.capacities.of(channel)
     score = clock.score()
     args = [repr(score - settings.expiry), settings.message_ttl_ms, repr(score), member, capacity]
-    (full,) = yield [(shard, scripts.push([keys.key_on(channel, shard)], args))]
+    channel_keys = [keys.key_on(channel, shard)]
+    if once is not None:
+        once.shard = shard
+        channel_keys.append(keys.on_shard(keys.sent_key(once.lane), shard))
+        args += once.mark_args()
+    (full,) = yield [(shard, scripts.push(channel_keys, args))]
     if full:
         raise ChannelFull(
             f"Channel {channel!r} is full ({capacity} messages waiting): its receivers are "
@@ -205,9 +214,12 @@ def group_discard(settings: LayerSettings, group: str, channel: str) -> Plan[Non
     yield [(keys.group_shard(group), ("ZREM", keys.group_key(group), channel))]
 
 
-def group_send(settings: LayerSettings, clock: SendClock, group: str, message: Any) -> Plan[None]:
+def group_send(
+    settings: LayerSettings, clock: SendClock, group: str, message: Any, once: Once | None
+) -> Plan[None]:
     """One message to every member of ``group``: the members, then one script per shard.
-    Members at capacity are skipped and counted in a warning, never raised about."""
+    Members at capacity are skipped and counted in a warning, never raised about. With
+    ``once``, a retry adds nothing on a shard where an earlier try was added."""
     check_group_name(group)
     check_message(group, message)
     keys, codec, capacity_of = settings.keys, settings.codec, settings.capacities.of
@@ -229,12 +241,18 @@ def group_send(settings: LayerSettings, clock: SendClock, group: str, message: A
         by_shard.setdefault(shard, []).append(entry)
     score = clock.score()
     head = [repr(score - settings.expiry), settings.message_ttl_ms, repr(score)]
+    mark_key = keys.sent_key(once.lane) if once is not None else None
+    mark_args: list[object] = once.mark_args() if once is not None else []
     results = yield [
         (
             shard,
             scripts.push(
-                [key for key, _, _ in entries],
-                head + [value for _, stored, capacity in entries for value in (stored, capacity)],
+                # One mark key per shard (tagged for it), the same token on each.
+                [key for key, _, _ in entries]
+                + ([keys.on_shard(mark_key, shard)] if mark_key is not None else []),
+                head
+                + [value for _, stored, capacity in entries for value in (stored, capacity)]
+                + mark_args,
             ),
         )
         for shard, entries in by_shard.items()

@@ -14,10 +14,25 @@ from .wire.commands import Script
 # Adds one message to each key that has room. ARGV[1]: expiry cutoff score; ARGV[2]: key TTL
 # in milliseconds; ARGV[3]: the message score; then a (member, capacity) pair per key. Returns how
 # many keys were full (their message was not added).
+#
+# A send that may be tried again (``once``) adds its sender's mark key after the channel keys,
+# and three arguments after the pairs: its token, the mark's TTL in milliseconds, and '1' on a
+# retry. A retry whose mark already holds its token was added by an earlier try: nothing is
+# added (returns 0). Otherwise the mark is set to the token once a message is added.
 PUSH = """
+local channels = #KEYS
+local mark, token
+if #ARGV > 3 + 2 * channels then
+  channels = channels - 1
+  mark, token = KEYS[#KEYS], ARGV[#ARGV - 2]
+  if ARGV[#ARGV] == '1' and redis.call('GET', mark) == token then
+    return 0
+  end
+end
 local cutoff = '(' .. ARGV[1]
 local full = 0
-for i, key in ipairs(KEYS) do
+for i = 1, channels do
+  local key = KEYS[i]
   redis.call('ZREMRANGEBYSCORE', key, '-inf', cutoff)
   if redis.call('ZCARD', key) < tonumber(ARGV[3 + 2 * i]) then
     redis.call('ZADD', key, ARGV[3], ARGV[2 + 2 * i])
@@ -25,6 +40,9 @@ for i, key in ipairs(KEYS) do
   else
     full = full + 1
   end
+end
+if mark and full < channels then
+  redis.call('SET', mark, token, 'PX', ARGV[#ARGV - 1])
 end
 return full
 """

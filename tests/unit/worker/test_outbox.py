@@ -9,6 +9,7 @@ from channels_classic.layers.facade import ClassicLayer
 from channels_classic.layers.redis import RedisChannelLayer
 from channels_classic.worker import outbox
 from channels_classic.worker.outbox import FLUSH_RETRY_EVERY
+from tests.support.tcp_proxy import warm_up
 
 
 async def test_a_group_send_is_not_overtaken_by_a_later_channel_send(layer):
@@ -46,3 +47,32 @@ async def test_a_send_retried_on_a_full_channel_holds_back_the_later_ones(redis_
     finally:
         await layer.flush()
         await layer.close()
+
+
+async def test_a_reply_whose_answer_was_lost_is_sent_once(reply_losing_proxy, redis_url, prefix):
+    """The reply to a buffered send is lost after Redis added the message (the connection
+    cut): the outbox tries again, blocking and on the loop alike, and the receiver, which
+    has already taken the message, gets no second copy."""
+    sender = RedisChannelLayer(hosts=[reply_losing_proxy.url], prefix=prefix)
+    receiver = RedisChannelLayer(hosts=[redis_url], prefix=prefix)
+    facade = ClassicLayer(sender, alias="test")
+    try:
+        await warm_up(sender)
+        reply = await receiver.new_channel()
+        for n, blocking in enumerate((True, False)):
+            box = outbox.Outbox()
+            box.add(facade, reply, {"n": n}, group=False)
+            receiving = asyncio.ensure_future(receiver.receive(reply))
+            reply_losing_proxy.lose_next_reply()
+            if blocking:
+                await asyncio.to_thread(box.flush)
+            else:
+                await box.flush_async()
+            assert await asyncio.wait_for(receiving, 5) == {"n": n}
+            await asyncio.sleep(0.3)
+            assert await receiver.receive_ready([reply], 10) == []
+        assert reply_losing_proxy.lost == 2
+    finally:
+        await receiver.flush()
+        for layer in (sender, receiver):
+            await layer.close()
