@@ -1,0 +1,76 @@
+"""End to end on a Redis Cluster: daphne and two workers whose channel layer is a private
+3-master cluster: the echo, a broadcast to a 100-socket group, and a rolling deploy of the
+workers under traffic."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from websockets.asyncio.client import connect
+
+import tests.test_e2e_rolling_deploy as rolling_deploy
+from channels_classic.embedded_cluster import EmbeddedRedisCluster
+from channels_classic.embedded_redis import EmbeddedRedis
+from tests.processes import Stack
+
+pytestmark = pytest.mark.e2e
+
+SOCKETS = 100
+PROMPTLY = 10.0
+
+
+@pytest.fixture
+def cluster_stack(
+    private_redis: Callable[[], EmbeddedRedis],
+    private_cluster: Callable[[], EmbeddedRedisCluster],
+    tmp_path: Path,
+) -> Iterator[Stack]:
+    """A stack (it starts its processes) whose channel layer is a cluster of its own."""
+    running = Stack(private_redis().url, tmp_path, settings="tests.e2e_cluster_settings")
+    running.env["TEST_CLUSTER_URL"] = private_cluster().url
+    yield running
+    running.stop()
+    print(running.logs())
+
+
+async def test_echo_on_a_cluster(cluster_stack: Stack):
+    """Five sockets each send 20 frames through two workers: every one comes back once."""
+    cluster_stack.start_worker()
+    cluster_stack.start_worker()
+    cluster_stack.start_daphne()
+    sockets = [await connect(cluster_stack.url("/chat/")) for _ in range(5)]
+    for index, socket in enumerate(sockets):
+        for n in range(20):
+            await socket.send(f"{index}.{n}")
+    for index, socket in enumerate(sockets):
+        async with asyncio.timeout(PROMPTLY):
+            replies = sorted([await socket.recv() for _ in range(20)])
+        assert replies == sorted(f"You said: {index}.{n}" for n in range(20))
+        await socket.close()
+    assert "redis layer" not in cluster_stack.logs()
+
+
+async def test_a_broadcast_reaches_a_hundred_sockets_once(cluster_stack: Stack):
+    """100 sockets join one group; a frame from one reaches every one of them exactly once."""
+    cluster_stack.start_worker()
+    cluster_stack.start_worker()
+    cluster_stack.start_daphne()
+    sockets = [await connect(cluster_stack.url("/broadcast/")) for _ in range(SOCKETS)]
+    await sockets[0].send("to everyone")
+    for socket in sockets:
+        async with asyncio.timeout(PROMPTLY):
+            assert await socket.recv() == "to everyone"
+    for socket in sockets:
+        with pytest.raises(TimeoutError):
+            async with asyncio.timeout(0.05):
+                await socket.recv()
+        await socket.close()
+
+
+async def test_a_rolling_deploy_on_a_cluster_loses_nothing(cluster_stack: Stack):
+    """The rolling deploy of tests/test_e2e_rolling_deploy.py (ten rounds of one of two
+    workers stopped and replaced under 20 echoing clients), on the cluster."""
+    await rolling_deploy.test_a_rolling_deploy_loses_nothing(cluster_stack)
