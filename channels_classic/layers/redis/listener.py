@@ -110,6 +110,7 @@ class ShardListener:
         self._stopped: asyncio.Future[None] | None = None
         self._known_blocks: dict[tuple[bytes, ...], tuple[list[tuple[Any, ...]], bytes]] = {}
         self._rotation = 0
+        self._forget_when_idle = settings.shard_count == 1
         # The budget the take script in flight holds (see Demand.reserve).
         self._reservation = 0
 
@@ -147,8 +148,13 @@ class ShardListener:
         wanted = None if self._closing else self._receiver.wanted()
         if wanted is None:
             self.state = State.IDLE
-            # What was found empty may have filled up by the time anyone waits again.
-            self._checked = frozenset()
+            # What was found empty may have filled up by the time anyone waits again: on one
+            # shard it is taken from again. With several, trusting it costs at most a round
+            # trip (a blocking pop returns at once where messages are, and its counts say
+            # whether to take more), where taking from every shard in turn would cost one
+            # per shard.
+            if self._forget_when_idle:
+                self._checked = frozenset()
             if self._stopped is not None and not self._stopped.done():
                 self._stopped.set_result(None)
             return
