@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from websockets.asyncio.client import connect
+from websockets.protocol import State
 
 import tests.test_e2e_rolling_deploy as rolling_deploy
 from channels_classic.embedded_cluster import EmbeddedRedisCluster
@@ -74,3 +75,57 @@ async def test_a_rolling_deploy_on_a_cluster_loses_nothing(cluster_stack: Stack)
     """The rolling deploy of tests/test_e2e_rolling_deploy.py (ten rounds of one of two
     workers stopped and replaced under 20 echoing clients), on the cluster."""
     await rolling_deploy.test_a_rolling_deploy_loses_nothing(cluster_stack)
+
+
+async def test_a_master_killed_under_traffic_is_survived(
+    private_redis: Callable[[], EmbeddedRedis],
+    private_cluster: Callable[[], EmbeddedRedisCluster],
+    tmp_path: Path,
+):
+    """20 clients echo through daphne and two workers while a master of the cluster is
+    killed: no process restarts or exits, daphne logs the outage once, no socket closes,
+    no frame comes back twice, and every frame sent after the failover is answered."""
+    cluster = private_cluster()
+    stack = Stack(private_redis().url, tmp_path, settings="tests.e2e_cluster_settings")
+    stack.env["TEST_CLUSTER_URL"] = cluster.url
+    try:
+        workers = [stack.start_worker("--threads", "8") for _ in range(2)]
+        daphne = stack.start_daphne()
+        clients = [rolling_deploy.EchoClient(await connect(stack.url("/chat/"))) for _ in range(20)]
+        readers = [asyncio.ensure_future(client.read()) for client in clients]
+        traffic = rolling_deploy.Traffic(clients)
+        sending = asyncio.ensure_future(traffic.run())
+        await asyncio.sleep(1)
+        await asyncio.to_thread(cluster.kill_master, 0)
+        failed_over_at = [client.sent for client in clients]
+        await asyncio.sleep(3)
+        traffic.stopped.set()
+        await sending
+        await rolling_deploy.wait_for_replies(clients)
+        closed = [c.socket.close_code for c in clients if c.socket.state is not State.OPEN]
+        for client in clients:
+            await client.socket.close()
+        await asyncio.gather(*readers, return_exceptions=True)
+        sent = sum(client.sent for client in clients)
+        lost = [n for client in clients for n in client.lost()]
+        late_lost = [
+            n
+            for client, since in zip(clients, failed_over_at, strict=True)
+            for n in client.lost()
+            if n >= since
+        ]
+        outages = daphne.log().count("the channel layer is unavailable")
+        retries = [worker.log().count("failed (") for worker in workers]
+        print(
+            f"failover end to end: {sent} frames sent, {len(lost)} lost, daphne logged the "
+            f"outage {outages} time(s), the workers logged {retries} receive retries"
+        )
+        assert all(process.alive() for process in (daphne, *workers))
+        assert closed == []
+        assert [client.duplicated() for client in clients if client.duplicated()] == []
+        assert late_lost == []
+        assert outages <= 1
+        assert len(lost) <= sent // 100
+    finally:
+        stack.stop()
+        print(stack.logs())
