@@ -34,7 +34,7 @@ sys.path.insert(0, str(ROOT))
 from bench import httpload  # noqa: E402
 from bench.hello import HELLO  # noqa: E402
 from channels_classic.embedded_redis import EmbeddedRedis  # noqa: E402
-from tests.processes import Stack  # noqa: E402
+from tests.support.processes import Stack  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results"
 PATH = "/bench/hello/"

@@ -1,7 +1,7 @@
 """Layer-level benchmark: the project's Redis layer beside channels_redis 4.3, one run.
 
     .venv/bin/python bench/layer_bench.py [--rounds 3] [--redis-url redis://...]
-        [--baseline GIT-REF] [--stacks NAME,NAME...]
+        [--baseline GIT-REF] [--stacks NAME,NAME...] [--redis single,cluster]
 
 Starts a private Redis (unless --redis-url is given) and, for each layer in turn, round
 after round so that machine noise hits both alike:
@@ -18,7 +18,10 @@ after round so that machine noise hits both alike:
 Every round of every layer runs in processes of its own. With ``--baseline REF`` the
 project's layer is also run from a temporary checkout of the git revision REF
 (``djchan@REF``), right after ``djchan`` in every round: a before/after comparison in one
-run. ``--stacks`` runs only the layers named (e.g. ``djchan,djchan@HEAD~3``).
+run. With ``--redis single,cluster`` the project's layer also runs on a private 3-master
+Redis Cluster (``djchan (cluster)``, right after ``djchan``; channels_redis cannot run on a
+cluster), and the table gives its ratio to the single Redis (bench/redis_servers.py).
+``--stacks`` runs only the layers named (e.g. ``djchan,djchan@HEAD~3``).
 
 Prints a table of medians over the rounds, and writes bench/results/layer.json.
 """
@@ -29,7 +32,6 @@ import argparse
 import asyncio
 import json
 import os
-import statistics
 import subprocess
 import sys
 import threading
@@ -45,7 +47,6 @@ CODE_ENV = "LAYER_BENCH_CODE"
 CODE = Path(os.environ.get(CODE_ENV, ROOT))
 sys.path.insert(0, str(CODE))
 
-from channels_classic.embedded_redis import EmbeddedRedis  # noqa: E402
 
 LAYERS = {
     "djchan": "channels_classic.layers.redis.RedisChannelLayer",
@@ -234,49 +235,26 @@ async def one_round(kind: str, url: str, prefix: str, args: argparse.Namespace) 
     return result
 
 
-def table(results: dict[str, list[dict[str, float]]]) -> str:
-    """Medians over the rounds per layer (sums for counts), and djchan's ratio to each
-    other layer."""
-    names = list(results)
-    others = [name for name in names if name != "djchan"] if "djchan" in names else []
-
-    def value(name: str, key: str) -> float:
-        rounds = results[name]
-        # A layer that receives one message per call anyway has no batch-1 run of its own.
-        figures = [r.get(key, r["msg_per_s"]) if key.endswith("batch1") else r[key] for r in rounds]
-        return sum(figures) if key in COUNTED else statistics.median(figures)
-
-    header = " | ".join([*names, *(f"djchan/{name}" for name in others)])
-    lines = [f"| figure | {header} |", "|---" * (1 + len(names) + len(others)) + "|"]
-    for label, key, form in ROWS:
-        cells = [form.format(value(name, key)) for name in names]
-        for name in others:
-            theirs = value(name, key)
-            cells.append(f"{value('djchan', key) / theirs:.2f}" if theirs else "-")
-        lines.append(f"| {label} | {' | '.join(cells)} |")
-    return "\n".join(lines)
+#: A layer to run: its kind (a key of LAYERS), the checkout it is imported from, and the
+#: kind of Redis it runs on (bench/redis_servers.py).
+LayerStack = tuple[str, Path, str]
 
 
-#: The table's rows: label, figure, format. Counts are summed over the rounds.
-ROWS = [
-    ("ping-pong p50 (ms)", "p50_ms", "{:.3f}"),
-    ("ping-pong p99 (ms)", "p99_ms", "{:.3f}"),
-    ("50 senders, 2 receivers (msg/s)", "msg_per_s", "{:,.0f}"),
-    ("same, receiving one message per call (msg/s)", "msg_per_s_batch1", "{:,.0f}"),
-    ("duplicates (sum over rounds)", "duplicates", "{:.0f}"),
-    ("lost (sum over rounds)", "lost", "{:.0f}"),
-    ("idle receiver CPU (s)", "idle_cpu_s", "{:.3f}"),
-    ("idle receivers still receiving afterwards", "idle_survived", "{:.0f}"),
-]
-COUNTED = {"duplicates", "lost", "idle_survived"}
+def chosen_stacks(args: argparse.Namespace, baseline: Path | None) -> dict[str, LayerStack]:
+    """The layers to run, by name, in running order: each on the Redis kinds of ``--redis``
+    it can run on (channels_redis on the single Redis only)."""
+    from bench import redis_servers  # (see coordinate)
 
-
-def chosen_stacks(args: argparse.Namespace, baseline: Path | None) -> dict[str, tuple[str, Path]]:
-    """The layers to run, by name: (kind, checkout to import it from), in running order."""
-    stacks = {"djchan": ("djchan", ROOT)}
+    layers = {"djchan": ("djchan", ROOT)}
     if baseline is not None:
-        stacks[f"djchan@{args.baseline}"] = ("djchan", baseline)
-    stacks["channels_redis"] = ("channels_redis", ROOT)
+        layers[f"djchan@{args.baseline}"] = ("djchan", baseline)
+    layers["channels_redis"] = ("channels_redis", ROOT)
+    stacks: dict[str, LayerStack] = {}
+    for name, (kind, code) in layers.items():
+        if redis_servers.SINGLE in args.redis:
+            stacks[name] = (kind, code, redis_servers.SINGLE)
+        if redis_servers.CLUSTER in args.redis and kind == "djchan":
+            stacks[redis_servers.cluster_name(name)] = (kind, code, redis_servers.CLUSTER)
     if args.stacks:
         wanted = args.stacks.split(",")
         unknown = set(wanted) - set(stacks)
@@ -309,29 +287,29 @@ def run_round(kind: str, code: Path, url: str, prefix: str, args: argparse.Names
 
 
 def coordinate(args: argparse.Namespace) -> None:
-    # Imported here: round processes of a baseline import the bench package of its checkout.
+    # Imported here: round processes of a baseline import the bench package of its checkout,
+    # which may have neither.
+    from bench import layer_report, redis_servers
     from bench.baseline import checkout
 
-    server = None
-    url = args.redis_url
-    if url is None:
-        server = EmbeddedRedis()
-        url = server.start()
     try:
-        with checkout(args.baseline) as baseline:
-            stacks = chosen_stacks(args, baseline)
-            results: dict[str, list[dict[str, float]]] = {name: [] for name in stacks}
+        args.redis = redis_servers.kinds_argument(args.redis)
+    except argparse.ArgumentTypeError as error:
+        raise SystemExit(f"--redis: {error}") from None
+
+    with checkout(args.baseline) as baseline:
+        stacks = chosen_stacks(args, baseline)
+        kinds = [redis for _, _, redis in stacks.values()]
+        results: dict[str, list[dict[str, float]]] = {name: [] for name in stacks}
+        with redis_servers.started(kinds, args.redis_url) as servers:
             for round_number in range(args.rounds):
-                for n, (name, (kind, code)) in enumerate(stacks.items()):
+                for n, (name, (kind, code, redis)) in enumerate(stacks.items()):
                     prefix = f"bench{round_number}x{n}"
-                    result = run_round(kind, code, url, prefix, args)
+                    result = run_round(kind, code, servers[redis].url, prefix, args)
                     results[name].append(result)
                     print(f"round {round_number + 1} {name}: {json.dumps(result)}", flush=True)
-    finally:
-        if server is not None:
-            server.close()
     print()
-    print(table(results))
+    print(layer_report.table(results))
     out = ROOT / "bench" / "results" / "layer.json"
     out.parent.mkdir(exist_ok=True)
     out.write_text(json.dumps({"args": vars(args), "results": results}, indent=2))
@@ -344,7 +322,14 @@ def main() -> None:
     parser.add_argument("--per-sender", type=int, default=100)
     parser.add_argument("--batch", type=int, default=100)
     parser.add_argument("--idle-seconds", type=float, default=12.0)
-    parser.add_argument("--redis-url")
+    parser.add_argument("--redis-url", help="the single Redis to use instead of a private one")
+    parser.add_argument(
+        "--redis",
+        default="single",
+        metavar="KINDS",
+        help="single, cluster (a private 3-master Redis Cluster), or single,cluster: both, "
+        "the project's layer on each",
+    )
     parser.add_argument("--baseline", metavar="GIT-REF", help="also run djchan at this revision")
     parser.add_argument("--stacks", metavar="NAMES", help="run only these layers (comma list)")
     parser.add_argument("--role", choices=["echo", "sink", "idle", "round"])

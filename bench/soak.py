@@ -40,7 +40,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from channels_classic.embedded_redis import EmbeddedRedis  # noqa: E402
-from tests.processes import ServerProcess, Stack  # noqa: E402
+from tests.support.processes import ServerProcess, Stack  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results"
 #: Seconds after the last send during which deliveries still count.

@@ -1,7 +1,7 @@
 """WebSocket benchmark: djchan on daphne beside a bare daphne echo app, in one invocation.
 
     .venv/bin/python bench/ws_bench.py [--quick] [--rounds 3] [--threads 8]
-        [--baseline GIT-REF] [--stacks NAME,NAME...]
+        [--baseline GIT-REF] [--stacks NAME,NAME...] [--redis single,cluster]
 
 Starts a private Redis, then, round after round so that machine noise hits every stack
 alike, each stack in turn: its processes on free 127.0.0.1 ports, the scenarios, then stops
@@ -16,6 +16,9 @@ them by PID (SIGTERM, SIGKILL after 10 s). Stacks:
 - djchan+channels_redis: the same as djchan with BENCH_LAYER=channels_redis;
 - with ``--baseline REF``, djchan@REF: the djchan stack run from a temporary checkout of the
   git revision REF, right after djchan in every round: a before/after comparison in one run.
+- with ``--redis single,cluster``, djchan (cluster) (and djchan@REF (cluster)): the same
+  stack on a private 3-master Redis Cluster, right after it in every round; ``--redis
+  cluster`` runs the floor and the cluster's stacks only (bench/redis_servers.py).
   ``--stacks`` runs only the stacks named (e.g. ``djchan,djchan@HEAD~3``).
 
 Scenarios, after a short unmeasured warm-up: 1 client × 2000 sequential echoes (with the CPU
@@ -54,10 +57,17 @@ import psutil
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench import ws_report, wsbroadcast, wsload  # noqa: E402
+from bench import (  # noqa: E402
+    redis_servers,  # noqa: E402
+    ws_report,
+    wsbroadcast,
+    wsload,
+)
 from bench.baseline import checkout  # noqa: E402
-from channels_classic.embedded_redis import EmbeddedRedis, free_port  # noqa: E402
-from tests.processes import ServerProcess, Stack  # noqa: E402
+from bench.cpu import CpuMeter, ForeignLoad  # noqa: E402
+from bench.redis_servers import CLUSTER, SINGLE, RedisServer, cluster_name  # noqa: E402
+from channels_classic.embedded_redis import free_port  # noqa: E402
+from tests.support.processes import ServerProcess, Stack  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results"
 FLOOR_APP = "bench.floor_app:app"
@@ -73,9 +83,9 @@ IDLE_CONCURRENCY = 50
 
 @dataclass(frozen=True)
 class StackSpec:
-    """One benchmarked stack: ``layer`` is BENCH_LAYER (None: the floor, no workers). A
-    ``minimal`` stack's worker is bench/minimal_worker.py, and it runs the sequential echoes
-    only."""
+    """One benchmarked stack: ``layer`` is BENCH_LAYER (None: the floor, no workers and no
+    Redis). A ``minimal`` stack's worker is bench/minimal_worker.py, and it runs the
+    sequential echoes only. ``redis`` is the kind of Redis it runs on (bench/redis_servers)."""
 
     name: str
     layer: str | None
@@ -83,10 +93,17 @@ class StackSpec:
     expect: str
     minimal: bool = False
     root: Path = ROOT
+    redis: str | None = SINGLE
+
+    @property
+    def runs_on_a_cluster(self) -> bool:
+        """Whether it has a cluster twin: the project's layer can run there, channels_redis
+        cannot, and the minimal worker's one BZPOPMIN cannot wait on keys of several nodes."""
+        return self.layer == "djchan" and not self.minimal
 
 
 STACKS = (
-    StackSpec("floor", None, "/", "{text}"),
+    StackSpec("floor", None, "/", "{text}", redis=None),
     StackSpec("djchan", "djchan", "/chat/", wsload.DEMO_EXPECT),
     StackSpec("djchan, minimal worker", "djchan", "/chat/", wsload.DEMO_EXPECT, minimal=True),
     StackSpec("djchan+channels_redis", "channels_redis", "/chat/", wsload.DEMO_EXPECT),
@@ -130,55 +147,6 @@ def microseconds(times_ms: list[float]) -> list[float]:
     return [round(t, 3) for t in times_ms]
 
 
-class CpuMeter:
-    """CPU seconds (user + system) each process of ``pids`` has used since the meter was made."""
-
-    def __init__(self, pids: list[int]) -> None:
-        self._processes = [psutil.Process(pid) for pid in pids]
-        self._start = [self._seconds(process) for process in self._processes]
-
-    @staticmethod
-    def _seconds(process: psutil.Process) -> float:
-        times = process.cpu_times()
-        return times.user + times.system
-
-    def used(self) -> list[float]:
-        return [
-            self._seconds(process) - start
-            for process, start in zip(self._processes, self._start, strict=True)
-        ]
-
-
-class ForeignLoad:
-    """Measures the CPU that processes other than this benchmark's use while it runs.
-
-    Busy CPU seconds of the whole machine, minus those of this process and its children
-    (live ones from psutil, finished ones from os.times()), over the wall-clock time: the
-    average number of cores something else kept busy."""
-
-    def __init__(self) -> None:
-        self._start = self._sample()
-
-    @staticmethod
-    def _sample() -> tuple[float, float, float]:
-        machine = psutil.cpu_times()
-        busy = sum(machine) - machine.idle - getattr(machine, "iowait", 0.0)
-        own = os.times()
-        ours = own.user + own.system + own.children_user + own.children_system
-        for child in psutil.Process().children():
-            try:
-                times = child.cpu_times()
-            except psutil.NoSuchProcess:
-                continue  # reaped meanwhile: os.times() will count it next time
-            ours += times.user + times.system
-        return time.monotonic(), busy, ours
-
-    def cores(self) -> float:
-        """Average cores busy with other processes since this object was made."""
-        (start, busy, ours), (end, busy_now, ours_now) = self._start, self._sample()
-        return max(0.0, (busy_now - busy) - (ours_now - ours)) / max(end - start, 1e-9)
-
-
 async def concurrent_echoes(
     url: str, spec: StackSpec, args: argparse.Namespace, processes: list[ServerProcess]
 ) -> dict[str, Any]:
@@ -192,12 +160,18 @@ async def concurrent_echoes(
     return report.summary() | {"cpu_cores": cores, "rtts_ms": microseconds(report.rtts_ms)}
 
 
-async def sequential_echoes(url: str, spec: StackSpec, echoes: int, pids: list[int]) -> dict:
-    """The one-client run, with the CPU each server process of ``pids`` (interface, workers,
-    Redis) spent per answered echo, in microseconds: what one round trip costs each of them."""
-    meter = CpuMeter(pids)
+async def sequential_echoes(
+    url: str, spec: StackSpec, echoes: int, pids: list[int], redis_pids: tuple[int, ...]
+) -> dict:
+    """The one-client run, with the CPU each server process of ``pids`` (interface, workers)
+    and Redis (every node of a cluster together) spent per answered echo, in microseconds:
+    what one round trip costs each of them."""
+    meter = CpuMeter([*pids, *redis_pids])
     report = await wsload.echo(url, 1, echoes, spec.expect, processes=1)
-    per_echo = [seconds * 1e6 / max(report.ok, 1) for seconds in meter.used()]
+    used = meter.used()
+    if redis_pids:
+        used[len(pids) :] = [sum(used[len(pids) :])]
+    per_echo = [seconds * 1e6 / max(report.ok, 1) for seconds in used]
     return report.summary() | {"cpu_us_per_echo": per_echo, "rtts_ms": microseconds(report.rtts_ms)}
 
 
@@ -262,14 +236,15 @@ async def load_scenarios(
 
 async def run_stack(
     spec: StackSpec,
-    redis_url: str,
-    redis_pid: int,
+    redis: RedisServer | None,
     log_dir: Path,
     tag: str,
     args: argparse.Namespace,
 ) -> dict[str, Any]:
-    """Starts ``spec``'s processes, runs every scenario on them, stops them; returns figures
-    (and ``error`` if a process or a client child failed: the scenarios after it are absent)."""
+    """Starts ``spec``'s processes on ``redis`` (None: the floor, which uses none), runs every
+    scenario on them, stops them; returns figures (and ``error`` if a process or a client
+    child failed: the scenarios after it are absent)."""
+    redis_url, redis_pids = (redis.url, redis.pids) if redis else ("", ())
     stack = Stack(redis_url, log_dir, settings="bench.settings", root=spec.root)
     stack.env["BENCH_PREFIX"] = f"wsbench{tag}"
     stack.env["DJANGO_DEBUG"] = "0"  # as deployed: no query log, no debug pages
@@ -291,11 +266,8 @@ async def run_stack(
             interface = stack.start_daphne()
         url = stack.url(spec.echo_path)
         await wsload.echo_in_process(url, 1, WARMUP_ECHOES, spec.expect)
-        # The floor uses no Redis: its server is daphne alone.
         pids = [interface.pid, *(worker.pid for worker in workers)]
-        result["sequential"] = await sequential_echoes(
-            url, spec, args.echoes, pids if spec.layer is None else [*pids, redis_pid]
-        )
+        result["sequential"] = await sequential_echoes(url, spec, args.echoes, pids, redis_pids)
         if not spec.minimal:
             result |= await load_scenarios(stack, spec, url, interface, workers, args)
         result["foreign_cores"] = foreign.cores()
@@ -321,11 +293,18 @@ async def run_stack(
 
 
 def chosen_stacks(args: argparse.Namespace, baseline: Path | None) -> list[StackSpec]:
-    """The stacks to run, in order: all of them, the baseline after djchan, or ``--stacks``."""
-    stacks = list(STACKS)
+    """The stacks to run, in order: all of them, the baseline after djchan, each on the Redis
+    kinds of ``--redis`` it can run on (its cluster twin right after it), or ``--stacks``."""
+    bases = list(STACKS)
     if baseline is not None:
-        djchan = stacks[1]
-        stacks.insert(2, replace(djchan, name=f"djchan@{args.baseline}", root=baseline))
+        djchan = bases[1]
+        bases.insert(2, replace(djchan, name=f"djchan@{args.baseline}", root=baseline))
+    stacks = []
+    for spec in bases:
+        if spec.redis is None or SINGLE in args.redis:
+            stacks.append(spec)
+        if spec.runs_on_a_cluster and CLUSTER in args.redis:
+            stacks.append(replace(spec, name=cluster_name(spec.name), redis=CLUSTER))
     if args.stacks:
         wanted = args.stacks.split(",")
         unknown = set(wanted) - {spec.name for spec in stacks}
@@ -340,16 +319,15 @@ async def run(
     args: argparse.Namespace, stacks: list[StackSpec], log_root: Path
 ) -> dict[str, list[dict[str, Any]]]:
     results: dict[str, list[dict[str, Any]]] = {spec.name: [] for spec in stacks}
-    with EmbeddedRedis() as redis:
+    kinds = [spec.redis for spec in stacks if spec.redis is not None]
+    with redis_servers.started(kinds) as servers:
         for round_number in range(1, args.rounds + 1):
             for n, spec in enumerate(stacks):
                 log_dir = log_root / f"round{round_number}" / re.sub(r"\W+", "-", spec.name)
                 log_dir.mkdir(parents=True)
                 started = time.monotonic()
-                assert redis.process is not None
-                result = await run_stack(
-                    spec, redis.url, redis.process.pid, log_dir, f"{round_number}x{n}", args
-                )
+                redis = servers[spec.redis] if spec.redis else None
+                result = await run_stack(spec, redis, log_dir, f"{round_number}x{n}", args)
                 results[spec.name].append(result)
                 print(
                     f"round {round_number} {spec.name}: {time.monotonic() - started:.0f} s, "
@@ -374,6 +352,14 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--idle-seconds", type=float, default=5.0, help="idle CPU window")
     parser.add_argument("--baseline", metavar="GIT-REF", help="also run djchan at this revision")
     parser.add_argument("--stacks", metavar="NAMES", help="run only these stacks (comma list)")
+    parser.add_argument(
+        "--redis",
+        type=redis_servers.kinds_argument,
+        default=[SINGLE],
+        metavar="KINDS",
+        help="single, cluster (a private 3-master Redis Cluster), or single,cluster: both, "
+        "the djchan stacks on each",
+    )
     args = parser.parse_args()
     if args.quick:
         args.rounds, args.echoes, args.clients, args.per_client = 1, 200, 10, 50

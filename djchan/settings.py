@@ -1,9 +1,11 @@
 """Settings for the djchan demo project, read from environment variables (12-factor).
 
-REDIS_URL             the channel layer's Redis; unset: an in-memory layer (runserver only;
-                      bin/run starts an embedded Redis and sets it)
+REDIS_URL             the channel layer's Redis, or Redis Cluster (redis+cluster://host:port);
+                      unset: an in-memory layer (runserver only; bin/run starts an embedded
+                      Redis and sets it)
 REDIS_CACHE_URL       the Redis of the cache, which holds the sessions; unset: REDIS_URL's
-                      server, next database index (the cache's clear() is FLUSHDB)
+                      server, next database index (the cache's clear() is FLUSHDB), or on a
+                      cluster the same cluster, under a key prefix of its own
 DJANGO_DEBUG          1: development (debug pages, the development secret key accepted,
                       static files served by the workers); unset or 0: off
 DJANGO_SECRET_KEY     required with DEBUG off (processes refuse to start without it)
@@ -19,8 +21,8 @@ WORKER_THREADS        consumers each runworker process runs at once
 
 import os
 from pathlib import Path
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
+from djchan.caches import cache_setting, cache_url
 from djchan.redis_urls import redis_url_setting
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -137,34 +139,10 @@ CHANNEL_LAYERS = {
 }
 
 
-def next_database(redis_url: str) -> str:
-    """``redis_url`` with the next database index (from ``?db=`` or the path, as redis-py
-    reads them; 0 when neither is given)."""
-    parts = urlsplit(redis_url)
-    query = dict(parse_qsl(parts.query))
-    if "db" in query or parts.scheme == "unix":
-        query["db"] = str(int(query.get("db", 0)) + 1)
-        return f"{redis_url.partition('?')[0]}?{urlencode(query)}"
-    return urlunsplit(parts._replace(path=f"/{int(parts.path.strip('/') or 0) + 1}"))
-
-
-# Sessions live in Redis through Django's own Redis cache backend (in memory without Redis),
-# in a database of their own: the cache's clear() runs FLUSHDB, which must not take the
-# layer's messages and groups with it.
-REDIS_CACHE_URL = redis_url_setting("REDIS_CACHE_URL") or (REDIS_URL and next_database(REDIS_URL))
-# Values are stored as JSON: Django's RedisCache would pickle them, and unpickling what is
-# read from Redis runs whatever code was written there.
-CACHES = {
-    "default": (
-        {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
-            "LOCATION": REDIS_CACHE_URL,
-            "OPTIONS": {"serializer": "djchan.cache_serializer.JSONSerializer"},
-        }
-        if REDIS_CACHE_URL
-        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
-    )
-}
+# Sessions live in Redis through a Django Redis cache (in memory without Redis), apart from
+# the layer's keys: djchan/caches.py says where, and why.
+REDIS_CACHE_URL = cache_url(REDIS_URL, redis_url_setting("REDIS_CACHE_URL"))
+CACHES = {"default": cache_setting(REDIS_CACHE_URL)}
 SESSION_ENGINE = "django.contrib.sessions.backends.cache"
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": f"django.contrib.auth.password_validation.{name}"}

@@ -1,139 +1,157 @@
-"""Fixtures shared by the whole suite: private Redis servers and layers on them."""
+"""What kind of test lives where, and the settings each kind runs on (tests/README.md says
+more).
+
+- ``tests/unit``: the code under test runs in the pytest process. A unit test starts no
+  process: no daphne, worker, manage.py, Redis or other subprocess of its own. It may use the
+  one Redis server the session starts for all of them (fixtures ``redis_server``,
+  ``redis_url``, ``layer``), as Django tests use the test database: no test stops,
+  restarts, freezes or reconfigures it. A unit test that starts a process, in its body or
+  in a fixture of its own, fails, naming it.
+- ``tests/e2e``: tests that start real processes (Redis servers of their own, daphne,
+  runworker, runserver, bin/run, any subprocess); all marked ``e2e``.
+- ``tests/browser``: Chromium through Playwright, on real processes; marked ``e2e`` and
+  ``browser``.
+- ``tests/support``: what tests share (helpers, fixtures, settings, routing and URL
+  modules, the porting command's fixture projects); no tests.
+
+Django's settings are one per process, so the suite runs in two pytest sessions, which
+``bin/test`` runs one after the other (tests/support/suites.py): the library's unit tests on
+the test project (``tests.support.project.settings``, pyproject's DJANGO_SETTINGS_MODULE),
+and on the demo's settings (``--ds djchan.settings``) the demo's own unit tests
+(tests/unit/demo) and the end-to-end and browser tests, whose processes run the demo project
+with test routes added (tests.support.e2e.settings). Each session leaves the other's folders
+alone, and refuses a path that belongs to the other.
+"""
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import AsyncIterator, Callable, Iterator
+import json
+import os
+import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from django.contrib.auth.models import User
 
-from channels_classic import failure_log
-from channels_classic.embedded_cluster import EmbeddedRedisCluster
-from channels_classic.embedded_redis import EmbeddedRedis
-from channels_classic.layers.redis import RedisChannelLayer
-from tests.processes import Stack
-from tests.static_support import PLAIN_STATIC_STORAGE
+from tests.support.suites import (
+    DEMO_SETTINGS,
+    TALLIED,
+    TESTS,
+    runs_on_demo_settings,
+    selected_paths,
+)
 
+pytest_plugins = ["tests.support.fixtures"]
 
-@pytest.fixture(autouse=True)
-def static_files_without_a_manifest(settings) -> None:
-    """In-process tests render pages with DEBUG off (pytest-django's rule) and no
-    collectstatic: they name static files plainly, and WhiteNoise looks for no STATIC_ROOT
-    (it would warn that there is none). The deployed storage is tested in
-    tests/test_staticfiles.py."""
-    settings.STORAGES = {**settings.STORAGES, "staticfiles": {"BACKEND": PLAIN_STATIC_STORAGE}}
-    settings.STATIC_ROOT = None
+#: Folders whose tests start processes, and the markers each of their tests gets.
+PROCESS_FOLDERS = {TESTS / "e2e": ("e2e",), TESTS / "browser": ("e2e", "browser")}
+#: Fixtures that start processes: a unit test that asks for one belongs in tests/e2e.
+PROCESS_FIXTURES = {"private_redis", "private_cluster", "stack", "demo_site"}
+#: Audit events (see sys.addaudithook) that start a process.
+PROCESS_EVENTS = {"subprocess.Popen", "os.posix_spawn", "os.fork", "os.forkpty", "os.system"}
+#: The fixtures that start the Redis server and the Redis Cluster the session's tests share,
+#: unit tests too.
+SHARED_SERVER_FIXTURES = {"redis_server", "redis_cluster"}
 
-
-@pytest.fixture(autouse=True)
-def fresh_failure_logs() -> None:
-    """Each test sees its failures logged in full, whatever earlier tests logged."""
-    failure_log.forget_all()
-
-
-@pytest.fixture(scope="session")
-def redis_server() -> Iterator[EmbeddedRedis]:
-    """One private Redis for the session; tests keep apart by using their own key prefix."""
-    with EmbeddedRedis() as server:
-        yield server
+#: The unit test being set up, run or torn down, while no shared server is being started.
+_running_unit_test: list[str] = []
 
 
-@pytest.fixture
-def redis_url(redis_server: EmbeddedRedis) -> str:
-    return redis_server.url
+def _within(path: Path, folders: list[Path]) -> bool:
+    return any(path == folder or folder in path.parents for folder in folders)
 
 
-@pytest.fixture(scope="session")
-def redis_cluster() -> Iterator[EmbeddedRedisCluster]:
-    """One private Redis Cluster (3 masters, a replica each) for the session; tests keep
-    apart by their key prefix. Tests that kill or reshape nodes use ``private_cluster``."""
-    with EmbeddedRedisCluster() as cluster:
-        yield cluster
+def _on_demo_settings() -> bool:
+    return os.environ.get("DJANGO_SETTINGS_MODULE") == DEMO_SETTINGS
 
 
-@pytest.fixture(params=["one-host", "cluster"])
-def layer_url(request: pytest.FixtureRequest, redis_server: EmbeddedRedis) -> str:
-    """The session Redis's URL, then the session cluster's: a module whose ``redis_url`` is
-    this runs its layer tests on both."""
-    if request.param == "cluster":
-        cluster: EmbeddedRedisCluster = request.getfixturevalue("redis_cluster")
-        return cluster.url
-    return redis_server.url
+def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:
+    """Leaves the other session's folders alone (a folder that holds both, such as tests/
+    itself, is entered)."""
+    demo = runs_on_demo_settings(collection_path)
+    if demo is not None and demo != _on_demo_settings():
+        return True
+    return None
 
 
-@pytest.fixture
-def private_cluster() -> Iterator[Callable[[], EmbeddedRedisCluster]]:
-    """Starts Redis Clusters of the test's own (to kill masters in, or move slots); stops
-    them after."""
-    clusters: list[EmbeddedRedisCluster] = []
-
-    def start() -> EmbeddedRedisCluster:
-        cluster = EmbeddedRedisCluster()
-        clusters.append(cluster)
-        cluster.start()
-        return cluster
-
-    yield start
-    for cluster in clusters:
-        cluster.close()
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """Refuses a path named on the command line that the other session runs: pytest would
+    collect it here, on settings it was not written for."""
+    for path in selected_paths(session.config.invocation_params.args):
+        demo = runs_on_demo_settings(path)
+        if demo is not None and demo != _on_demo_settings():
+            settings = DEMO_SETTINGS if demo else "the test project's settings"
+            raise pytest.UsageError(
+                f"{path} runs on {settings}: run it with bin/test, which starts the session "
+                "each path needs (see tests/conftest.py)"
+            )
 
 
-@pytest.fixture
-def private_redis() -> Iterator[Callable[..., EmbeddedRedis]]:
-    """Starts Redis servers of the test's own (to stop, restart or freeze; ``persistent=True``
-    for one that keeps its data over a restart); stops them after."""
-    servers: list[EmbeddedRedis] = []
-
-    def start(persistent: bool = False) -> EmbeddedRedis:
-        server = EmbeddedRedis(persistent=persistent)
-        servers.append(server)
-        server.start()
-        return server
-
-    yield start
-    for server in servers:
-        server.close()
-
-
-@pytest.fixture
-def stack(private_redis: Callable[[], EmbeddedRedis], tmp_path: Path) -> Iterator[Stack]:
-    """daphne and workers of the test's own (it starts them), on a Redis of its own; stopped
-    after the test, their logs printed (pytest shows them when the test fails)."""
-    running = Stack(private_redis().url, tmp_path)
-    yield running
-    running.stop()
-    print(running.logs())
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Marks what starts processes by its folder; refuses unit tests that ask for a fixture
+    that starts one."""
+    for item in items:
+        path = Path(item.path)
+        for folder, markers in PROCESS_FOLDERS.items():
+            if _within(path, [folder]):
+                for marker in markers:
+                    item.add_marker(marker)
+        if _within(path, [TESTS / "unit"]):
+            starting = PROCESS_FIXTURES.intersection(getattr(item, "fixturenames", ()))
+            if starting:
+                raise pytest.UsageError(
+                    f"{item.nodeid} is a unit test but uses {', '.join(sorted(starting))}, "
+                    "which starts processes: move it to tests/e2e (see tests/conftest.py)"
+                )
 
 
-@pytest.fixture
-def demo_site(stack: Stack) -> Stack:
-    """The demo as deployed: daphne and two workers, a migrated database, the demo users."""
-    stack.manage("migrate", "--noinput")
-    stack.manage("demo_users")
-    stack.start_worker()
-    stack.start_worker()
-    stack.start_daphne()
-    return stack
+def _refuse_processes_in_unit_tests(event: str, args: tuple[object, ...]) -> None:
+    if _running_unit_test and event in PROCESS_EVENTS:
+        raise RuntimeError(
+            f"{_running_unit_test[0]} is a unit test but started a process ({event}: "
+            f"{args[:2]!r}): move it to tests/e2e (see tests/conftest.py)"
+        )
 
 
-@pytest.fixture
-def alice(transactional_db: None) -> User:
-    """A user that a worker's threads see (committed)."""
-    return User.objects.create_user("alice", password="wonderland")
+def pytest_configure(config: pytest.Config) -> None:
+    sys.addaudithook(_refuse_processes_in_unit_tests)
+    config.pluginmanager.register(SharedServerStart(), "shared-server-start")
 
 
-@pytest.fixture
-def prefix() -> str:
-    """A key prefix no other test uses."""
-    return f"test{uuid.uuid4().hex[:12]}"
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_protocol(item: pytest.Item) -> Iterator[None]:
+    """While a unit test is set up, runs and is torn down, starting a process is an error."""
+    unit = _within(Path(item.path), [TESTS / "unit"])
+    if unit:
+        _running_unit_test.append(item.nodeid)
+    try:
+        return (yield)
+    finally:
+        if unit:
+            _running_unit_test.clear()
 
 
-@pytest.fixture
-async def layer(redis_url: str, prefix: str) -> AsyncIterator[RedisChannelLayer]:
-    """The project's Redis layer on the session Redis, flushed and closed after the test."""
-    channel_layer = RedisChannelLayer(hosts=[redis_url], prefix=prefix)
-    yield channel_layer
-    await channel_layer.flush()
-    await channel_layer.close()
+class SharedServerStart:
+    """Lets the session's shared Redis server start during a unit test's set-up (the first
+    test that needs it starts it, as pytest-django makes the test database). A plugin of its
+    own, registered for the whole session: pytest sets a session fixture up through the
+    hooks of the root folder, which this conftest's own hooks do not reach."""
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_fixture_setup(self, fixturedef: pytest.FixtureDef[object]) -> Iterator[object]:
+        if fixturedef.argname not in SHARED_SERVER_FIXTURES or not _running_unit_test:
+            return (yield)
+        paused = _running_unit_test.copy()
+        _running_unit_test.clear()
+        try:
+            return (yield)
+        finally:
+            _running_unit_test.extend(paused)
+
+
+def pytest_terminal_summary(terminalreporter) -> None:
+    """Writes this session's counts where TEST_TALLY says (bin/test adds the sessions up)."""
+    tally_path = os.environ.get("TEST_TALLY")
+    if tally_path:
+        counts = {kind: len(terminalreporter.stats.get(kind, [])) for kind in TALLIED}
+        Path(tally_path).write_text(json.dumps(counts))

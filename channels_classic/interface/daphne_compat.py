@@ -37,7 +37,7 @@ daphne (by the app config, and by the interface app when it starts).
 
 Why these behaviours differ from Channels 1.x is in ``docs/differences-from-1x.md``
 ("WebSockets"); what of daphne, autobahn and Twisted the patches rely on is listed in
-``daphne_contract``, which ``tests/test_daphne_compat_contract.py`` checks against the
+``daphne_contract``, which ``tests/unit/interface/test_daphne_contract.py`` checks against the
 installed versions.
 """
 

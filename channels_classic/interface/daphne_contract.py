@@ -10,7 +10,7 @@ do with it, and checked:
 - ``class_problems`` looks at the classes (methods, class attributes, keyword parameters);
   ``daphne_compat.apply`` runs it and refuses to patch a daphne that lacks one, naming it;
 - ``source_problems`` also reads the source of the methods that set instance attributes and
-  dictionary keys, to see that they still do; ``tests/test_daphne_compat_contract.py`` runs
+  dictionary keys, to see that they still do; ``tests/unit/interface/test_daphne_contract.py`` runs
   it against the installed versions.
 
 Every problem says which package and version lacks what, what the patch uses it for, and

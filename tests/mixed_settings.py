@@ -1,5 +1,0 @@
-"""The demo's settings, routed to the classic consumers of the mixed-mode tests."""
-
-from djchan.settings import *  # noqa: F403
-
-CHANNEL_LAYERS["default"]["ROUTING"] = "tests.mixed_consumers.channel_routing"  # noqa: F405
