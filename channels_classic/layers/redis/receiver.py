@@ -34,6 +34,7 @@ from .delivery import Delivery, decode_taken
 from .listener import ShardListener
 from .put_back import PutBacks
 from .settings import LayerSettings
+from .waiters import Subscription, Waiter
 from .wire.pipe import CommandPipe
 
 logger = logging.getLogger(__name__)
@@ -42,32 +43,6 @@ failures = FailureLog(logger)
 #: Messages taken ahead of their receivers are swept for expiry this many times per expiry
 #: period (a sweep scans them all); no receiver gets an expired one between sweeps either.
 EXPIRY_SWEEPS_PER_EXPIRY = 4
-
-
-class Waiter:
-    """One pending receive: the channel names it accepts and what it has been given."""
-
-    __slots__ = ("names", "limit", "received", "future", "registered")
-
-    def __init__(self, names: Sequence[str], limit: int, future: asyncio.Future[None]) -> None:
-        self.names = names
-        self.limit = limit
-        self.received: list[Delivery] = []
-        self.future = future
-        self.registered = False
-
-    def wants_more(self) -> bool:
-        return len(self.received) < self.limit and not self.future.done()
-
-
-class Subscription:
-    """A process's channels handed to a function: ``ended`` fails when delivery stops."""
-
-    __slots__ = ("deliver", "ended")
-
-    def __init__(self, deliver: Deliver, ended: asyncio.Future[None]) -> None:
-        self.deliver = deliver
-        self.ended = ended
 
 
 class Receiver:
