@@ -116,7 +116,7 @@ async def test_a_master_killed_under_traffic_is_survived(
             if n >= since
         ]
         outages = daphne.log().count("the channel layer is unavailable")
-        retries = [worker.log().count("failed (") for worker in workers]
+        retries = [worker.log().count("worker: receiving on") for worker in workers]
         print(
             f"failover end to end: {sent} frames sent, {len(lost)} lost, daphne logged the "
             f"outage {outages} time(s), the workers logged {retries} receive retries"
