@@ -46,11 +46,12 @@ pytest_plugins = ["tests.support.fixtures"]
 #: Folders whose tests start processes, and the markers each of their tests gets.
 PROCESS_FOLDERS = {TESTS / "e2e": ("e2e",), TESTS / "browser": ("e2e", "browser")}
 #: Fixtures that start processes: a unit test that asks for one belongs in tests/e2e.
-PROCESS_FIXTURES = {"private_redis", "stack", "demo_site"}
+PROCESS_FIXTURES = {"private_redis", "private_cluster", "stack", "demo_site"}
 #: Audit events (see sys.addaudithook) that start a process.
 PROCESS_EVENTS = {"subprocess.Popen", "os.posix_spawn", "os.fork", "os.forkpty", "os.system"}
-#: The fixture that starts the one Redis server the session's tests share, unit tests too.
-SHARED_SERVER_FIXTURE = "redis_server"
+#: The fixtures that start the Redis server and the Redis Cluster the session's tests share,
+#: unit tests too.
+SHARED_SERVER_FIXTURES = {"redis_server", "redis_cluster"}
 
 #: The unit test being set up, run or torn down, while no shared server is being started.
 _running_unit_test: list[str] = []
@@ -138,7 +139,7 @@ class SharedServerStart:
 
     @pytest.hookimpl(wrapper=True)
     def pytest_fixture_setup(self, fixturedef: pytest.FixtureDef[object]) -> Iterator[object]:
-        if fixturedef.argname != SHARED_SERVER_FIXTURE or not _running_unit_test:
+        if fixturedef.argname not in SHARED_SERVER_FIXTURES or not _running_unit_test:
             return (yield)
         paused = _running_unit_test.copy()
         _running_unit_test.clear()

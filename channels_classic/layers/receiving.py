@@ -23,11 +23,23 @@ logger = logging.getLogger(__name__)
 RETRY_FIRST, RETRY_MAX = 0.1, 5.0
 
 
+#: A receive failure this long (seconds) after the last one starts a new outage, logged
+#: again; closer ones are the same outage (a cluster failover fails a shard, then another).
+OUTAGE_QUIET = 10.0
+
+
 class Backoff:
-    """How long to wait before retrying after a layer error: doubles, resets on success."""
+    """How long to wait before retrying after a layer error: doubles, resets on success.
+    It also tells a new outage (worth an error in the log) from more of the same."""
 
     def __init__(self) -> None:
         self.delay = RETRY_FIRST
+        self._last_failure = -OUTAGE_QUIET
+
+    def new_outage(self, now: float) -> bool:
+        """Records a failure at ``now``; True if it starts an outage."""
+        new, self._last_failure = now - self._last_failure >= OUTAGE_QUIET, now
+        return new
 
     def next(self) -> float:
         """The wait before this retry (the one after waits twice as long)."""
@@ -41,27 +53,43 @@ class Backoff:
 async def receive_retrying(
     capabilities: Capabilities, channels: Sequence[str], limit: int, backoff: Backoff, *, who: str
 ) -> Received:
-    """``receive_batch`` until it succeeds: a failed receive is logged (naming ``who``) and
-    tried again after ``backoff``'s wait."""
-    failing = False
+    """``receive_batch`` until it succeeds: a failed receive is tried again after
+    ``backoff``'s wait. An outage is logged once (naming ``who``) when it starts, its
+    further failures only at debug level, and when receiving works again."""
+    failures = 0
+    started = 0.0
     while True:
         try:
             batch = await receive_batch(capabilities, channels, limit)
         except Exception as error:
-            failing = True
             metrics.recorder.layer_error(who)
-            await _retry_after(backoff.next(), error, channels, who)
+            delay = backoff.next()
+            now = asyncio.get_running_loop().time()
+            level = logging.ERROR if backoff.new_outage(now) else logging.DEBUG
+            if not failures:
+                started = now
+            failures += 1
+            names = ", ".join(channels)
+            logger.log(
+                level,
+                "%s: receiving on %s failed (%s); retrying in %.1f s",
+                who,
+                names,
+                error,
+                delay,
+            )
+            await asyncio.sleep(delay)
             continue
-        if failing:
+        if failures:
             metrics.recorder.layer_reconnected(who)
+            logger.info(
+                "%s: receiving works again, after %d failed tries over %.1f s",
+                who,
+                failures,
+                asyncio.get_running_loop().time() - started,
+            )
         backoff.reset()
         return batch
-
-
-async def _retry_after(delay: float, error: Exception, channels: Sequence[str], who: str) -> None:
-    names = ", ".join(channels)
-    logger.error("%s: receiving on %s failed (%s); retrying in %.1f s", who, names, error, delay)
-    await asyncio.sleep(delay)
 
 
 async def receive_forever(

@@ -11,6 +11,7 @@ import pytest
 from django.contrib.auth.models import User
 
 from channels_classic import failure_log
+from channels_classic.embedded_cluster import EmbeddedRedisCluster
 from channels_classic.embedded_redis import EmbeddedRedis
 from channels_classic.layers.redis import RedisChannelLayer
 from tests.support.processes import Stack
@@ -34,6 +35,42 @@ def redis_server() -> Iterator[EmbeddedRedis]:
 @pytest.fixture
 def redis_url(redis_server: EmbeddedRedis) -> str:
     return redis_server.url
+
+
+@pytest.fixture(scope="session")
+def redis_cluster() -> Iterator[EmbeddedRedisCluster]:
+    """One private Redis Cluster (3 masters, a replica each) for the session, shared by unit
+    tests too; tests keep apart by their key prefix. Tests that kill or reshape nodes use
+    ``private_cluster``."""
+    with EmbeddedRedisCluster() as cluster:
+        yield cluster
+
+
+@pytest.fixture(params=["one-host", "cluster"])
+def host_or_cluster_url(request: pytest.FixtureRequest, redis_server: EmbeddedRedis) -> str:
+    """The session Redis's URL, then the session cluster's: a module whose ``redis_url`` is
+    this runs its layer tests on both."""
+    if request.param == "cluster":
+        cluster: EmbeddedRedisCluster = request.getfixturevalue("redis_cluster")
+        return cluster.url
+    return redis_server.url
+
+
+@pytest.fixture
+def private_cluster() -> Iterator[Callable[[], EmbeddedRedisCluster]]:
+    """Starts Redis Clusters of the test's own (to kill masters in, or move slots); stops
+    them after. End-to-end tests only."""
+    clusters: list[EmbeddedRedisCluster] = []
+
+    def start() -> EmbeddedRedisCluster:
+        cluster = EmbeddedRedisCluster()
+        clusters.append(cluster)
+        cluster.start()
+        return cluster
+
+    yield start
+    for cluster in clusters:
+        cluster.close()
 
 
 @pytest.fixture

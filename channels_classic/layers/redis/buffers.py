@@ -38,7 +38,8 @@ class Buffers:
         return self._process_counts.get(process, 0)
 
     def add(self, delivery: Delivery) -> None:
-        """Keeps ``delivery``; drops the channel's oldest message when over its capacity."""
+        """Keeps ``delivery``; drops a process channel's oldest message when over its
+        capacity (a normal channel's are put back into Redis at once: none is dropped)."""
         channel = delivery.channel
         queue = self._by_channel.get(channel)
         if queue is None:
@@ -47,7 +48,7 @@ class Buffers:
                 self._by_process.setdefault(non_local_name(channel), {})[channel] = None
         queue.append(delivery)
         self._count(channel, 1)
-        if len(queue) > self._capacity_of(channel):
+        if "!" in channel and len(queue) > self._capacity_of(channel):
             queue.popleft()
             self._count(channel, -1)
             logger.warning(

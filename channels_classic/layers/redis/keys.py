@@ -154,12 +154,18 @@ def cluster_tags(count: int) -> tuple[str, ...]:
     candidate = 0
     while missing:
         tag = str(candidate)
-        shard = hash_slot(tag.encode()) * count // SLOT_COUNT
+        # The shard whose slot_range() holds the tag's slot.
+        shard = ((hash_slot(tag.encode()) + 1) * count - 1) // SLOT_COUNT
         if tags[shard] is None:
             tags[shard] = tag
             missing -= 1
         candidate += 1
     return tuple(tag for tag in tags if tag is not None)
+
+
+def slot_range(shard: int, count: int) -> range:
+    """The slots of the ``shard``-th of ``count`` equal slot ranges."""
+    return range(shard * SLOT_COUNT // count, (shard + 1) * SLOT_COUNT // count)
 
 
 def consistent_hash(name: str, ring_size: int) -> int:

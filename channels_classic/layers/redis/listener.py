@@ -57,11 +57,20 @@ class Demand(Protocol):
     def wanted(self) -> tuple[list[bytes], list[int], int] | None:
         """The keys to take from, the most to take from each, and the shared budget."""
 
-    def batchable(self, keys: list[bytes], limits: list[int]) -> list[bytes]:
+    def batchable(self, keys: list[bytes], limits: list[int], budget: int) -> list[bytes]:
         """The keys where a take could hand out more than a blocking pop."""
 
     def dispatch(self, deliveries: Iterable[Delivery]) -> None:
         """Hands what a command took to the waiters."""
+
+    def reserve(self, budget: int) -> None:
+        """A take of up to ``budget`` messages of normal channels is on its way."""
+
+    def unreserve(self, budget: int) -> None:
+        """That take has returned, or failed."""
+
+    def starve(self, listener: ShardListener) -> None:
+        """``listener`` found no budget left: resume it when a take returns."""
 
     def send_wake(self, shard: int) -> None:
         """Makes the shard's blocked pop return."""
@@ -100,12 +109,24 @@ class ShardListener:
         self._closing = False
         self._stopped: asyncio.Future[None] | None = None
         self._known_blocks: dict[tuple[bytes, ...], tuple[list[tuple[Any, ...]], bytes]] = {}
+        self._rotation = 0
+        self._forget_when_idle = settings.shard_count == 1
+        # The budget the take script in flight holds (see Demand.reserve).
+        self._reservation = 0
 
     def demand_changed(self, key: bytes) -> None:
         """A waiter arrived for ``key``: start taking, or unblock to include the key."""
         if self.state is State.IDLE:
             self._step()
         elif self.state is State.BLOCKED and key not in self._in_flight and not self._wake_sent:
+            self._wake_sent = True
+            self._receiver.send_wake(self._shard)
+
+    def resume(self) -> None:
+        """Budget was freed after this listener went without: it takes part again."""
+        if self.state is State.IDLE:
+            self._step()
+        elif self.state is State.BLOCKED and not self._wake_sent:
             self._wake_sent = True
             self._receiver.send_wake(self._shard)
 
@@ -127,17 +148,35 @@ class ShardListener:
         wanted = None if self._closing else self._receiver.wanted()
         if wanted is None:
             self.state = State.IDLE
-            # What was found empty may have filled up by the time anyone waits again.
-            self._checked = frozenset()
+            # What was found empty may have filled up by the time anyone waits again: on one
+            # shard it is taken from again. With several, trusting it costs at most a round
+            # trip (a blocking pop returns at once where messages are, and its counts say
+            # whether to take more), where taking from every shard in turn would cost one
+            # per shard.
+            if self._forget_when_idle:
+                self._checked = frozenset()
             if self._stopped is not None and not self._stopped.done():
                 self._stopped.set_result(None)
             return
         keys, limits, budget = wanted
+        if budget <= 0 and any(limit > 0 for limit in limits):
+            # Other shards' take scripts hold the whole budget: this listener waits for one
+            # to return (the receiver resumes it), serving its process's own keys meanwhile.
+            self._receiver.starve(self)
+            kept = [(key, limit) for key, limit in zip(keys, limits, strict=True) if limit < 0]
+            if not kept:
+                self.state = State.IDLE  # what it found empty stays known: it blocks next
+                return
+            keys, limits = [key for key, _ in kept], [limit for _, limit in kept]
+        # BZPOPMIN and the take script serve keys in order: each command starts one key further
+        # on, so that a channel that is never empty cannot keep the others waiting.
+        self._rotation = turn = (self._rotation + 1) % len(keys)
+        keys, limits = keys[turn:] + keys[:turn], limits[turn:] + limits[:turn]
         if self._pipe is None:
             self._pipe = pipe_to(
                 self._server, socket_timeout=self._settings.block_timeout + READ_TIMEOUT_MARGIN
             )
-        if any(key not in self._checked for key in self._receiver.batchable(keys, limits)):
+        if any(key not in self._checked for key in self._receiver.batchable(keys, limits, budget)):
             self._take(keys, limits, budget)
         else:
             self._block(keys)
@@ -151,6 +190,8 @@ class ShardListener:
         here = self._keys.all_on(keys, self._shard)
         script_keys = [self._wake_key, *here]
         script_args = [cutoff, budget, *limits]
+        self._reservation = budget
+        self._receiver.reserve(budget)
 
         def taken(_: int, reply: Any, error: BaseException | None) -> None:
             if error is not None:
@@ -159,6 +200,7 @@ class ShardListener:
             remaining, popped = reply[0], reply[1:]
             self._checked = frozenset(k for k, n in zip(keys, remaining, strict=True) if n == 0)
             self._receiver.dispatch(decode_taken(self._settings, self._shard, here, popped))
+            self._unreserve()
             self._returned()
             self._step_soon()
 
@@ -227,12 +269,18 @@ class ShardListener:
 
         return guarded
 
+    def _unreserve(self) -> None:
+        if self._reservation:
+            budget, self._reservation = self._reservation, 0
+            self._receiver.unreserve(budget)
+
     def _fail(self, error: BaseException) -> None:
         """Drops the connection and fails the waiters; the next demand starts afresh."""
         pipe, self._pipe = self._pipe, None
         if pipe is not None:
             pipe.abort()
         self.state = State.IDLE
+        self._unreserve()
         self._checked = frozenset()
         self._returned()
         if self._closing:

@@ -34,6 +34,7 @@ from .delivery import Delivery, decode_taken
 from .listener import ShardListener
 from .put_back import PutBacks
 from .settings import LayerSettings
+from .waiters import Subscription, Waiter
 from .wire.pipe import CommandPipe
 
 logger = logging.getLogger(__name__)
@@ -42,32 +43,6 @@ failures = FailureLog(logger)
 #: Messages taken ahead of their receivers are swept for expiry this many times per expiry
 #: period (a sweep scans them all); no receiver gets an expired one between sweeps either.
 EXPIRY_SWEEPS_PER_EXPIRY = 4
-
-
-class Waiter:
-    """One pending receive: the channel names it accepts and what it has been given."""
-
-    __slots__ = ("names", "limit", "received", "future", "registered")
-
-    def __init__(self, names: Sequence[str], limit: int, future: asyncio.Future[None]) -> None:
-        self.names = names
-        self.limit = limit
-        self.received: list[Delivery] = []
-        self.future = future
-        self.registered = False
-
-    def wants_more(self) -> bool:
-        return len(self.received) < self.limit and not self.future.done()
-
-
-class Subscription:
-    """A process's channels handed to a function: ``ended`` fails when delivery stops."""
-
-    __slots__ = ("deliver", "ended")
-
-    def __init__(self, deliver: Deliver, ended: asyncio.Future[None]) -> None:
-        self.deliver = deliver
-        self.ended = ended
 
 
 class Receiver:
@@ -84,8 +59,16 @@ class Receiver:
         self._demand: dict[bytes, list[int]] = {}
         # Keys of this process's channels that it has received on: read ahead on them.
         self._read_ahead: set[bytes] = set()
-        # Sum of the limits of waiters that accept at least one normal channel.
+        # Sum of the limits of waiters that accept at least one normal channel, and how much
+        # of it the listeners' take scripts in flight may fill (with several shards, each
+        # take gets what the others left, so that they do not pop more than is wanted).
         self._budget = 0
+        self._reserved = 0
+        # Listeners that found it all reserved, to resume (in turn) when a take returns.
+        self._starved: dict[ShardListener, None] = {}
+        # With several shards a take goes first to the shards not known to be empty, so
+        # that one message is not popped on every shard for a receive that wants one.
+        self._least_batch = 0 if settings.shard_count > 1 else 1
         self._buffers = Buffers(settings.capacities.of)
         wake_key = keys.listener_key(settings.client_prefix, "wake")
         self._wake_key = wake_key
@@ -97,7 +80,6 @@ class Receiver:
             for shard, pipe in enumerate(pipes)
         ]
         self._put_back_scheduled = False
-        self._rotation = 0
         self._put_backs = PutBacks(settings, pipes)
         self._next_expiry_sweep = 0.0
 
@@ -330,18 +312,33 @@ class Receiver:
                 limits.append(min(limit_sum, batch))
         if not keys:
             return None
-        # BZPOPMIN and the take script serve keys in order: each command starts one key further
-        # on, so that a channel that is never empty cannot keep the others waiting.
-        self._rotation = turn = (self._rotation + 1) % len(keys)
-        return keys[turn:] + keys[:turn], limits[turn:] + limits[:turn], min(self._budget, batch)
+        return keys, limits, max(min(self._budget - self._reserved, batch), 0)
 
-    def batchable(self, keys: list[bytes], limits: list[int]) -> list[bytes]:
+    def reserve(self, budget: int) -> None:
+        """A take script of up to ``budget`` messages is on its way."""
+        self._reserved += budget
+
+    def unreserve(self, budget: int) -> None:
+        """A take script's reply was dispatched (or it failed): its budget is free again."""
+        self._reserved -= budget
+        if self._starved:
+            starved, self._starved = list(self._starved), {}
+            for listener in starved:
+                listener.resume()
+
+    def starve(self, listener: ShardListener) -> None:
+        """``listener`` went without budget: it is resumed when a take returns."""
+        self._starved[listener] = None
+
+    def batchable(self, keys: list[bytes], limits: list[int], budget: int) -> list[bytes]:
         """The keys where a take could hand a waiter more than the one message a blocking
-        pop returns: worth a round trip of their own."""
+        pop returns: worth a round trip of their own; with several shards, also where a
+        take finds out whether the shard has any (see ``_least_batch``)."""
+        least = self._least_batch
         return [
             key
             for key, limit in zip(keys, limits, strict=True)
-            if limit > 1 or (limit < 0 and key in self._demand)
+            if (limit > least and budget > least) or (limit < 0 and key in self._demand)
         ]
 
     def fail_receivers(self, error: BaseException) -> None:

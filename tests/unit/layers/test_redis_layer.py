@@ -1,4 +1,6 @@
-"""The Redis layer in one process, against a real Redis server."""
+"""The Redis layer in one process, against a real Redis server and a real Redis Cluster:
+every test taking ``redis_url`` (or ``layer``) runs on both; those that stop or restart a
+server of their own run on one host."""
 
 from __future__ import annotations
 
@@ -8,10 +10,15 @@ import re
 import time
 
 import pytest
-import redis
 
 from channels_classic.exceptions import ChannelFull
 from channels_classic.layers.redis import RedisChannelLayer
+from tests.support.cluster import key_holding, raw_client, stored
+
+
+@pytest.fixture
+def redis_url(host_or_cluster_url: str) -> str:
+    return host_or_cluster_url
 
 
 async def receive_nothing(layer: RedisChannelLayer, channel: str, wait: float = 0.3) -> None:
@@ -36,25 +43,35 @@ async def test_receive_waits_for_a_later_send(layer):
 
 
 async def test_messages_of_one_sender_arrive_in_order(layer):
-    """Per-channel FIFO holds even for concurrent (pipelined) sends from one process."""
-    await asyncio.gather(*(layer.send("test.fifo", {"n": n}) for n in range(100)))
+    """Per-channel FIFO holds even for concurrent (pipelined) sends from one process: on one
+    host for the whole channel, on a cluster per shard (sends go to the shards in turn)."""
+    tickets = await asyncio.gather(*(layer.send_tracked("test.fifo", {"n": n}) for n in range(100)))
     received = []
     while len(received) < 100:
         received += [message["n"] for _, message in await layer.receive_batch(["test.fifo"], 30)]
-    assert received == list(range(100))
+    assert sorted(received) == list(range(100))
+    for shard in {shard for shard, _ in tickets}:
+        sent_there = [n for n, (where, _) in enumerate(tickets) if where == shard]
+        assert [n for n in received if n in sent_there] == sent_there
+    assert len({shard for shard, _ in tickets}) == len(layer.shards)
 
 
 async def test_receive_batch_takes_several_and_respects_limit(layer):
-    """One batch receive returns every waiting message up to its limit, oldest first."""
+    """One batch receive returns every waiting message up to its limit, oldest first (on a
+    cluster, whose shards hold one each here: what one shard's take found, in any order)."""
     for n in range(5):
         await layer.send("test.batch", {"n": n})
     first = await layer.receive_batch(["test.batch"], 3)
-    assert [message["n"] for _, message in first] == [0, 1, 2]
-    rest = await layer.receive_batch(["test.batch"], 10)
-    assert [(channel, message["n"]) for channel, message in rest] == [
-        ("test.batch", 3),
-        ("test.batch", 4),
-    ]
+    assert 1 <= len(first) <= 3
+    rest = []
+    while len(first) + len(rest) < 5:
+        rest += await asyncio.wait_for(layer.receive_batch(["test.batch"], 10), 2)
+    received = [(channel, message["n"]) for channel, message in first + rest]
+    assert sorted(received) == [("test.batch", n) for n in range(5)]
+    if len(layer.shards) == 1:
+        assert received == [("test.batch", n) for n in range(5)]
+        assert (len(first), len(rest)) == (3, 2)
+    await receive_nothing(layer, "test.batch")
 
 
 async def test_receive_batch_on_several_channels(layer):
@@ -106,13 +123,14 @@ async def test_groups(layer):
 async def test_group_send_skips_full_members_and_logs(redis_url, prefix, caplog):
     """A member at capacity is skipped (and counted in a warning); the others still get it."""
     small = RedisChannelLayer(hosts=[redis_url], prefix=prefix, channel_capacity={"test.full*": 1})
-    await small.group_add("test-cap", "test.full")
+    full = await small.new_channel("test.full")  # on one shard, like the group's copy
+    await small.group_add("test-cap", full)
     await small.group_add("test-cap", "test.roomy")
-    await small.send("test.full", {"n": 0})
+    await small.send(full, {"n": 0})
     await small.group_send("test-cap", {"n": 1})
     assert "1 of 2 member channels are at capacity" in caplog.text
     assert await small.receive("test.roomy") == {"n": 1}
-    assert await small.receive("test.full") == {"n": 0}
+    assert await small.receive(full) == {"n": 0}
     await small.flush()
     await small.close()
 
@@ -132,13 +150,16 @@ async def test_group_expiry(redis_url, prefix):
 
 
 async def test_capacity(redis_url, prefix):
-    """A send to a channel holding `capacity` messages raises ChannelFull naming the channel."""
+    """A send to a channel holding `capacity` messages raises ChannelFull naming the channel
+    (with several shards: `capacity` on each shard, where the sends go in turn)."""
     layer = RedisChannelLayer(hosts=[redis_url], prefix=prefix, capacity=3)
-    for n in range(3):
+    for n in range(3 * len(layer.shards)):
         await layer.send("test.cap", {"n": n})
     with pytest.raises(ChannelFull, match=r"Channel 'test.cap' is full \(3 messages waiting\)"):
-        await layer.send("test.cap", {"n": 3})
-    await layer.receive("test.cap")
+        await layer.send("test.cap", {"n": -1})
+    received = 0
+    while received < 3 * len(layer.shards):
+        received += len(await asyncio.wait_for(layer.receive_batch(["test.cap"], 100), 2))
     await layer.send("test.cap", {"n": 4})
     await layer.flush()
     await layer.close()
@@ -155,14 +176,15 @@ async def test_channel_capacity_patterns(redis_url, prefix):
     assert layer.get_capacity("test.tiny.x") == 1
     assert layer.get_capacity("test.small.y") == 2
     assert layer.get_capacity("test.other") == 10
-    await layer.send("test.tiny.x", {})
+    for _ in layer.shards:
+        await layer.send("test.tiny.x", {})
     with pytest.raises(ChannelFull):
         await layer.send("test.tiny.x", {})
     reply = await layer.new_channel("test.tiny")
     await layer.send(reply, {})
     with pytest.raises(ChannelFull):
         await layer.send(reply, {})
-    for n in range(2):
+    for n in range(2 * len(layer.shards)):
         await layer.send("test.small.y", {"n": n})
     with pytest.raises(ChannelFull):
         await layer.send("test.small.y", {"n": 2})
@@ -180,13 +202,13 @@ async def test_expiry(redis_url, prefix):
     await layer.send("test.expiring", {"new": True})
     assert await layer.receive("test.expiring") == {"new": True}
 
-    raw = redis.Redis.from_url(redis_url)
+    raw = raw_client(redis_url)
     first, second = await layer.new_channel(), await layer.new_channel()
     await layer.send(first, {"n": 1})
     assert await layer.receive(first) == {"n": 1}  # from now on this process reads ahead
     await layer.send(second, {"old": True})
     deadline = time.monotonic() + 2
-    while raw.zcard(layer.keys.key_of(second)):
+    while stored(raw, layer, second):
         assert time.monotonic() < deadline, "the message was not read ahead"
         await asyncio.sleep(0.02)
     await asyncio.sleep(1.2)
@@ -201,9 +223,9 @@ async def test_expiry_below_a_second(redis_url, prefix):
     """Fractions of a second are honoured: with expiry and group_expiry of 0.5 s, messages
     and memberships work at once and are gone 0.5 s later."""
     layer = RedisChannelLayer(hosts=[redis_url], prefix=prefix, expiry=0.5, group_expiry=0.5)
-    raw = redis.Redis.from_url(redis_url)
+    raw = raw_client(redis_url)
     await layer.send("test.brief", {"n": 1})
-    assert 0 < raw.pttl(layer.keys.key_of("test.brief")) <= 500
+    assert 0 < raw.pttl(key_holding(raw, layer, "test.brief")) <= 500
     assert await layer.receive("test.brief") == {"n": 1}
     await layer.group_add("test-brief", "test.brief")
     assert 0 < raw.pttl(layer.keys.group_key("test-brief")) <= 500
@@ -270,12 +292,10 @@ async def test_encryption_stores_no_plaintext(redis_url, prefix):
     await old.group_add("test-secret", reply)
     await old.group_add("test-secret", "test.secret")
     await old.group_send("test-secret", {"text": "attack at dusk"})
-    raw = redis.Redis.from_url(redis_url)
-    stored = raw.zrange(old.keys.key_of("test.secret"), 0, -1) + raw.zrange(
-        old.keys.key_of(reply), 0, -1
-    )
-    assert len(stored) == 4
-    assert not [member for member in stored if b"attack" in member or b"test." in member]
+    raw = raw_client(redis_url)
+    members = stored(raw, old, "test.secret") + stored(raw, old, reply)
+    assert len(members) == 4
+    assert not [member for member in members if b"attack" in member or b"test." in member]
     assert await new.receive("test.secret") == {"text": "attack at dawn"}
     assert await new.receive("test.secret") == {"text": "attack at dusk"}
     assert await new.receive(reply) == {"text": "attack at noon"}
@@ -303,9 +323,9 @@ async def test_garbage_in_redis_is_reported_as_garbage(layer, redis_url, caplog)
     """Bytes no layer wrote, on a channel's key, are dropped with a warning saying they are
     not msgpack (no word about encryption keys, which this layer has none of); the next
     message arrives."""
-    raw = redis.Redis.from_url(redis_url)
+    raw = raw_client(redis_url)
     # Scored as a message sent now (the layer drops older scores as expired).
-    raw.zadd(layer.keys.key_of("test.garbage"), {b"x" * 12 + b"\xc1not msgpack": time.time()})
+    raw.zadd(layer.keys.key_on("test.garbage", 0), {b"x" * 12 + b"\xc1not msgpack": time.time()})
     raw.close()
     await layer.send("test.garbage", {"n": 1})
     assert await layer.receive("test.garbage") == {"n": 1}
@@ -379,10 +399,12 @@ async def test_blocking_api_sends_and_groups(layer, redis_url):
     """The blocking twins (used by consumer threads and views) send, add, discard and group
     send like the async methods, and report a full channel the same way."""
     small = RedisChannelLayer(hosts=[redis_url], prefix=layer.prefix, capacity=1)
-    await asyncio.to_thread(small.send_sync, "test.blocking", {"n": 1})
+    for _ in small.shards:
+        await asyncio.to_thread(small.send_sync, "test.blocking", {"n": 1})
     with pytest.raises(ChannelFull, match="'test.blocking' is full"):
         await asyncio.to_thread(small.send_sync, "test.blocking", {"n": 2})
-    assert await layer.receive("test.blocking") == {"n": 1}
+    for _ in small.shards:
+        assert await layer.receive("test.blocking") == {"n": 1}
     reply = await layer.new_channel()
     await asyncio.to_thread(layer.group_add_sync, "test-blocking", reply)
     await asyncio.to_thread(layer.group_add_sync, "test-blocking", "test.other")

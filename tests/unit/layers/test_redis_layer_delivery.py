@@ -1,5 +1,5 @@
 """The Redis layer handing a process's messages to a function as they are read (deliver_all),
-and the interface's reply dispatcher that uses it."""
+and the interface's reply dispatcher that uses it; on one Redis and on a Redis Cluster."""
 
 from __future__ import annotations
 
@@ -15,6 +15,11 @@ from channels_classic.names import non_local_name
 
 #: How long a test waits for something that should happen at once.
 PROMPTLY = 5.0
+
+
+@pytest.fixture
+def redis_url(host_or_cluster_url: str) -> str:
+    return host_or_cluster_url
 
 
 class Deliveries:

@@ -18,7 +18,7 @@ from typing import Any
 
 from .commands import Command
 from .connection_settings import ConnectionSettings
-from .pipe import CommandPipe, Pending, _Wire, spawn
+from .pipe import Callback, CommandPipe, Pending, _Wire, spawn
 from .redirects import MAX_REDIRECTS, Action, Redirect, asked, follow, try_again_delay
 from .redis_py import unavailable
 from .sockets import open_connection
@@ -74,6 +74,12 @@ class ClusterPipe(CommandPipe):
         if not isinstance(pending, _Redirected):
             pending = _Redirected(self, command, pending)
         super().send(command, pending, more=more)
+
+    def call_back(
+        self, callback: Callback, *commands: Command, packed: bytes | None = None
+    ) -> None:
+        # Not pre-packed: every command goes through send(), to be followed.
+        super().call_back(callback, *commands)
 
     def redirect(self, redirect: Redirect, command: Command, pending: Pending, tries: int) -> None:
         """Carries out what a redirect asks for ``command`` (see ``redirects``)."""
