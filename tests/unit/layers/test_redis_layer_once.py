@@ -154,3 +154,28 @@ async def test_the_tries_of_one_message_share_a_lane_no_other_message_uses():
         assert again.lane in (first.lane, second.lane)
         reused = first if again.lane == first.lane else second
         assert again.token > reused.token
+
+
+async def test_on_a_cluster_a_repeated_try_adds_nothing(redis_cluster, prefix):
+    """On a cluster the mark lives in the slot of the try's shard (its hash tag): a try
+    repeated with the same once, to a normal channel, a process channel and a group, is
+    not delivered again, and no command crosses slots."""
+    layer = RedisChannelLayer(hosts=[redis_cluster.url], prefix=prefix)
+    try:
+        process = await layer.new_channel()
+        await layer.group_add("test-once", process)
+        for send in (
+            lambda once: layer.send("test.once", {"n": 1}, once=once),
+            lambda once: layer.send(process, {"n": 2}, once=once),
+            lambda once: layer.group_send("test-once", {"n": 3}, once=once),
+        ):
+            with layer.once() as once:
+                await send(once)
+                await send(once)
+        assert await receive(layer, "test.once") == {"n": 1}
+        assert [await receive(layer, process) for _ in range(2)] == [{"n": 2}, {"n": 3}]
+        await nothing_more(layer, "test.once")
+        assert await layer.receive_ready([process], 10) == []
+    finally:
+        await layer.flush()
+        await layer.close()
