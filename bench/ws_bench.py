@@ -98,8 +98,9 @@ class StackSpec:
     @property
     def runs_on_a_cluster(self) -> bool:
         """Whether it has a cluster twin: the project's layer can run there, channels_redis
-        cannot, and the minimal worker's one BZPOPMIN cannot wait on keys of several nodes."""
-        return self.layer == "djchan" and not self.minimal
+        cannot, and the minimal worker's one BZPOPMIN cannot wait on keys of several nodes.
+        A baseline revision's stack gets none: it may predate the layer's cluster support."""
+        return self.layer == "djchan" and not self.minimal and self.root == ROOT
 
 
 STACKS = (
