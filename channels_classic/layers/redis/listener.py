@@ -54,8 +54,9 @@ class State(enum.Enum):
 class Demand(Protocol):
     """What a listener asks of the receiver it feeds (``receiver.Receiver``)."""
 
-    def wanted(self) -> tuple[list[bytes], list[int], int] | None:
-        """The keys to take from, the most to take from each, and the shared budget."""
+    def wanted(self, shard: int) -> tuple[list[bytes], list[int], int] | None:
+        """The keys ``shard``'s listener takes from, the most to take from each, and the
+        shared budget."""
 
     def batchable(self, keys: list[bytes], limits: list[int], budget: int) -> list[bytes]:
         """The keys where a take could hand out more than a blocking pop."""
@@ -145,7 +146,7 @@ class ShardListener:
 
     def _step(self) -> None:
         """Writes the next command the receiver's demand calls for, or goes idle."""
-        wanted = None if self._closing else self._receiver.wanted()
+        wanted = None if self._closing else self._receiver.wanted(self._shard)
         if wanted is None:
             self.state = State.IDLE
             # What was found empty may have filled up by the time anyone waits again: on one

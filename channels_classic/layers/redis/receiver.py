@@ -43,6 +43,13 @@ failures = FailureLog(logger)
 #: Messages taken ahead of their receivers are swept for expiry this many times per expiry
 #: period (a sweep scans them all); no receiver gets an expired one between sweeps either.
 EXPIRY_SWEEPS_PER_EXPIRY = 4
+#: With several shards, a receive served on one leaves the other shards' pops blocked on its
+#: channels. Waking them all whenever a receive is served would cost two commands per shard
+#: per message, and a receive loop (a worker's) asks again at once: so they are woken only
+#: when nobody has received on the channel again for this many seconds (a receive given up
+#: wakes them at once). A message one of them pops meanwhile goes back into Redis in its
+#: place (``put_back``).
+DROPPED_DEMAND_GRACE = 0.01
 
 
 class Receiver:
@@ -57,8 +64,15 @@ class Receiver:
         self._subscriptions: dict[str, Subscription] = {}
         # Redis key -> [number of waiter registrations, sum of their limits]
         self._demand: dict[bytes, list[int]] = {}
-        # Keys of this process's channels that it has received on: read ahead on them.
-        self._read_ahead: set[bytes] = set()
+        # Keys of this process's channels that it has received on, read ahead on. On a Redis
+        # Cluster each is kept with the one shard its messages are sent to (its home shard),
+        # whose listener alone reads it; on several hosts with None: every listener reads it,
+        # since channels_redis sends a process's messages by the hash of the full name.
+        self._read_ahead: dict[bytes, int | None] = {}
+        # Normal channels' keys nobody here waits on any more, with when their last waiter
+        # left: the listeners still blocked on them are woken after DROPPED_DEMAND_GRACE.
+        self._dropped: dict[bytes, float] = {}
+        self._dropped_timer: asyncio.TimerHandle | None = None
         # Sum of the limits of waiters that accept at least one normal channel, and how much
         # of it the listeners' take scripts in flight may fill (with several shards, each
         # take gets what the others left, so that they do not pop more than is wanted).
@@ -136,12 +150,12 @@ class Receiver:
         self._subscriptions[process] = subscription
         key = self._keys.key_of(process)
         batch = self._settings.receive_batch_size
-        self._read_ahead.add(key)
+        self._read_ahead_on(process, key)
         self._add_demand(key, batch)
         try:
             for delivery in self._buffers.take(process, self._settings.capacities.of(process)):
                 self._deliver(subscription, delivery)
-            for listener in self._listeners:
+            for listener in self._listeners_of(key):
                 listener.demand_changed(key)
             await subscription.ended
         finally:
@@ -185,13 +199,13 @@ class Receiver:
             key = self._keys.key_of(name)
             self._add_demand(key, waiter.limit)
             if "!" in name:
-                self._read_ahead.add(key)
+                self._read_ahead_on(name, key)
             keys.append(key)
-        for listener in self._listeners:
-            for key in keys:
+        for key in keys:
+            for listener in self._listeners_of(key):
                 listener.demand_changed(key)
 
-    def _unregister(self, waiter: Waiter) -> None:
+    def _unregister(self, waiter: Waiter, served: bool = False) -> None:
         if not waiter.registered:
             return
         waiter.registered = False
@@ -202,22 +216,64 @@ class Receiver:
             queue.remove(waiter)
             if not queue:
                 del self._waiters[name]
-            self._drop_demand(self._keys.key_of(name), waiter.limit)
+            self._drop_demand(self._keys.key_of(name), waiter.limit, served)
+
+    def _read_ahead_on(self, name: str, key: bytes) -> None:
+        if key not in self._read_ahead:
+            self._read_ahead[key] = self._keys.home_shard(name) if self._keys.tagged else None
+
+    def _listeners_of(self, key: bytes) -> Sequence[ShardListener]:
+        """The listeners that take from ``key``: on a cluster a process key's home shard's,
+        else all."""
+        home = self._read_ahead.get(key)
+        return self._listeners if home is None else (self._listeners[home],)
 
     def _add_demand(self, key: bytes, limit: int) -> None:
-        demand = self._demand.setdefault(key, [0, 0])
+        demand = self._demand.get(key)
+        if demand is None:
+            demand = self._demand[key] = [0, 0]
+            if self._dropped:
+                self._dropped.pop(key, None)
         demand[0] += 1
         demand[1] += limit
 
-    def _drop_demand(self, key: bytes, limit: int) -> None:
+    def _drop_demand(self, key: bytes, limit: int, served: bool = False) -> None:
         demand = self._demand[key]
         demand[0] -= 1
         demand[1] -= limit
         if not demand[0]:
             del self._demand[key]
-            if key not in self._read_ahead:
-                for listener in self._listeners:
-                    listener.demand_dropped(key)
+            if key in self._read_ahead:
+                return
+            if not served or len(self._listeners) == 1:
+                # Given up, or on one shard (whose listener is the one that just returned).
+                self._wake_listeners_on(key)
+                return
+            self._dropped[key] = self._loop.time()
+            if self._dropped_timer is None:
+                self._dropped_timer = self._loop.call_later(
+                    DROPPED_DEMAND_GRACE, self._wake_for_dropped
+                )
+
+    def _wake_for_dropped(self) -> None:
+        """Wakes the listeners blocked on keys whose demand dropped a grace period ago."""
+        self._dropped_timer = None
+        due = self._loop.time() - DROPPED_DEMAND_GRACE
+        later = None
+        for key, when in list(self._dropped.items()):
+            if when > due:
+                later = when if later is None else min(later, when)
+                continue
+            del self._dropped[key]
+            self._wake_listeners_on(key)
+        if later is not None:
+            self._dropped_timer = self._loop.call_at(
+                later + DROPPED_DEMAND_GRACE, self._wake_for_dropped
+            )
+
+    def _wake_listeners_on(self, key: bytes) -> None:
+        for listener in self._listeners:
+            listener.demand_dropped(key)
 
     # Handing out what the listeners took
 
@@ -245,7 +301,7 @@ class Receiver:
             if len(waiter.received) == 1:
                 served.append(waiter)
         for waiter in served:
-            self._unregister(waiter)
+            self._unregister(waiter, served=True)
             if not waiter.future.done():
                 waiter.future.set_result(None)
         if self._buffers and now >= self._next_expiry_sweep:
@@ -282,6 +338,9 @@ class Receiver:
         """
         wanted = {name for name in names if "!" not in name}
         keys = frozenset(key for key in map(self._keys.key_of, wanted) if key not in self._demand)
+        for key in keys:
+            if self._dropped.pop(key, None) is not None:
+                self._wake_listeners_on(key)
         await asyncio.gather(*(listener.settle(keys) for listener in self._listeners))
         self._put_backs.send(self._buffers.drain(lambda channel: channel in wanted))
         return await self._put_backs.confirmed(wanted)
@@ -295,13 +354,15 @@ class Receiver:
         pipe.call_and_forget("ZADD", wake_key, 0, b"wake")
         pipe.call_and_forget("PEXPIRE", wake_key, self._settings.message_ttl_ms)
 
-    def wanted(self) -> tuple[list[bytes], list[int], int] | None:
-        """The keys every shard's listener should take from, their limits and the budget."""
+    def wanted(self, shard: int) -> tuple[list[bytes], list[int], int] | None:
+        """The keys ``shard``'s listener should take from, their limits and the budget."""
         keys: list[bytes] = []
         limits: list[int] = []
         layout, capacity_of = self._keys, self._settings.capacities.of
         batch = self._settings.receive_batch_size
-        for key in self._read_ahead:
+        for key, home in self._read_ahead.items():
+            if home is not None and home != shard:
+                continue
             process = layout.channel_of_key(key)
             if key in self._demand or self._buffers.held_for(process) < capacity_of(process):
                 keys.append(key)
@@ -368,6 +429,10 @@ class Receiver:
 
     async def close(self) -> None:
         """Stops the listeners, puts back what was taken but not delivered, fails waiters."""
+        if self._dropped_timer is not None:
+            self._dropped_timer.cancel()
+            self._dropped_timer = None
+        self._dropped.clear()
         await asyncio.gather(*(listener.close() for listener in self._listeners))
         # Those of this layer object's process channels too: another event loop of it (the
         # next async_to_sync call, say) may receive them.

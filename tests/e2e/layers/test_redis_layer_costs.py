@@ -1,13 +1,17 @@
 """What the Redis layer costs Redis, counted by the server itself: commands, reads, blocked
-connections. Each test uses a private server, so that nothing else is counted."""
+connections. Each test uses a private server (the cluster tests share a private cluster),
+so that nothing else is counted."""
 
 from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Iterator
 
+import pytest
 import redis
 
+from channels_classic.embedded_cluster import EmbeddedRedisCluster
 from channels_classic.layers.redis import RedisChannelLayer
 
 #: The commands the push script runs inside Redis (counted in commandstats too).
@@ -153,4 +157,87 @@ async def test_the_last_receive_leaving_releases_the_blocked_command(private_red
     await asyncio.sleep(0.1)
     assert raw.zcard(layer.keys.key_of("test.left")) == 1
     assert set(command_calls(raw)) <= {"evalsha", *PUSH_SCRIPT_COMMANDS, *OWN_COMMANDS}
+    await layer.close()
+
+
+def cluster_blocked(cluster: EmbeddedRedisCluster, name: str) -> int:
+    """How many of the connections named ``name`` are blocked, over the cluster's masters."""
+    return sum(len(blocked_clients(redis.Redis(port=m.port), name)) for m in cluster.masters)
+
+
+async def wait_for_blocked(cluster: EmbeddedRedisCluster, name: str, count: int) -> None:
+    deadline = time.monotonic() + 5
+    while cluster_blocked(cluster, name) != count:
+        assert time.monotonic() < deadline, f"{cluster_blocked(cluster, name)} blocked, not {count}"
+        await asyncio.sleep(0.02)
+
+
+@pytest.fixture(scope="module")
+def cluster() -> Iterator[EmbeddedRedisCluster]:
+    """A private 3-master cluster for this module's cluster tests, which run one at a time
+    and reset its counts before counting."""
+    with EmbeddedRedisCluster(replicas=0) as started:
+        yield started
+
+
+async def test_on_a_cluster_a_receive_loop_costs_one_pop_per_message(cluster, prefix):
+    """A receive loop on 16 shards that asks again as soon as it is served: each message
+    costs the shard it came from one pop. The other shards' pops stay blocked meanwhile
+    (waking all 16 on every message cost 16 pops and 15 wake-ups per message)."""
+    name = f"{prefix}-loop"
+    layer = RedisChannelLayer(hosts=[{"address": cluster.url, "client_name": name}], prefix=prefix)
+    sender = RedisChannelLayer(hosts=[cluster.url], prefix=prefix)
+    await sender.send("test.warm", {})  # loads the push script
+    receiving = asyncio.ensure_future(layer.receive("test.loop"))
+    await wait_for_blocked(cluster, name, 16)
+    masters = [redis.Redis(port=m.port) for m in cluster.masters]
+    for raw in masters:
+        raw.config_resetstat()
+    for n in range(64):
+        await sender.send("test.loop", {"n": n})
+        assert await asyncio.wait_for(receiving, 5) == {"n": n}
+        receiving = asyncio.ensure_future(layer.receive("test.loop"))
+    pops = sum(command_calls(raw).get("bzpopmin", 0) for raw in masters)
+    wakes = sum(command_calls(raw).get("zadd", 0) for raw in masters) - 64  # less the sends
+    assert pops <= 64 + 16, pops
+    assert wakes <= 16, wakes
+    await wait_for_blocked(cluster, name, 16)
+    receiving.cancel()
+    await layer.close()
+    await sender.close()
+
+
+async def test_on_a_cluster_a_receive_not_asked_again_releases_every_shard(cluster, prefix):
+    """Served, and not asked again: within moments no shard's pop still blocks for it, so a
+    message sent later waits in Redis for whoever asks (as does one sent after a receive
+    was given up)."""
+    name = f"{prefix}-once"
+    layer = RedisChannelLayer(hosts=[{"address": cluster.url, "client_name": name}], prefix=prefix)
+    receiving = asyncio.ensure_future(layer.receive("test.once"))
+    await wait_for_blocked(cluster, name, 16)
+    await layer.send("test.once", {"n": 1})
+    assert await asyncio.wait_for(receiving, 5) == {"n": 1}
+    await wait_for_blocked(cluster, name, 0)
+    receiving = asyncio.ensure_future(layer.receive("test.once"))
+    await wait_for_blocked(cluster, name, 16)
+    receiving.cancel()
+    await wait_for_blocked(cluster, name, 0)
+    await layer.send("test.once", {"n": 2})
+    await asyncio.sleep(0.1)
+    assert await layer.count_waiting(["test.once"]) == {"test.once": 1}
+    await layer.close()
+
+
+async def test_on_a_cluster_a_process_channel_is_read_on_its_shard_only(cluster, prefix):
+    """Messages of a process's channels are sent to one shard (its name's), so one listener
+    reads them: a receive on one blocks one connection, not one per shard."""
+    name = f"{prefix}-reply"
+    layer = RedisChannelLayer(hosts=[{"address": cluster.url, "client_name": name}], prefix=prefix)
+    reply = await layer.new_channel()
+    receiving = asyncio.ensure_future(layer.receive(reply))
+    await wait_for_blocked(cluster, name, 1)
+    await asyncio.sleep(0.2)
+    assert cluster_blocked(cluster, name) == 1
+    await layer.send(reply, {"to": "me"})
+    assert await asyncio.wait_for(receiving, 5) == {"to": "me"}
     await layer.close()

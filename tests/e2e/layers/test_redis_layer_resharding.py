@@ -113,16 +113,18 @@ class Traffic:
     async def run(self, during: asyncio.Future[object], senders: int = 3, receivers: int = 2):
         """Runs the traffic until ``during`` is done, then until everything sent is received
         (or 10 s of quiet)."""
-        tasks = [asyncio.ensure_future(self.send()) for _ in range(senders)]
-        tasks += [asyncio.ensure_future(self.receive()) for _ in range(receivers)]
+        sending = [asyncio.ensure_future(self.send()) for _ in range(senders)]
+        receiving = [asyncio.ensure_future(self.receive()) for _ in range(receivers)]
         await during
         await asyncio.sleep(1)
         self._sending = False
+        # The sends in flight count once they are answered: only then is all of it known.
+        await asyncio.gather(*sending)
         deadline = time.monotonic() + 10
         while not set(self.sent) <= set(self.received) and time.monotonic() < deadline:
             await asyncio.sleep(0.1)
         self._receiving = False
-        await asyncio.gather(*tasks)
+        await asyncio.gather(*receiving)
 
     def lost(self) -> set[int]:
         return set(self.sent) - set(self.received)

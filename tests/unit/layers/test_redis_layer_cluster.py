@@ -1,6 +1,7 @@
 """The Redis layer on a Redis Cluster: how a cluster is named in ``hosts``, the key layout
 (every shard one hash slot, spread over the masters; keys on one host unchanged), and every
-script and multi-key command of the layer touching one slot only, on a real cluster."""
+script and multi-key command of the layer touching one slot only, on a real cluster; and
+connecting while the event loop shuts down."""
 
 from __future__ import annotations
 
@@ -204,4 +205,15 @@ async def test_every_operation_runs_within_one_slot(redis_cluster, prefix):
     ] == []
     assert raw.get("not-the-layers") == b"1"
     raw.delete("not-the-layers")
+    await layer.close()
+
+
+async def test_connections_open_after_the_loops_executor_is_shut_down(redis_cluster, prefix):
+    """asyncio.run() shuts the loop's default executor down before the layer closes with the
+    loop, and what the layer hands back then (a cancelled receive's wake-ups, put-backs) must
+    still connect: the slot map is asked off the loop, but not in that executor."""
+    layer = RedisChannelLayer(hosts=[redis_cluster.url], prefix=prefix)
+    await asyncio.get_running_loop().shutdown_default_executor()
+    await layer.send("test.late", {"n": 1})
+    assert await asyncio.wait_for(layer.receive("test.late"), 5) == {"n": 1}
     await layer.close()

@@ -21,7 +21,7 @@ from .connection_settings import ConnectionSettings
 from .pipe import Callback, CommandPipe, Pending, _Wire, spawn
 from .redirects import MAX_REDIRECTS, Action, Redirect, asked, follow, try_again_delay
 from .redis_py import unavailable
-from .sockets import open_connection
+from .sockets import locate, open_connection
 
 #: How often a retired connection is checked for replies still owed on it.
 RETIRE_POLL = 0.05
@@ -120,7 +120,7 @@ class ClusterPipe(CommandPipe):
         pipe.send(once, pending)
 
     async def _open(self, make_wire: Callable[[], _Wire]) -> _Wire:
-        address = await asyncio.to_thread(self.server.address)
+        address = await locate(self.server)
         wire = await open_connection(self.server.at(address), make_wire)
         wire.address = address
         return wire

@@ -6,11 +6,24 @@ from __future__ import annotations
 import asyncio
 import socket
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import TypeVar
 
 from .connection_settings import ConnectionSettings
 
 P = TypeVar("P", bound=asyncio.Protocol)
+
+#: Where the event loop asks Sentinel or a cluster's slot map for an address (blocking
+#: network calls). Not the loop's default executor: asyncio.run() shuts that down before
+#: the layer closes with the loop, and what the layer hands back then must still connect.
+_LOOKUPS = ThreadPoolExecutor(max_workers=2, thread_name_prefix="redis-layer-lookup")
+
+
+async def locate(settings: ConnectionSettings) -> tuple[str, int]:
+    """The server's address, asked of Sentinel or the slot map off the event loop."""
+    if settings.locate is None:
+        return settings.host, settings.port
+    return await asyncio.get_running_loop().run_in_executor(_LOOKUPS, settings.address)
 
 
 def tune(sock: socket.socket, settings: ConnectionSettings) -> None:
@@ -31,10 +44,7 @@ async def open_connection(settings: ConnectionSettings, protocol_factory: Callab
     if settings.unix_path:
         connecting = loop.create_unix_connection(protocol_factory, settings.unix_path)
     else:
-        if settings.locate is not None:
-            host, port = await asyncio.to_thread(settings.address)
-        else:
-            host, port = settings.host, settings.port
+        host, port = await locate(settings)
         tls = settings.tls
         connecting = loop.create_connection(
             protocol_factory, host, port, ssl=tls, server_hostname=host if tls else None
