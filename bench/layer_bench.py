@@ -10,8 +10,8 @@ after round so that machine noise hits both alike:
   process channel; a server process (one receive loop, like a worker) answers. Round-trip
   p50 and p99.
 - throughput: 50 concurrent senders in one process, 2 receiving processes on one normal
-  channel. Messages per second from first send to last receipt, and how many were lost or
-  delivered twice.
+  channel, each process's connections warmed up first. Messages per second from first send
+  to last receipt, and how many were lost or delivered twice.
 - idle: CPU seconds a receiving process burns while blocked on an empty channel, and
   whether its receive is still alive afterwards.
 
@@ -21,7 +21,8 @@ project's layer is also run from a temporary checkout of the git revision REF
 run. With ``--redis single,cluster`` the project's layer also runs on a private 3-master
 Redis Cluster (``djchan (cluster)``, right after ``djchan``; channels_redis cannot run on a
 cluster), and the table gives its ratio to the single Redis (bench/redis_servers.py).
-``--stacks`` runs only the layers named (e.g. ``djchan,djchan@HEAD~3``).
+``--cluster-shards N`` cuts the cluster into N shards instead of the layer's default (to
+weigh a shard count). ``--stacks`` runs only the layers named (e.g. ``djchan,djchan@HEAD~3``).
 
 Prints a table of medians over the rounds, and writes bench/results/layer.json.
 """
@@ -53,6 +54,8 @@ LAYERS = {
     "channels_redis": "channels_redis.core.RedisChannelLayer",
 }
 CAPACITY = 1_000_000
+#: Sends that warm a process's connections up: one per shard of a 16-shard cluster.
+WARM_UP_SENDS = 16
 
 
 def make_layer(kind: str, url: str, prefix: str) -> Any:
@@ -80,6 +83,16 @@ async def role_echo(kind: str, url: str, prefix: str) -> None:
             await layer.send(message["reply"], {"n": message["n"]})
 
 
+async def warm_up(layer: Any, kind: str) -> None:
+    """Connects what a throughput run uses before its clock starts: a message to each
+    shard (the sends take turns over them), then one received, which every shard's
+    listener waits for."""
+    warm = f"bench.warm{os.getpid()}"
+    for _ in range(WARM_UP_SENDS):
+        await layer.send(warm, {})
+    await receive(layer, kind, warm, 1)
+
+
 async def role_sink(kind: str, url: str, prefix: str, batch: int) -> None:
     """Receives on bench.work; prints progress, then every number it got on SIGTERM."""
     layer = make_layer(kind, url, prefix)
@@ -87,6 +100,7 @@ async def role_sink(kind: str, url: str, prefix: str, batch: int) -> None:
     last = [0.0]
     stop = asyncio.Event()
     asyncio.get_running_loop().add_signal_handler(15, stop.set)
+    await warm_up(layer, kind)
 
     async def consume() -> None:
         while True:
@@ -178,6 +192,7 @@ async def throughput(
 ) -> dict[str, float]:
     sinks = [Child("sink", kind, url, prefix, str(batch)) for _ in range(2)]
     layer = make_layer(kind, url, prefix)
+    await warm_up(layer, kind)
     total = senders * per_sender
 
     async def sender(first: int) -> None:
@@ -301,7 +316,7 @@ def coordinate(args: argparse.Namespace) -> None:
         stacks = chosen_stacks(args, baseline)
         kinds = [redis for _, _, redis in stacks.values()]
         results: dict[str, list[dict[str, float]]] = {name: [] for name in stacks}
-        with redis_servers.started(kinds, args.redis_url) as servers:
+        with redis_servers.started(kinds, args.redis_url, args.cluster_shards) as servers:
             for round_number in range(args.rounds):
                 for n, (name, (kind, code, redis)) in enumerate(stacks.items()):
                     prefix = f"bench{round_number}x{n}"
@@ -319,7 +334,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--round-trips", type=int, default=2000)
-    parser.add_argument("--per-sender", type=int, default=100)
+    parser.add_argument("--per-sender", type=int, default=200)
     parser.add_argument("--batch", type=int, default=100)
     parser.add_argument("--idle-seconds", type=float, default=12.0)
     parser.add_argument("--redis-url", help="the single Redis to use instead of a private one")
@@ -329,6 +344,9 @@ def main() -> None:
         metavar="KINDS",
         help="single, cluster (a private 3-master Redis Cluster), or single,cluster: both, "
         "the project's layer on each",
+    )
+    parser.add_argument(
+        "--cluster-shards", type=int, metavar="N", help="the layer's shards on the cluster"
     )
     parser.add_argument("--baseline", metavar="GIT-REF", help="also run djchan at this revision")
     parser.add_argument("--stacks", metavar="NAMES", help="run only these layers (comma list)")

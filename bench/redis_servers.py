@@ -52,10 +52,11 @@ def cluster_name(name: str) -> str:
 
 @contextmanager
 def started(
-    kinds: Iterable[str], single_url: str | None = None
+    kinds: Iterable[str], single_url: str | None = None, cluster_shards: int | None = None
 ) -> Iterator[dict[str, RedisServer]]:
     """Starts a private Redis of each of ``kinds`` (``single_url``: use that one instead of
-    starting a single Redis); stops them afterwards. Yields them by kind."""
+    starting a single Redis); stops them afterwards. Yields them by kind; the cluster's URL
+    asks for ``cluster_shards`` shards when given."""
     servers: dict[str, RedisServer] = {}
     with ExitStack() as stack:
         for kind in dict.fromkeys(kinds):
@@ -68,5 +69,8 @@ def started(
             else:
                 cluster = stack.enter_context(EmbeddedRedisCluster(CLUSTER_MASTERS, replicas=0))
                 pids = tuple(node.process.pid for node in cluster.nodes if node.process)
-                servers[kind] = RedisServer(kind, cluster.url, pids)
+                url = cluster.url
+                if cluster_shards is not None:
+                    url += f"?shards={cluster_shards}"
+                servers[kind] = RedisServer(kind, url, pids)
         yield servers

@@ -18,7 +18,8 @@ them by PID (SIGTERM, SIGKILL after 10 s). Stacks:
   git revision REF, right after djchan in every round: a before/after comparison in one run.
 - with ``--redis single,cluster``, djchan (cluster) (and djchan@REF (cluster)): the same
   stack on a private 3-master Redis Cluster, right after it in every round; ``--redis
-  cluster`` runs the floor and the cluster's stacks only (bench/redis_servers.py).
+  cluster`` runs the floor and the cluster's stacks only (bench/redis_servers.py);
+  ``--cluster-shards N`` gives the layer N shards there instead of its default.
   ``--stacks`` runs only the stacks named (e.g. ``djchan,djchan@HEAD~3``).
 
 Scenarios, after a short unmeasured warm-up: 1 client × 2000 sequential echoes (with the CPU
@@ -321,7 +322,7 @@ async def run(
 ) -> dict[str, list[dict[str, Any]]]:
     results: dict[str, list[dict[str, Any]]] = {spec.name: [] for spec in stacks}
     kinds = [spec.redis for spec in stacks if spec.redis is not None]
-    with redis_servers.started(kinds) as servers:
+    with redis_servers.started(kinds, cluster_shards=args.cluster_shards) as servers:
         for round_number in range(1, args.rounds + 1):
             for n, spec in enumerate(stacks):
                 log_dir = log_root / f"round{round_number}" / re.sub(r"\W+", "-", spec.name)
@@ -360,6 +361,9 @@ def parse_args() -> argparse.Namespace:
         metavar="KINDS",
         help="single, cluster (a private 3-master Redis Cluster), or single,cluster: both, "
         "the djchan stacks on each",
+    )
+    parser.add_argument(
+        "--cluster-shards", type=int, metavar="N", help="the layer's shards on the cluster"
     )
     args = parser.parse_args()
     if args.quick:

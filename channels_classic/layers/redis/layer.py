@@ -165,12 +165,12 @@ class RedisChannelLayer(ClassicBaseLayer):
     ) -> None:
         """Sends ``message`` to ``channel``; raises ChannelFull when it is at capacity. Every
         try of one message may share a ``once()``: a retry then never delivers it twice."""
-        plan = operations.send(self.settings, self._clock, channel, message, once)
+        plan = operations.send(self.settings, self._clock, channel, message, once, pipelined=True)
         await operations.drive(plan, self._state().pipes)
 
     def send_sync(self, channel: str, message: dict[str, Any], *, once: Once | None = None) -> None:
         """``send`` from synchronous code, on this thread's own connection."""
-        plan = operations.send(self.settings, self._clock, channel, message, once)
+        plan = operations.send(self.settings, self._clock, channel, message, once, pipelined=False)
         operations.drive_blocking(plan, self._blocking)
 
     def once(self) -> AbstractContextManager[Once]:
@@ -186,7 +186,7 @@ class RedisChannelLayer(ClassicBaseLayer):
         self, channel: str, message: dict[str, Any], *, once: Once | None = None
     ) -> Ticket:
         """``send``, returning a ticket that ``progress`` can tell taken."""
-        plan = operations.send(self.settings, self._clock, channel, message, once)
+        plan = operations.send(self.settings, self._clock, channel, message, once, pipelined=True)
         return await operations.drive(plan, self._state().pipes)
 
     async def progress(self, channel: str) -> Callable[[Ticket], bool]:

@@ -73,6 +73,9 @@ class Demand(Protocol):
     def starve(self, listener: ShardListener) -> None:
         """``listener`` found no budget left: resume it when a take returns."""
 
+    def must_wait(self, shard: int) -> bool:
+        """True if ``shard``'s idle listener would find nothing to take now."""
+
     def send_wake(self, shard: int) -> None:
         """Makes the shard's blocked pop return."""
 
@@ -114,17 +117,26 @@ class ShardListener:
         self._forget_when_idle = settings.shard_count == 1
         # The budget the take script in flight holds (see Demand.reserve).
         self._reservation = 0
+        # It went without budget, and waits to be resumed.
+        self._starving = False
 
     def demand_changed(self, key: bytes) -> None:
-        """A waiter arrived for ``key``: start taking, or unblock to include the key."""
+        """A waiter arrived for ``key``: start taking, or unblock to include the key (an
+        idle listener with nothing to take waits for the budget instead)."""
         if self.state is State.IDLE:
-            self._step()
+            if self._receiver.must_wait(self._shard):
+                self._starve()
+            else:
+                self._step()
         elif self.state is State.BLOCKED and key not in self._in_flight and not self._wake_sent:
             self._wake_sent = True
             self._receiver.send_wake(self._shard)
 
     def resume(self) -> None:
         """Budget was freed after this listener went without: it takes part again."""
+        if not self._starving:
+            return  # it has stepped since
+        self._starving = False
         if self.state is State.IDLE:
             self._step()
         elif self.state is State.BLOCKED and not self._wake_sent:
@@ -144,8 +156,13 @@ class ShardListener:
         self.state = State.NEXT
         self._loop.call_soon(self._step)
 
+    def _starve(self) -> None:
+        self._starving = True
+        self._receiver.starve(self)
+
     def _step(self) -> None:
         """Writes the next command the receiver's demand calls for, or goes idle."""
+        self._starving = False
         wanted = None if self._closing else self._receiver.wanted(self._shard)
         if wanted is None:
             self.state = State.IDLE
@@ -163,7 +180,7 @@ class ShardListener:
         if budget <= 0 and any(limit > 0 for limit in limits):
             # Other shards' take scripts hold the whole budget: this listener waits for one
             # to return (the receiver resumes it), serving its process's own keys meanwhile.
-            self._receiver.starve(self)
+            self._starve()
             kept = [(key, limit) for key, limit in zip(keys, limits, strict=True) if limit < 0]
             if not kept:
                 self.state = State.IDLE  # what it found empty stays known: it blocks next

@@ -85,13 +85,21 @@ def drive_blocking(plan: Plan[T], connections: BlockingConnections) -> T:
 Ticket = tuple[int, float]
 
 
+#: The most sends to normal channels that one turn of an event loop puts on one shard.
+SENDS_PER_SHARD_AND_TURN = 64
+
+
 class SendClock:
     """What one layer object's sends must not repeat: scores, and the shard of the next
     send to a normal channel."""
 
     def __init__(self, shard_count: int) -> None:
         self._shards = itertools.cycle(range(shard_count))
+        self._several = shard_count > 1
         self._last_score = 0.0
+        # The shard this turn of the event loop sends to, and how many sends it got.
+        self._turn_shard = 0
+        self._turn_sends = 0
 
     def score(self) -> float:
         """Now, as a sorted-set score that is never equal to the previous one (keeps FIFO)."""
@@ -101,18 +109,44 @@ class SendClock:
         self._last_score = score
         return score
 
-    def next_shard(self) -> int:
-        """Normal channels are spread over the shards in turn (as channels_redis does), so
-        with several hosts their order holds per shard."""
-        return next(self._shards)
+    def next_shard(self, pipelined: bool) -> int:
+        """The shard of a send to a normal channel: they are spread over the shards in turn
+        (as channels_redis does), so with several shards their order holds per shard.
+
+        ``pipelined`` sends (the event loop's) made in one turn of the loop go to one shard,
+        up to SENDS_PER_SHARD_AND_TURN, and the next turn's to the next: concurrent sends
+        leave in one write instead of one per shard, and a receiver's take finds them
+        together. Blocking sends take turns one by one.
+        """
+        if not self._several:
+            return 0
+        if not pipelined:
+            return next(self._shards)
+        if not self._turn_sends:
+            asyncio.get_running_loop().call_soon(self._end_turn)
+        elif self._turn_sends < SENDS_PER_SHARD_AND_TURN:
+            self._turn_sends += 1
+            return self._turn_shard
+        self._turn_shard = next(self._shards)
+        self._turn_sends = 1
+        return self._turn_shard
+
+    def _end_turn(self) -> None:
+        self._turn_sends = 0
 
 
 def send(
-    settings: LayerSettings, clock: SendClock, channel: str, message: Any, once: Once | None
+    settings: LayerSettings,
+    clock: SendClock,
+    channel: str,
+    message: Any,
+    once: Once | None,
+    *,
+    pipelined: bool,
 ) -> Plan[Ticket]:
     """One message to one channel: one script, one round trip. ChannelFull at capacity.
     Returns where the message waits. With ``once``, a retry of a try that was added adds
-    nothing (see ``once``)."""
+    nothing (see ``once``). ``pipelined``: run by ``drive`` (see ``SendClock``)."""
     check_channel_name(channel)
     keys = settings.keys
     if "!" in channel:
@@ -120,7 +154,7 @@ def send(
         shard = keys.home_shard(channel)
     else:
         member = settings.codec.encode_for(channel, message)
-        shard = clock.next_shard() if once is None or once.shard is None else once.shard
+        shard = clock.next_shard(pipelined) if once is None or once.shard is None else once.shard
     capacity = settings.capacities.of(channel)
     score = clock.score()
     args = [repr(score - settings.expiry), settings.message_ttl_ms, repr(score), member, capacity]

@@ -380,16 +380,25 @@ class Receiver:
         self._reserved += budget
 
     def unreserve(self, budget: int) -> None:
-        """A take script's reply was dispatched (or it failed): its budget is free again."""
+        """A take script's reply was dispatched (or it failed): its budget is free again,
+        for the listeners that went without, in turn, as long as some is left."""
         self._reserved -= budget
-        if self._starved:
-            starved, self._starved = list(self._starved), {}
-            for listener in starved:
-                listener.resume()
+        starved = self._starved
+        while starved and self._budget > self._reserved:
+            listener = next(iter(starved))
+            del starved[listener]
+            listener.resume()
 
     def starve(self, listener: ShardListener) -> None:
         """``listener`` went without budget: it is resumed when a take returns."""
         self._starved[listener] = None
+
+    def must_wait(self, shard: int) -> bool:
+        """True if ``shard``'s listener, idle, has nothing to take now: the take scripts in
+        flight hold the whole budget, and it reads ahead on none of this process's keys."""
+        return self._budget <= self._reserved and not any(
+            home is None or home == shard for home in self._read_ahead.values()
+        )
 
     def batchable(self, keys: list[bytes], limits: list[int], budget: int) -> list[bytes]:
         """The keys where a take could hand a waiter more than the one message a blocking

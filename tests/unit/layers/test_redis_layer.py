@@ -5,6 +5,7 @@ server of their own run on one host."""
 from __future__ import annotations
 
 import asyncio
+import math
 import random
 import re
 import time
@@ -13,6 +14,7 @@ import pytest
 
 from channels_classic.exceptions import ChannelFull
 from channels_classic.layers.redis import RedisChannelLayer
+from channels_classic.layers.redis.operations import SENDS_PER_SHARD_AND_TURN
 from tests.support.cluster import key_holding, raw_client, stored
 
 
@@ -44,16 +46,26 @@ async def test_receive_waits_for_a_later_send(layer):
 
 async def test_messages_of_one_sender_arrive_in_order(layer):
     """Per-channel FIFO holds even for concurrent (pipelined) sends from one process: on one
-    host for the whole channel, on a cluster per shard (sends go to the shards in turn)."""
-    tickets = await asyncio.gather(*(layer.send_tracked("test.fifo", {"n": n}) for n in range(100)))
+    host for the whole channel, on several shards per shard. There the sends of one turn of
+    the event loop go to one shard (up to SENDS_PER_SHARD_AND_TURN of them), and sends one
+    after another to the shards in turn."""
+    concurrent = await asyncio.gather(
+        *(layer.send_tracked("test.fifo", {"n": n}) for n in range(90))
+    )
+    shards = len(layer.shards)
+    sequential = [await layer.send_tracked("test.fifo", {"n": 90 + n}) for n in range(shards)]
+    tickets = [*concurrent, *sequential]
     received = []
-    while len(received) < 100:
+    while len(received) < len(tickets):
         received += [message["n"] for _, message in await layer.receive_batch(["test.fifo"], 30)]
-    assert sorted(received) == list(range(100))
+    assert sorted(received) == list(range(len(tickets)))
     for shard in {shard for shard, _ in tickets}:
         sent_there = [n for n, (where, _) in enumerate(tickets) if where == shard]
         assert [n for n in received if n in sent_there] == sent_there
-    assert len({shard for shard, _ in tickets}) == len(layer.shards)
+    if shards > 1:
+        turns = math.ceil(90 / SENDS_PER_SHARD_AND_TURN)
+        assert len({shard for shard, _ in concurrent}) == turns
+        assert {shard for shard, _ in sequential} == set(range(shards))
 
 
 async def test_receive_batch_takes_several_and_respects_limit(layer):
