@@ -14,11 +14,10 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from typing import Any
 
 from .commands import Command
 from .connection_settings import ConnectionSettings
-from .pipe import Callback, CommandPipe, Pending, _Wire, spawn
+from .pipe import Callback, CommandPipe, Pending, Relay, _Wire, spawn
 from .redirects import MAX_REDIRECTS, Action, Redirect, asked, follow, try_again_delay
 from .redis_py import unavailable
 from .sockets import locate, open_connection
@@ -27,26 +26,17 @@ from .sockets import locate, open_connection
 RETIRE_POLL = 0.05
 
 
-class _Redirected:
-    """Stands where a command's future would: follows the redirects its replies ask for,
-    then passes the answer on."""
+class _Redirected(Relay):
+    """A cluster command's: follows the redirects its replies ask for, then passes the
+    answer on."""
 
-    __slots__ = ("_pipe", "_command", "_pending", "_answered", "_redirects")
+    __slots__ = ("_pipe", "_command", "_redirects")
 
     def __init__(self, pipe: ClusterPipe, command: Command, pending: Pending) -> None:
+        super().__init__(pending)
         self._pipe = pipe
         self._command = command
-        self._pending = pending
-        self._answered = False
         self._redirects = 0
-
-    def done(self) -> bool:
-        return self._answered
-
-    def set_result(self, reply: Any) -> None:
-        self._answered = True
-        if not self._pending.done():
-            self._pending.set_result(reply)
 
     def set_exception(self, error: BaseException) -> None:
         redirect = follow(error)
@@ -58,9 +48,7 @@ class _Redirected:
             error = ConnectionError(f"still redirected after {MAX_REDIRECTS} tries ({error})")
         if redirect is not None:
             error = unavailable(self._pipe.server.label, error)
-        self._answered = True
-        if not self._pending.done():
-            self._pending.set_exception(error)
+        super().set_exception(error)
 
 
 class ClusterPipe(CommandPipe):

@@ -79,17 +79,15 @@ class ReplyCallback:
         self._callback(self._position, None, error)
 
 
-class _ScriptReply:
-    """Stands where a script call's future (or callback) would: when the reply says Redis
-    has forgotten the script, sends the call again with its source, and passes that reply
-    on instead. It does so even when its caller has stopped waiting (a cancelled put-back
-    must still put back): it is done only once Redis has answered the script itself."""
+class Relay:
+    """Stands where a command's future (or callback) would, for a command that may be sent
+    again before it is answered: done only once Redis has answered it, then passes the
+    answer on, if its caller still waits. Subclasses say, in ``set_exception``, which
+    errors send it again."""
 
-    __slots__ = ("_pipe", "_call", "_pending", "_answered")
+    __slots__ = ("_pending", "_answered")
 
-    def __init__(self, pipe: CommandPipe, call: ScriptCall, pending: Pending) -> None:
-        self._pipe = pipe
-        self._call = call
+    def __init__(self, pending: Pending) -> None:
         self._pending = pending
         self._answered = False
 
@@ -103,9 +101,25 @@ class _ScriptReply:
 
     def set_exception(self, error: BaseException) -> None:
         self._answered = True
+        _fail(self._pending, error)
+
+
+class _ScriptReply(Relay):
+    """A script call's: when the reply says Redis has forgotten the script, sends the call
+    again with its source, and passes that reply on instead. It does so even when its
+    caller has stopped waiting (a cancelled put-back must still put back)."""
+
+    __slots__ = ("_pipe", "_call")
+
+    def __init__(self, pipe: CommandPipe, call: ScriptCall, pending: Pending) -> None:
+        super().__init__(pending)
+        self._pipe = pipe
+        self._call = call
+
+    def set_exception(self, error: BaseException) -> None:
         retry = retry_of(self._call, error)
         if retry is None:
-            _fail(self._pending, error)
+            super().set_exception(error)
         else:
             self._pipe.send(retry, self._pending)
 
