@@ -199,8 +199,10 @@ async def test_on_a_cluster_a_receive_loop_costs_one_pop_per_message(cluster, pr
         receiving = asyncio.ensure_future(layer.receive("test.loop"))
     pops = sum(command_calls(raw).get("bzpopmin", 0) for raw in masters)
     wakes = sum(command_calls(raw).get("zadd", 0) for raw in masters) - 64  # less the sends
-    assert pops <= 64 + 16, pops
-    assert wakes <= 16, wakes
+    # One pop per message, and 16 more each time a stall of this loop outlasted the grace
+    # (on a busy machine: allowed twice); waking every shard per message cost about 1000.
+    assert pops <= 64 + 2 * 16, pops
+    assert wakes <= 2 * 16, wakes
     await wait_for_blocked(cluster, name, 16)
     receiving.cancel()
     await layer.close()
