@@ -70,7 +70,8 @@ class SlotMap:
             try:
                 (reply,) = connection.call_many([("CLUSTER", "SLOTS")])
             except CONNECTION_ERRORS as error:
-                failures.append(f"{node[0]}:{node[1]}: {error}")
+                # What the node said, not the advice around it (the caller gives that).
+                failures.append(f"{node[0]}:{node[1]}: {error.__cause__ or error}")
                 continue
             finally:
                 connection.close()

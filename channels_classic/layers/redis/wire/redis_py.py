@@ -119,13 +119,27 @@ def error_reply(message: str) -> redis.exceptions.ResponseError:
     return ResponseError(message)
 
 
+#: What to do about a server that refused the layer's credentials, by what it answered.
+CREDENTIALS_ADVICE = {
+    "NOAUTH": "It asks for a password: give it in the host's URL "
+    "(redis://:PASSWORD@host:port, redis+cluster://:PASSWORD@host:port) or as the host's "
+    '"password" option.',
+    "WRONGPASS": "It refused the password (or username) given: check the host's URL or its "
+    '"password" and "username" options.',
+}
+
+
 def unavailable(label: str, error: BaseException) -> ChannelLayerUnavailable:
     """The exception a layer user sees when the server ``label`` cannot be used."""
     if isinstance(error, ChannelLayerUnavailable):
         return error
+    text = str(error)
+    advice = next(
+        (advice for answer, advice in CREDENTIALS_ADVICE.items() if answer in text),
+        "Check that it is running and reachable; the layer reconnects on its next call.",
+    )
     return ChannelLayerUnavailable(
-        f"Redis at {label} is unavailable ({error or type(error).__name__}). Check that "
-        "it is running and reachable; the layer reconnects on its next call."
+        f"Redis at {label} is unavailable ({text or type(error).__name__}). {advice}"
     )
 
 
