@@ -320,8 +320,8 @@ class ShardListener:
 
     async def settle(self, keys: frozenset[bytes]) -> None:
         """Waits until no command in flight takes from ``keys`` (so that what it took has
-        been dispatched), CLOSE_TIMEOUT at most. A blocked pop on them was woken when their
-        last waiter left."""
+        been dispatched), CLOSE_TIMEOUT at most. A blocked pop on them has been woken: when
+        their last waiter gave up, or by the receiver's ``release``."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + CLOSE_TIMEOUT
         while self._in_flight & keys:
